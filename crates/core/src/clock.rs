@@ -47,6 +47,9 @@ mod tests {
     fn today_is_the_japanese_date() {
         // 2026-03-31 15:00 UTC is already 2026-04-01 in Japan: a new 年度.
         let clock = FixedClock(Utc.with_ymd_and_hms(2026, 3, 31, 15, 0, 0).unwrap());
-        assert_eq!(clock.today_jst(), NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
+        assert_eq!(
+            clock.today_jst(),
+            NaiveDate::from_ymd_opt(2026, 4, 1).unwrap()
+        );
     }
 }

@@ -3,4 +3,5 @@
 
 pub mod calendar;
 pub mod clock;
+pub mod kana;
 pub mod municipality;

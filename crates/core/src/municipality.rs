@@ -120,9 +120,18 @@ mod tests {
 
     #[test]
     fn five_digits_get_their_check_digit() {
-        assert_eq!(MunicipalityCode::parse("13119").unwrap().to_string(), "131199");
-        assert_eq!(MunicipalityCode::parse("01100").unwrap().to_string(), "011002");
-        assert_eq!(MunicipalityCode::parse("13119").unwrap().five_digit(), "13119");
+        assert_eq!(
+            MunicipalityCode::parse("13119").unwrap().to_string(),
+            "131199"
+        );
+        assert_eq!(
+            MunicipalityCode::parse("01100").unwrap().to_string(),
+            "011002"
+        );
+        assert_eq!(
+            MunicipalityCode::parse("13119").unwrap().five_digit(),
+            "13119"
+        );
     }
 
     #[test]
@@ -130,7 +139,10 @@ mod tests {
         let err = MunicipalityCode::parse("131190").unwrap_err();
         assert_eq!(
             err,
-            MunicipalityCodeError::WrongCheckDigit { given: "131190".into(), expected: '9' }
+            MunicipalityCodeError::WrongCheckDigit {
+                given: "131190".into(),
+                expected: '9'
+            }
         );
         assert!(err.to_string().contains("検査数字"));
     }
@@ -139,7 +151,10 @@ mod tests {
     fn malformed_input_is_refused() {
         for bad in ["", "1311", "1311990", "13119a", "13-119", "１３１１９９x"] {
             assert!(
-                matches!(MunicipalityCode::parse(bad), Err(MunicipalityCodeError::Malformed(_))),
+                matches!(
+                    MunicipalityCode::parse(bad),
+                    Err(MunicipalityCodeError::Malformed(_))
+                ),
                 "{bad:?} should be malformed"
             );
         }
@@ -155,7 +170,12 @@ mod tests {
 
     #[test]
     fn full_width_digits_and_spaces_are_accepted() {
-        assert_eq!(MunicipalityCode::parse(" １３１１９９ ").unwrap().to_string(), "131199");
+        assert_eq!(
+            MunicipalityCode::parse(" １３１１９９ ")
+                .unwrap()
+                .to_string(),
+            "131199"
+        );
     }
 
     #[test]

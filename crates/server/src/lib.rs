@@ -1,1 +1,95 @@
+//! tsunagu: build the application from a configuration. Used by `main` and by the tests.
 
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod features;
+pub mod state;
+pub mod telemetry;
+pub mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tsunagu_core::clock::Clock;
+
+use crate::config::{Backend, DatabaseUrl};
+use crate::db::Db;
+use crate::error::StartupError;
+use crate::state::{AppState, Settings};
+
+/// Default pool sizes: SQLite has one writer anyway; PostgreSQL scales further.
+pub fn default_max_connections(backend: Backend) -> u32 {
+    match backend {
+        Backend::Sqlite => 8,
+        Backend::Postgres => 16,
+    }
+}
+
+/// Connects, applies pending migrations and loads reference data.
+pub async fn open_database(
+    url: &DatabaseUrl,
+    max_connections: Option<u32>,
+) -> Result<Db, StartupError> {
+    let db = Db::connect(
+        url,
+        max_connections.unwrap_or_else(|| default_max_connections(url.backend())),
+    )
+    .await?;
+    db::migrations::run(&db).await?;
+    Ok(db)
+}
+
+pub fn app(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Router {
+    web::router(AppState {
+        db,
+        clock,
+        settings: Arc::new(settings),
+    })
+}
+
+/// Binds first, so a port in use is reported before anything else happens.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Listen {
+            addr: addr.to_string(),
+            source,
+        })
+}
+
+/// Serves until Ctrl-C or SIGTERM, letting requests in flight finish.
+pub async fn serve(listener: TcpListener, app: Router) -> Result<(), StartupError> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|err| StartupError::Io(err.to_string()))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,1 +1,233 @@
-fn main() {}
+//! The `tsunagu` command: serve, demo, migrate, check, backup, calendar.
+//! Every failure ends with one line (Japanese / English) and exit code 2.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use tsunagu::config::{self, DatabaseUrl};
+use tsunagu::db::{backend, migrations};
+use tsunagu::error::StartupError;
+use tsunagu::state::Settings;
+use tsunagu_core::calendar;
+use tsunagu_core::clock::{Clock, SystemClock};
+
+#[derive(Parser)]
+#[command(
+    name = "tsunagu",
+    version,
+    about = "つなぐ — 医療的ケア児と家族を支える地域連携プラットフォーム"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct DatabaseArgs {
+    /// sqlite://PATH or postgres://USER:PASSWORD@HOST/DB
+    #[arg(long, env = "TSUNAGU_DATABASE_URL", default_value = config::DEFAULT_DATABASE_URL)]
+    database_url: String,
+    /// Largest number of pooled connections (default: 8 for SQLite, 16 for PostgreSQL)
+    #[arg(long, env = "TSUNAGU_MAX_CONNECTIONS")]
+    max_connections: Option<u32>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application (runs pending migrations first)
+    Serve {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long, env = "TSUNAGU_LISTEN", default_value = config::DEFAULT_LISTEN)]
+        listen: String,
+    },
+    /// Create a fresh demo database (./data/demo.db) with synthetic content and serve it
+    Demo {
+        #[arg(long, env = "TSUNAGU_LISTEN", default_value = config::DEFAULT_LISTEN)]
+        listen: String,
+    },
+    /// Apply pending migrations and load reference data
+    Migrate {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Integrity check, migration status, backend and version
+    Check {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Online backup of a SQLite database to a new file (PostgreSQL: use pg_dump)
+    Backup {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The file to write; must not exist yet
+        #[arg(long, env = "TSUNAGU_BACKUP_TO")]
+        to: PathBuf,
+    },
+    /// Calendar tools
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Print every 祝日 (incl. 振替休日 and 国民の休日) as `date,name` lines, 1955-2099
+    Holidays {
+        #[arg(long, env = "TSUNAGU_FROM")]
+        from: i32,
+        #[arg(long, env = "TSUNAGU_TO")]
+        to: i32,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Calendar {
+            command: CalendarCommand::Holidays { from, to },
+        } => print_holidays(from, to),
+        command => run_async(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("エラー: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print_holidays(from: i32, to: i32) -> Result<(), StartupError> {
+    use std::io::Write;
+    let holidays = calendar::holidays_between(from, to)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for h in holidays {
+        // A closed pipe (e.g. `| head`) is not an error worth reporting.
+        if writeln!(out, "{},{}", h.date.format("%Y-%m-%d"), h.name).is_err() {
+            return Ok(());
+        }
+    }
+    let _ = out.flush();
+    Ok(())
+}
+
+fn run_async(command: Command) -> Result<(), StartupError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| StartupError::Io(err.to_string()))?;
+    runtime.block_on(run(command))
+}
+
+async fn run(command: Command) -> Result<(), StartupError> {
+    tsunagu::telemetry::init_logging();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match command {
+        Command::Serve { db, listen } => {
+            let addr = config::parse_listen(&listen)?;
+            let url = DatabaseUrl::parse(&db.database_url)?;
+            let listener = tsunagu::bind(addr).await?;
+            let database = tsunagu::open_database(&url, db.max_connections).await?;
+            tracing::info!(%addr, database = %url.redacted(), "tsunagu listening");
+            tsunagu::serve(listener, tsunagu::app(database, clock, Settings::default())).await
+        }
+        Command::Demo { listen } => {
+            let addr = config::parse_listen(&listen)?;
+            let listener = tsunagu::bind(addr).await?;
+            let path = PathBuf::from(tsunagu::demo::DEMO_DATABASE);
+            tsunagu::demo::remove_previous(&path)?;
+            let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display()))?;
+            let database = tsunagu::open_database(&url, None).await?;
+            tsunagu::demo::seed(&database, clock.now()).await?;
+            println!("つなぐ デモ環境を起動しました / tsunagu demo is running: http://{addr}/");
+            println!(
+                "データベース / database: {}（起動のたびに作り直します / recreated on every run）",
+                path.display()
+            );
+            println!("終了するには Ctrl+C / press Ctrl+C to stop");
+            tsunagu::serve(
+                listener,
+                tsunagu::app(database, clock, Settings { demo: true }),
+            )
+            .await
+        }
+        Command::Migrate { db } => {
+            let url = DatabaseUrl::parse(&db.database_url)?;
+            let database = tsunagu::open_database(&url, db.max_connections).await?;
+            println!(
+                "マイグレーション完了 / migrations applied: {}",
+                url.redacted()
+            );
+            database.close().await;
+            Ok(())
+        }
+        Command::Check { db } => check(&db).await,
+        Command::Backup { db, to } => {
+            let url = DatabaseUrl::parse(&db.database_url)?;
+            let database = tsunagu::db::Db::connect(&url, 2).await?;
+            match backend::backup_to(&database, &to).await? {
+                backend::BackupOutcome::Written => {
+                    println!("バックアップを作成しました / backup written: {}", to.display());
+                    Ok(())
+                }
+                backend::BackupOutcome::UsePgDump => Err(StartupError::Input(
+                    "PostgreSQL のバックアップには pg_dump を使ってください（例: pg_dump -Fc -f tsunagu.dump DBNAME）".into(),
+                    "on PostgreSQL, use pg_dump",
+                )),
+            }
+        }
+        Command::Calendar { .. } => Ok(()),
+    }
+}
+
+async fn check(db: &DatabaseArgs) -> Result<(), StartupError> {
+    let url = DatabaseUrl::parse(&db.database_url)?;
+    let database = tsunagu::db::Db::connect(&url, 2).await?;
+    println!("データベース / database: {}", url.redacted());
+    println!(
+        "バックエンド / backend: {}",
+        backend::server_version(&database).await?
+    );
+    let status = migrations::status(&database).await?;
+    let pending = status.iter().filter(|m| !m.applied).count();
+    for m in &status {
+        let mark = if m.applied {
+            "適用済 applied"
+        } else {
+            "未適用 pending"
+        };
+        println!(
+            "マイグレーション / migration {} {}: {mark}",
+            m.version, m.description
+        );
+    }
+    let problems = if pending == status.len() {
+        Vec::new()
+    } else {
+        backend::integrity_problems(&database).await?
+    };
+    database.close().await;
+    if !problems.is_empty() {
+        return Err(StartupError::Input(
+            format!(
+                "整合性チェックで問題が見つかりました: {}",
+                problems.join("; ")
+            ),
+            "integrity check failed",
+        ));
+    }
+    if pending > 0 {
+        return Err(StartupError::Input(
+            format!(
+                "未適用のマイグレーションが {pending} 件あります。tsunagu migrate を実行してください"
+            ),
+            "pending migrations",
+        ));
+    }
+    println!("整合性 / integrity: ok");
+    Ok(())
+}

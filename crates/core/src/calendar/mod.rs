@@ -1,1 +1,17 @@
 //! Japanese calendar rules: 祝日, 年末年始, 年度, class age and life stage, 和暦.
+//! Every function takes the date it is about; none reads the clock.
+
+pub mod fiscal;
+mod holiday_rules;
+pub mod holidays;
+pub mod wareki;
+
+pub use fiscal::{
+    LifeStage, class_age, fiscal_year, fiscal_year_end, fiscal_year_start,
+    is_government_business_day, is_year_end_closure, life_stage,
+};
+pub use holidays::{
+    Holiday, HolidayError, SUPPORTED_YEARS, holiday_name, holidays_between, holidays_in_year,
+    is_holiday,
+};
+pub use wareki::{Era, era_of, format_wareki, format_wareki_with_seireki};

@@ -1,1 +1,11 @@
+//! Browser tests: the real `tsunagu` binary driven through chromedriver + headless Chromium.
+//!
+//! Run with `cargo test -p tsunagu-server --test e2e` (scripts/test installs Chromium,
+//! chromedriver and the Noto CJK fonts first). Screenshots land in `target/e2e/`.
+//! Accessibility is checked with the vendored axe-core against WCAG 2.0 A/AA, the level
+//! JIS X 8341-3:2016 AA asks for.
 
+mod a11y;
+mod harness;
+mod pages;
+mod selfcheck;

@@ -1,0 +1,129 @@
+//! The few places where SQLite and PostgreSQL need different statements.
+//! Feature code never branches on the backend; it calls these.
+
+use std::path::Path;
+
+use sqlx::Row;
+
+use super::Db;
+use crate::config::Backend;
+use crate::error::StartupError;
+
+/// Statements run on every new connection.
+pub fn per_connection_setup(backend: Backend) -> &'static [&'static str] {
+    match backend {
+        // Foreign keys are off by default in SQLite; the busy timeout makes a writer wait
+        // for another instead of failing at once; NORMAL is safe in WAL mode.
+        Backend::Sqlite => &[
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA busy_timeout = 5000",
+            "PRAGMA synchronous = NORMAL",
+        ],
+        Backend::Postgres => &["SET TIME ZONE 'UTC'"],
+    }
+}
+
+/// Creates the folder of a SQLite file and checks that it can be written to.
+pub fn prepare_sqlite_folder(path: &Path) -> Result<(), StartupError> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => Path::new(".").to_path_buf(),
+    };
+    let fail = |source| StartupError::DataFolder {
+        path: folder.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&folder).map_err(fail)?;
+    // A probe file: permission problems show up here, not as an obscure driver error later.
+    let probe = folder.join(format!(".tsunagu-write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(fail)?;
+    std::fs::remove_file(&probe).map_err(fail)?;
+    Ok(())
+}
+
+/// Name and version of the server, e.g. "SQLite 3.50.4".
+pub async fn server_version(db: &Db) -> Result<String, sqlx::Error> {
+    let sql = match db.backend() {
+        Backend::Sqlite => "SELECT sqlite_version()",
+        Backend::Postgres => "SHOW server_version",
+    };
+    let row = sqlx::query(sql).fetch_one(db.pool()).await?;
+    let version: String = row.try_get(0)?;
+    Ok(format!("{} {}", db.backend().name(), version))
+}
+
+/// The backend's own integrity check; an empty list means no problem was found.
+pub async fn integrity_problems(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    match db.backend() {
+        Backend::Sqlite => {
+            let rows = sqlx::query("PRAGMA integrity_check")
+                .fetch_all(db.pool())
+                .await?;
+            let mut problems = Vec::new();
+            for row in rows {
+                let line: String = row.try_get(0)?;
+                if line != "ok" {
+                    problems.push(line);
+                }
+            }
+            let fk = sqlx::query("PRAGMA foreign_key_check")
+                .fetch_all(db.pool())
+                .await?;
+            if !fk.is_empty() {
+                problems.push(format!(
+                    "外部キー違反 {} 件 / {} foreign key violations",
+                    fk.len(),
+                    fk.len()
+                ));
+            }
+            Ok(problems)
+        }
+        // PostgreSQL checks its pages itself; a query that reaches every table is the check.
+        Backend::Postgres => {
+            sqlx::query("SELECT count(*) FROM municipalities")
+                .fetch_one(db.pool())
+                .await?;
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// What `tsunagu backup` can do on this backend.
+pub enum BackupOutcome {
+    Written,
+    UsePgDump,
+}
+
+/// An online, consistent copy of a SQLite database while the server keeps running.
+/// `VACUUM INTO` reads one snapshot of the database and writes a compact new file.
+pub async fn backup_to(db: &Db, target: &Path) -> Result<BackupOutcome, StartupError> {
+    if db.backend() == Backend::Postgres {
+        return Ok(BackupOutcome::UsePgDump);
+    }
+    if target.exists() {
+        return Err(StartupError::Input(
+            format!(
+                "バックアップ先 {} は既に存在します。別のファイル名を指定してください",
+                target.display()
+            ),
+            "backup target already exists",
+        ));
+    }
+    let target_str = target.to_str().ok_or_else(|| {
+        StartupError::Input(
+            "バックアップ先のパスに使えない文字があります".into(),
+            "backup path is not UTF-8",
+        )
+    })?;
+    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| StartupError::DataFolder {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    sqlx::query("VACUUM INTO $1")
+        .bind(target_str)
+        .execute(db.pool())
+        .await?;
+    Ok(BackupOutcome::Written)
+}

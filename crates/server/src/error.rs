@@ -1,0 +1,142 @@
+//! Errors. `StartupError` ends the CLI with one line and exit code 2;
+//! `AppError` is the one error of the web layer: a stable code for the API,
+//! a Japanese message for people.
+
+use std::path::PathBuf;
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+use tsunagu_core::calendar::HolidayError;
+use tsunagu_core::municipality::MunicipalityCodeError;
+
+/// A problem that stops a command before or while it starts. Each message is one line,
+/// Japanese first, English after a slash, for an operator reading a terminal or a log.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(
+        "データベースURLの形式が不明です: {0}（sqlite:// または postgres:// を指定してください） / unknown database URL scheme: {0}"
+    )]
+    UnknownDatabaseScheme(String),
+    #[error("待ち受けアドレスが不正です: {0} / invalid listen address: {0}")]
+    BadListenAddress(String),
+    #[error(
+        "データフォルダを作成または書き込みできません: {path} ({source}) / data folder is not writable: {path}"
+    )]
+    DataFolder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("ポート {addr} は使用中か、待ち受けできません ({source}) / cannot listen on {addr}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("データベースに接続できません: {url} ({source}) / cannot connect to the database")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("マイグレーションに失敗しました ({0}) / migration failed")]
+    Migrate(String),
+    #[error("データベースエラー ({0}) / database error")]
+    Database(#[from] sqlx::Error),
+    #[error("{0} / {1}")]
+    Input(String, &'static str),
+    #[error("{0} / I/O error")]
+    Io(String),
+}
+
+impl From<HolidayError> for StartupError {
+    fn from(err: HolidayError) -> Self {
+        StartupError::Input(err.to_string(), "year out of range (1955-2099)")
+    }
+}
+
+/// One error type for every handler. `code` is stable and machine-readable.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    InvalidMunicipalityCode(#[from] MunicipalityCodeError),
+    #[error("団体コード {0} の市区町村は見つかりません")]
+    MunicipalityNotFound(String),
+    #[error("お探しのページは見つかりません")]
+    NotFound,
+    #[error("入力内容を確認してください: {0}")]
+    BadRequest(String),
+    #[error("システムで問題が発生しました。時間をおいて再度お試しください")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::InvalidMunicipalityCode(_) => "invalid_municipality_code",
+            AppError::MunicipalityNotFound(_) => "municipality_not_found",
+            AppError::NotFound => "not_found",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::InvalidMunicipalityCode(_) | AppError::BadRequest(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            AppError::MunicipalityNotFound(_) | AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn log_if_internal(&self) {
+        if let AppError::Internal(detail) = self {
+            tracing::error!(error = %detail, "internal error");
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        AppError::Internal(err.to_string())
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(err: askama::Error) -> Self {
+        AppError::Internal(err.to_string())
+    }
+}
+
+/// The error as the JSON API answers it: `{"error":{"code","message"}}`.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(err: E) -> Self {
+        ApiError(err.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.log_if_internal();
+        let body = json!({"error": {"code": self.0.code(), "message": self.0.to_string()}});
+        (self.0.status(), axum::Json(body)).into_response()
+    }
+}
+
+/// The error as a person sees it: a Japanese page inside the normal layout.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for PageError {
+    fn from(err: E) -> Self {
+        PageError(err.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.0.log_if_internal();
+        let page = crate::web::layout::ErrorPage::new(self.0.status(), &self.0.to_string());
+        (self.0.status(), Html(page.render_or_plain())).into_response()
+    }
+}

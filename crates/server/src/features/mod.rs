@@ -1,0 +1,6 @@
+//! One folder per capability: its routes, its SQL, its views.
+
+pub mod health;
+pub mod home;
+pub mod municipalities;
+pub mod organisations;

@@ -1,0 +1,198 @@
+//! The dated snapshot of 全国地方公共団体コード and areas, embedded in the binary and
+//! loaded into the database by `migrate`. See `crates/server/data/SOURCE.md`.
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use sqlx::{Any, QueryBuilder, Row};
+use tsunagu_core::kana::search_key;
+use tsunagu_core::municipality::MunicipalityCode;
+
+use crate::db::{Db, codec};
+use crate::error::StartupError;
+
+pub const MUNICIPALITIES_CSV: &str = include_str!("../../../data/municipalities.csv");
+pub const AREAS_CSV: &str = include_str!("../../../data/areas.csv");
+const SNAPSHOT_NAME: &str = "municipalities";
+/// Rows per INSERT: well under both backends' limits on bound parameters.
+const BATCH: usize = 200;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MunicipalityRecord {
+    pub code: String,
+    pub prefecture_code: String,
+    pub name: String,
+    pub kana: String,
+    pub kind: String,
+    pub parent_code: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AreaRecord {
+    pub area_id: String,
+    pub prefecture_code: String,
+    pub name: String,
+    pub kana: String,
+    pub municipality_code: String,
+}
+
+fn bad_snapshot(detail: String) -> StartupError {
+    StartupError::Migrate(format!("参照データのスナップショットが不正です: {detail}"))
+}
+
+/// Parses the embedded municipality list and checks every code's check digit.
+pub fn municipalities() -> Result<Vec<MunicipalityRecord>, StartupError> {
+    let mut records: Vec<MunicipalityRecord> =
+        csv::Reader::from_reader(MUNICIPALITIES_CSV.as_bytes())
+            .deserialize()
+            .collect::<Result<_, _>>()
+            .map_err(|err| bad_snapshot(err.to_string()))?;
+    for record in &records {
+        let code =
+            MunicipalityCode::parse(&record.code).map_err(|err| bad_snapshot(err.to_string()))?;
+        if code.to_string() != record.code {
+            return Err(bad_snapshot(format!(
+                "{} is not a 6-digit code",
+                record.code
+            )));
+        }
+    }
+    // Parents before the wards that refer to them.
+    records.sort_by_key(|r| (!r.parent_code.is_empty(), r.code.clone()));
+    Ok(records)
+}
+
+pub fn areas() -> Result<Vec<AreaRecord>, StartupError> {
+    csv::Reader::from_reader(AREAS_CSV.as_bytes())
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .map_err(|err| bad_snapshot(err.to_string()))
+}
+
+/// A content hash names the snapshot, so a refreshed CSV reloads by itself.
+fn snapshot_id() -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(MUNICIPALITIES_CSV.as_bytes());
+    hasher.update(AREAS_CSV.as_bytes());
+    let digest = hasher.finalize();
+    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Loads the snapshot unless this exact snapshot is already there. Upserts, so rows that
+/// other tables refer to are never deleted; all in one transaction.
+pub async fn ensure_loaded(db: &Db) -> Result<(), StartupError> {
+    let wanted = snapshot_id();
+    let loaded: Option<String> =
+        sqlx::query("SELECT snapshot FROM reference_snapshots WHERE name = $1")
+            .bind(SNAPSHOT_NAME)
+            .fetch_optional(db.pool())
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?;
+    if loaded.as_deref() == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    let municipalities = municipalities()?;
+    let areas = areas()?;
+    let mut tx = db.pool().begin().await?;
+    for chunk in municipalities.chunks(BATCH) {
+        let mut insert: QueryBuilder<Any> = QueryBuilder::new(
+            "INSERT INTO municipalities (code, prefecture_code, name, kana, kind, parent_code, search_key) ",
+        );
+        insert.push_values(chunk, |mut row, m| {
+            let key = search_key(&format!("{} {} {}", m.name, m.kana, m.code));
+            row.push_bind(m.code.clone())
+                .push_bind(m.prefecture_code.clone())
+                .push_bind(m.name.clone())
+                .push_bind(m.kana.clone())
+                .push_bind(m.kind.clone())
+                .push_bind((!m.parent_code.is_empty()).then(|| m.parent_code.clone()))
+                .push_bind(key);
+        });
+        insert.push(
+            " ON CONFLICT (code) DO UPDATE SET prefecture_code = excluded.prefecture_code, \
+             name = excluded.name, kana = excluded.kana, kind = excluded.kind, \
+             parent_code = excluded.parent_code, search_key = excluded.search_key",
+        );
+        insert.build().execute(&mut *tx).await?;
+    }
+    sqlx::query("DELETE FROM area_members")
+        .execute(&mut *tx)
+        .await?;
+    let mut seen_areas = std::collections::BTreeSet::new();
+    for area in &areas {
+        if seen_areas.insert(area.area_id.clone()) {
+            sqlx::query(
+                "INSERT INTO areas (id, prefecture_code, name, kana) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO UPDATE SET prefecture_code = excluded.prefecture_code, \
+                 name = excluded.name, kana = excluded.kana",
+            )
+            .bind(area.area_id.clone())
+            .bind(area.prefecture_code.clone())
+            .bind(area.name.clone())
+            .bind(area.kana.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("INSERT INTO area_members (area_id, municipality_code) VALUES ($1, $2)")
+            .bind(area.area_id.clone())
+            .bind(area.municipality_code.clone())
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(
+        "INSERT INTO reference_snapshots (name, snapshot, loaded_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET snapshot = excluded.snapshot, loaded_at = excluded.loaded_at",
+    )
+    .bind(SNAPSHOT_NAME)
+    .bind(wanted)
+    .bind(codec::instant_to_db(chrono::Utc::now()))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        municipalities = municipalities.len(),
+        areas = seen_areas.len(),
+        "reference data loaded"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_parses_and_every_code_verifies() {
+        let all = municipalities().unwrap();
+        let prefectures = all.iter().filter(|m| m.kind == "prefecture").count();
+        assert_eq!(prefectures, 47);
+        // 1,718 cities, towns and villages plus the 23 special wards.
+        let local = all
+            .iter()
+            .filter(|m| {
+                matches!(
+                    m.kind.as_str(),
+                    "city" | "designated_city" | "special_ward" | "town" | "village"
+                )
+            })
+            .count();
+        assert_eq!(local, 1741);
+        let itabashi = all.iter().find(|m| m.code == "131199").unwrap();
+        assert_eq!(
+            (itabashi.name.as_str(), itabashi.kana.as_str()),
+            ("板橋区", "いたばしく")
+        );
+    }
+
+    #[test]
+    fn every_area_member_exists() {
+        let codes: std::collections::HashSet<String> = municipalities()
+            .unwrap()
+            .into_iter()
+            .map(|m| m.code)
+            .collect();
+        for area in areas().unwrap() {
+            assert!(codes.contains(&area.municipality_code), "{area:?}");
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The web layer: the router of all features, the middleware every request passes,
+//! and what pages share.
+
+pub mod assets;
+pub mod layout;
+pub mod metrics;
+pub mod params;
+pub mod security;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::middleware;
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::error::{AppError, PageError};
+use crate::features;
+use crate::state::AppState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    metrics::init();
+    Router::new()
+        .merge(features::home::routes())
+        .merge(features::municipalities::routes())
+        .merge(features::health::routes())
+        .route("/assets/{file}", get(assets::serve))
+        .route_layer(middleware::from_fn(metrics::track))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(security::BODY_LIMIT_BYTES))
+        .layer(RequestBodyLimitLayer::new(security::BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn(security::headers))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(tower_http::LatencyUnit::Micros)),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+}
+
+async fn not_found() -> PageError {
+    PageError(AppError::NotFound)
+}

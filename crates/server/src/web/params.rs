@@ -1,0 +1,62 @@
+//! Query parameters arrive as text and are checked here, so that a bad value gets a
+//! Japanese message rather than the framework's English rejection.
+
+use crate::error::AppError;
+
+/// Longest search text accepted; more is refused, never silently cut.
+pub const MAX_SEARCH_CHARS: usize = 100;
+
+pub fn search_text(raw: Option<&str>) -> Result<String, AppError> {
+    let text = raw.unwrap_or_default().trim();
+    if text.chars().count() > MAX_SEARCH_CHARS {
+        return Err(AppError::BadRequest(format!(
+            "検索語は{MAX_SEARCH_CHARS}文字以内で入力してください"
+        )));
+    }
+    Ok(text.to_string())
+}
+
+/// A whole number in `min..=max`, or the default when absent or empty.
+pub fn number(
+    raw: Option<&str>,
+    label: &str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, AppError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "{label}は{min}から{max}までの整数で指定してください"
+                ))
+            }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_range_or_a_japanese_message() {
+        assert_eq!(number(None, "ページ", 1, 1, 100).unwrap(), 1);
+        assert_eq!(number(Some(""), "ページ", 1, 1, 100).unwrap(), 1);
+        assert_eq!(number(Some("3"), "ページ", 1, 1, 100).unwrap(), 3);
+        for bad in ["0", "101", "-1", "abc", "1.5", "99999999999999999999"] {
+            let err = number(Some(bad), "ページ", 1, 1, 100).unwrap_err();
+            assert!(err.to_string().contains("ページは1から100まで"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn search_text_is_trimmed_and_bounded() {
+        assert_eq!(search_text(Some(" 板橋 ")).unwrap(), "板橋");
+        assert!(search_text(Some(&"あ".repeat(101))).is_err());
+        assert!(search_text(Some(&"あ".repeat(100))).is_ok());
+    }
+}
