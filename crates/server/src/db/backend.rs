@@ -41,6 +41,20 @@ pub fn prepare_sqlite_folder(path: &Path) -> Result<(), StartupError> {
     Ok(())
 }
 
+/// `($1, $2), ($3, $4)` for a multi-row INSERT. Both backends accept numbered
+/// placeholders, so one generated string serves both.
+pub fn placeholder_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Name and version of the server, e.g. "SQLite 3.50.4".
 pub async fn server_version(db: &Db) -> Result<String, sqlx::Error> {
     let sql = match db.backend() {
@@ -126,4 +140,13 @@ pub async fn backup_to(db: &Db, target: &Path) -> Result<BackupOutcome, StartupE
         .execute(db.pool())
         .await?;
     Ok(BackupOutcome::Written)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_rows_in_order() {
+        assert_eq!(super::placeholder_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::placeholder_rows(1, 1), "($1)");
+    }
 }

@@ -38,13 +38,24 @@ pub fn free_port() -> u16 {
 /// A minimal HTTP/1.1 `GET` to 127.0.0.1 with `Connection: close`. Returns the status code
 /// and the raw body (not de-chunked: only for readiness checks and diagnostics).
 pub fn http_get(port: u16, path: &str, timeout: Duration) -> io::Result<(u16, String)> {
+    http_request(port, "GET", path, timeout)
+}
+
+/// A minimal body-less HTTP/1.1 request to 127.0.0.1 (blocking; usable in `Drop`).
+pub fn http_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    timeout: Duration,
+) -> io::Result<(u16, String)> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: */*\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
     )?;
     // Read until the response is complete: some servers (chromedriver) keep the connection
     // open despite `Connection: close`, so EOF cannot be the only end marker.
@@ -255,12 +266,45 @@ fn env_path(var: &str, default: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(default))
 }
 
+/// Kills (SIGKILL, via `kill(1)`) every process whose command line mentions `marker`: the
+/// Chromium processes of one test's private profile dir, should any outlive chromedriver.
+fn kill_processes_mentioning(marker: &str) {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    let me = std::process::id().to_string();
+    for entry in entries.flatten() {
+        let pid = entry.file_name().to_string_lossy().into_owned();
+        if pid == me || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if String::from_utf8_lossy(&cmdline).contains(marker) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
 /// chromedriver + headless Chromium with a fresh profile, and a WebDriver session on it.
+///
+/// Dropping it (also while a failed assertion unwinds) ends the session synchronously, so
+/// chromedriver shuts Chromium down, then kills chromedriver and any Chromium process left
+/// on the profile dir. (Killing chromedriver alone leaves Chromium running.)
 pub struct Browser {
     pub client: Client,
-    // Field order matters: the session is dropped before chromedriver is killed.
+    driver_port: u16,
+    session_id: Option<String>,
+    closed: bool,
+    // Field order matters: the session ends before chromedriver is killed, and chromedriver
+    // is killed before its profile dir is deleted.
     _driver: ChildGuard,
-    _profile: TempDir,
+    profile: TempDir,
 }
 
 impl Browser {
@@ -333,21 +377,40 @@ impl Browser {
             ))
             .await
             .expect("set WebDriver timeouts");
+        let session_id = client.session_id().await.ok().flatten();
         Browser {
             client,
+            driver_port: port,
+            session_id,
+            closed: false,
             _driver: driver,
-            _profile: profile,
+            profile,
         }
     }
 
-    /// Ends the WebDriver session (closing Chromium) before chromedriver is killed.
-    pub async fn close(self) {
-        let Browser {
-            client,
-            _driver,
-            _profile,
-        } = self;
-        let _ = client.close().await;
+    /// Ends the WebDriver session (closing Chromium); the rest happens in `Drop`.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        self.closed = true;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.closed
+            && let Some(id) = &self.session_id
+        {
+            let _ = http_request(
+                self.driver_port,
+                "DELETE",
+                &format!("/session/{id}"),
+                Duration::from_secs(10),
+            );
+        }
+        kill_processes_mentioning(&format!(
+            "--user-data-dir={}",
+            self.profile.path().join("profile").display()
+        ));
     }
 }
 

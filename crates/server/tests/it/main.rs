@@ -1,1 +1,10 @@
+//! Integration tests. Every test runs against a fresh database: SQLite by default,
+//! PostgreSQL when `TEST_DATABASE_URL` is set (scripts/test runs both).
 
+mod support;
+
+mod api_municipalities;
+mod cli;
+mod database;
+mod pages;
+mod web_shell;

@@ -3,11 +3,11 @@
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use sqlx::{Any, QueryBuilder, Row};
+use sqlx::Row;
 use tsunagu_core::kana::search_key;
 use tsunagu_core::municipality::MunicipalityCode;
 
-use crate::db::{Db, codec};
+use crate::db::{Db, backend, codec};
 use crate::error::StartupError;
 
 pub const MUNICIPALITIES_CSV: &str = include_str!("../../../data/municipalities.csv");
@@ -95,25 +95,26 @@ pub async fn ensure_loaded(db: &Db) -> Result<(), StartupError> {
     let areas = areas()?;
     let mut tx = db.pool().begin().await?;
     for chunk in municipalities.chunks(BATCH) {
-        let mut insert: QueryBuilder<Any> = QueryBuilder::new(
-            "INSERT INTO municipalities (code, prefecture_code, name, kana, kind, parent_code, search_key) ",
-        );
-        insert.push_values(chunk, |mut row, m| {
-            let key = search_key(&format!("{} {} {}", m.name, m.kana, m.code));
-            row.push_bind(m.code.clone())
-                .push_bind(m.prefecture_code.clone())
-                .push_bind(m.name.clone())
-                .push_bind(m.kana.clone())
-                .push_bind(m.kind.clone())
-                .push_bind((!m.parent_code.is_empty()).then(|| m.parent_code.clone()))
-                .push_bind(key);
-        });
-        insert.push(
-            " ON CONFLICT (code) DO UPDATE SET prefecture_code = excluded.prefecture_code, \
+        // Only generated `$n` placeholders are formatted into the SQL; every value is bound.
+        let sql = format!(
+            "INSERT INTO municipalities (code, prefecture_code, name, kana, kind, parent_code, search_key) VALUES {} \
+             ON CONFLICT (code) DO UPDATE SET prefecture_code = excluded.prefecture_code, \
              name = excluded.name, kana = excluded.kana, kind = excluded.kind, \
              parent_code = excluded.parent_code, search_key = excluded.search_key",
+            backend::placeholder_rows(chunk.len(), 7)
         );
-        insert.build().execute(&mut *tx).await?;
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for m in chunk {
+            insert = insert
+                .bind(m.code.clone())
+                .bind(m.prefecture_code.clone())
+                .bind(m.name.clone())
+                .bind(m.kana.clone())
+                .bind(m.kind.clone())
+                .bind((!m.parent_code.is_empty()).then(|| m.parent_code.clone()))
+                .bind(search_key(&format!("{} {} {}", m.name, m.kana, m.code)));
+        }
+        insert.execute(&mut *tx).await?;
     }
     sqlx::query("DELETE FROM area_members")
         .execute(&mut *tx)

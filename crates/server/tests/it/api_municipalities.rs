@@ -1,0 +1,159 @@
+//! `GET /api/v1/municipalities` and `/api/v1/municipalities/{code}`.
+
+use axum::http::StatusCode;
+
+use crate::support::{app, encode};
+
+#[tokio::test]
+async fn itabashi_by_code_with_its_area() {
+    let app = app().await;
+    let res = app.get("/api/v1/municipalities/131199").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(res.header("content-type").starts_with("application/json"));
+    let json = res.json();
+    assert_eq!(json["code"], "131199");
+    assert_eq!(json["name"], "板橋区");
+    assert_eq!(json["kana"], "いたばしく");
+    assert_eq!(json["kind"], "special_ward");
+    assert_eq!(json["prefecture_name"], "東京都");
+    assert_eq!(json["areas"][0]["name"], "区部");
+}
+
+#[tokio::test]
+async fn five_digit_code_finds_the_same_municipality() {
+    let app = app().await;
+    let json = app.get("/api/v1/municipalities/13119").await.json();
+    assert_eq!(json["code"], "131199");
+}
+
+#[tokio::test]
+async fn wrong_check_digit_is_400_with_a_stable_code() {
+    let app = app().await;
+    let res = app.get("/api/v1/municipalities/131190").await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    let json = res.json();
+    assert_eq!(json["error"]["code"], "invalid_municipality_code");
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("検査数字")
+    );
+}
+
+#[tokio::test]
+async fn malformed_codes_are_400() {
+    let app = app().await;
+    for bad in ["abc", "1311", "1311999", "991234", "%27%20OR%201%3D1"] {
+        let res = app.get(&format!("/api/v1/municipalities/{bad}")).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{bad}: {}", res.body);
+        assert_eq!(
+            res.json()["error"]["code"],
+            "invalid_municipality_code",
+            "{bad}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_valid_code_is_404_with_its_own_code() {
+    let app = app().await;
+    // 131989 has a correct check digit but no municipality.
+    let res = app.get("/api/v1/municipalities/131989").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(res.json()["error"]["code"], "municipality_not_found");
+}
+
+#[tokio::test]
+async fn search_by_kana_in_any_script_and_width_and_by_code() {
+    let app = app().await;
+    for query in ["いたばし", "イタバシ", "ｲﾀﾊﾞｼ", "板橋", "13119", "131199"] {
+        let json = app
+            .get(&format!("/api/v1/municipalities?q={}", encode(query)))
+            .await
+            .json();
+        let codes: Vec<&str> = json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["code"].as_str().unwrap())
+            .collect();
+        assert!(codes.contains(&"131199"), "{query}: {codes:?}");
+    }
+}
+
+#[tokio::test]
+async fn small_kana_in_the_official_reading_still_match() {
+    let app = app().await;
+    // The snapshot reads 庄内町 as しようないまち; people type しょうない.
+    let json = app
+        .get(&format!(
+            "/api/v1/municipalities?q={}",
+            encode("しょうないまち")
+        ))
+        .await
+        .json();
+    let names: Vec<&str> = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"庄内町"), "{names:?}");
+}
+
+#[tokio::test]
+async fn like_metacharacters_match_literally() {
+    let app = app().await;
+    for query in ["%", "_", "\\", "%'--"] {
+        let json = app
+            .get(&format!("/api/v1/municipalities?q={}", encode(query)))
+            .await
+            .json();
+        assert_eq!(json["total"], 0, "{query} should match nothing");
+    }
+}
+
+#[tokio::test]
+async fn prefecture_filter_and_pagination() {
+    let app = app().await;
+    let first = app
+        .get("/api/v1/municipalities?prefecture=13&limit=10")
+        .await
+        .json();
+    // 東京都: the prefecture itself, 23 special wards, 26 cities, 5 towns, 8 villages.
+    assert_eq!(first["total"], 63);
+    assert_eq!(first["items"].as_array().unwrap().len(), 10);
+    assert_eq!(first["items"][0]["code"], "130001");
+    let second = app
+        .get("/api/v1/municipalities?prefecture=13&limit=10&offset=10")
+        .await
+        .json();
+    assert_ne!(first["items"][0]["code"], second["items"][0]["code"]);
+    let all = app.get("/api/v1/municipalities?limit=500").await.json();
+    assert_eq!(all["total"], 1963);
+}
+
+#[tokio::test]
+async fn bad_parameters_get_japanese_messages_and_400() {
+    let app = app().await;
+    let long = "あ".repeat(101);
+    for uri in [
+        "/api/v1/municipalities?limit=0".to_string(),
+        "/api/v1/municipalities?limit=501".to_string(),
+        "/api/v1/municipalities?offset=-1".to_string(),
+        "/api/v1/municipalities?limit=abc".to_string(),
+        "/api/v1/municipalities?prefecture=48".to_string(),
+        format!("/api/v1/municipalities?q={}", encode(&long)),
+    ] {
+        let res = app.get(&uri).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{uri}");
+        let json = res.json();
+        assert_eq!(json["error"]["code"], "bad_request", "{uri}");
+        assert!(
+            json["error"]["message"].as_str().unwrap().contains("指定")
+                || json["error"]["message"].as_str().unwrap().contains("入力"),
+            "{uri}: {json}"
+        );
+    }
+}

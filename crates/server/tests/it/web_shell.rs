@@ -1,0 +1,110 @@
+//! What every response carries: security headers, cached assets, health, metrics, limits.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+
+use crate::support::app;
+
+#[tokio::test]
+async fn every_response_has_the_security_headers() {
+    let app = app().await;
+    for uri in [
+        "/",
+        "/municipalities",
+        "/api/v1/municipalities/131199",
+        "/nothing-here",
+        "/healthz",
+    ] {
+        let res = app.get(uri).await;
+        let csp = res.header("content-security-policy");
+        assert!(csp.contains("default-src 'self'"), "{uri}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{uri}");
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+            "{uri}"
+        );
+        assert_eq!(res.header("x-content-type-options"), "nosniff", "{uri}");
+        assert_eq!(res.header("referrer-policy"), "no-referrer", "{uri}");
+        assert!(!res.header("x-request-id").is_empty(), "{uri}: request id");
+    }
+}
+
+#[tokio::test]
+async fn pages_reference_no_inline_script_or_external_host() {
+    let app = app().await;
+    let html = app.get("/").await.body;
+    for fragment in ["<script>", " onclick=", "style=\"", "http://", "https://"] {
+        assert!(!html.contains(fragment), "page contains {fragment}");
+    }
+}
+
+#[tokio::test]
+async fn assets_are_content_hashed_and_cached_for_a_year() {
+    let app = app().await;
+    let html = app.get("/").await.body;
+    let start = html
+        .find("/assets/htmx-2.0.11.min.")
+        .expect("htmx referenced with its version");
+    let url: String = html[start..].chars().take_while(|c| *c != '"').collect();
+    assert!(
+        url.ends_with(".js") && url.len() > "/assets/htmx-2.0.11.min..js".len(),
+        "{url}"
+    );
+    let res = app.get(&url).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(
+        res.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert!(res.header("content-type").starts_with("text/javascript"));
+    assert!(res.body.contains("htmx"));
+    let stale = app.get("/assets/htmx-2.0.11.min.0000000000.js").await;
+    assert_eq!(stale.status, StatusCode::NOT_FOUND);
+    // Pages themselves are never cached.
+    assert_eq!(app.get("/").await.header("cache-control"), "no-store");
+}
+
+#[tokio::test]
+async fn healthz_checks_the_database() {
+    let app = app().await;
+    assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
+    app.db.close().await;
+    assert_eq!(
+        app.get("/healthz").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern() {
+    let app = app().await;
+    app.get("/api/v1/municipalities/131199").await;
+    let text = app.get("/metrics").await.body;
+    assert!(
+        text.lines().any(|l| l.starts_with("http_requests_total")
+            && l.contains(r#"route="/api/v1/municipalities/{code}""#)
+            && l.contains(r#"status="200""#)),
+        "{text}"
+    );
+    assert!(text.contains("http_request_duration_seconds_bucket"));
+    assert!(text.contains("db_pool_connections"));
+    assert!(!text.contains("131199"), "raw ids must not become labels");
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_refused_with_413() {
+    let app = app().await;
+    let big = vec![b'a'; 3 * 1024 * 1024];
+    let res = app
+        .request(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/municipalities")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("content-length", big.len().to_string())
+                .body(Body::from(big))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
