@@ -73,7 +73,7 @@ mod tests {
                 .map(|m| (m.version, m.description.to_string()))
                 .collect()
         };
-        assert!(!SQLITE.iter().next().is_none(), "no migrations embedded");
+        assert!(SQLITE.iter().next().is_some(), "no migrations embedded");
         assert_eq!(versions(&SQLITE), versions(&POSTGRES));
     }
 }

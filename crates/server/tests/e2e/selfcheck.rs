@@ -3,7 +3,7 @@
 //! (so a clean axe result on the app's pages means something).
 
 use crate::a11y::{assert_axe_clean, axe_violations};
-use crate::harness::{Browser, assert_japanese_glyphs, js_u64, set_viewport};
+use crate::harness::{Browser, assert_japanese_glyphs, js_bool, js_u64, set_viewport};
 
 /// `data:` URL of an HTML document (percent-encoding everything but unreserved ASCII).
 fn data_url(html: &str) -> String {
@@ -51,6 +51,27 @@ async fn harness_browser_axe_and_fonts_work() {
     client.goto(&good).await.expect("open the good test page");
     assert_axe_clean(client, "self-check page").await;
     assert_japanese_glyphs(client, "self-check page", "h1, p").await;
+    // The glyph check compares characters with the drawing of one unassigned code point; that
+    // only detects tofu if every missing glyph draws the same box, as it does here.
+    assert!(
+        js_bool(
+            client,
+            r#"
+            const c = document.createElement('canvas');
+            c.width = 64; c.height = 64;
+            const g = c.getContext('2d');
+            function draw(ch) {
+                g.fillStyle = '#fff'; g.fillRect(0, 0, 64, 64);
+                g.fillStyle = '#000'; g.font = '48px sans-serif'; g.textBaseline = 'top';
+                g.fillText(ch, 4, 4);
+                return c.toDataURL();
+            }
+            return draw('\u0378') === draw('\u0379') && draw('\u0378') !== draw('\u677f');
+            "#
+        )
+        .await,
+        "unassigned code points should all draw the same .notdef box, unlike 板"
+    );
     set_viewport(client, 360, 900).await;
     assert_eq!(
         js_u64(client, "return document.documentElement.clientWidth").await,
