@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(features::home::routes())
         .merge(features::municipalities::routes())
         .merge(features::health::routes())
+        .merge(features::api_docs::routes())
         .route("/assets/{file}", get(assets::serve))
         .route_layer(middleware::from_fn(metrics::track))
         .fallback(not_found)

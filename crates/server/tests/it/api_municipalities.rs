@@ -157,3 +157,35 @@ async fn bad_parameters_get_japanese_messages_and_400() {
         );
     }
 }
+
+#[tokio::test]
+async fn openapi_describes_every_api_route() {
+    let app = app().await;
+    let res = app.get("/api/openapi.json").await;
+    assert_eq!(res.status, StatusCode::OK);
+    let spec = res.json();
+    assert_eq!(spec["openapi"], "3.1.0");
+    for path in ["/api/v1/municipalities", "/api/v1/municipalities/{code}"] {
+        assert!(
+            spec["paths"][path]["get"].is_object(),
+            "{path} missing from the spec"
+        );
+    }
+    // Every error code the API can answer is listed in the spec's enum.
+    let codes: Vec<&str> =
+        spec["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+    for code in [
+        "invalid_municipality_code",
+        "municipality_not_found",
+        "bad_request",
+        "not_found",
+        "internal",
+    ] {
+        assert!(codes.contains(&code), "{code}");
+    }
+}
