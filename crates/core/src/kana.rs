@@ -71,3 +71,16 @@ mod tests {
         assert_eq!(search_key("チャタン"), "ちやたん");
     }
 }
+
+/// Login ids are compared after NFKC and lower-casing, so ｔａｎａｋａ and Tanaka are one id.
+pub fn fold_login_id(text: &str) -> String {
+    text.trim().nfkc().flat_map(char::to_lowercase).collect()
+}
+
+#[cfg(test)]
+mod login_tests {
+    #[test]
+    fn login_ids_fold_width_and_case() {
+        assert_eq!(super::fold_login_id(" Ｔａｎａｋａ "), "tanaka");
+    }
+}

@@ -1,6 +1,7 @@
 //! tsunagu's domain rules: pure functions and types, no I/O, no async.
 //! Time always comes in as a parameter (see [`clock`]) so tests can fix "today".
 
+pub mod access;
 pub mod calendar;
 pub mod clock;
 pub mod kana;

@@ -6,6 +6,7 @@ pub mod repo;
 pub use repo::{NewOrganisation, Organisation, create, in_municipality};
 
 use serde::Serialize;
+pub use tsunagu_core::access::Department;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -59,51 +60,6 @@ impl OrganisationKind {
             Self::Hospital => "医療機関",
             Self::Council => "協議会",
             Self::System => "システム管理",
-        }
-    }
-}
-
-/// The five municipal departments that work with 医療的ケア児.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Department {
-    DisabilityWelfare,
-    Health,
-    Childcare,
-    Education,
-    Disaster,
-}
-
-impl Department {
-    pub const ALL: [Department; 5] = [
-        Self::DisabilityWelfare,
-        Self::Health,
-        Self::Childcare,
-        Self::Education,
-        Self::Disaster,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DisabilityWelfare => "disability_welfare",
-            Self::Health => "health",
-            Self::Childcare => "childcare",
-            Self::Education => "education",
-            Self::Disaster => "disaster",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.as_str() == text)
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Self::DisabilityWelfare => "障害福祉",
-            Self::Health => "保健",
-            Self::Childcare => "保育",
-            Self::Education => "教育",
-            Self::Disaster => "防災",
         }
     }
 }

@@ -1,0 +1,515 @@
+//! Who may do what: roles are named sets of permissions, each with a scope, kept as data
+//! in [`ROLE_GRANTS`]. [`may`] is the one function that decides; pages, the API and the
+//! exports all ask it, never a role name.
+
+use serde::Serialize;
+
+use crate::municipality::MunicipalityCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    SystemAdmin,
+    PrefectureAdmin,
+    SupportCenterStaff,
+    MunicipalStaff,
+    Coordinator,
+    MentorOffice,
+    Mentor,
+    FacilityStaff,
+    Guardian,
+    CouncilViewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::SystemAdmin,
+        Role::PrefectureAdmin,
+        Role::SupportCenterStaff,
+        Role::MunicipalStaff,
+        Role::Coordinator,
+        Role::MentorOffice,
+        Role::Mentor,
+        Role::FacilityStaff,
+        Role::Guardian,
+        Role::CouncilViewer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::SystemAdmin => "system_admin",
+            Role::PrefectureAdmin => "prefecture_admin",
+            Role::SupportCenterStaff => "support_center_staff",
+            Role::MunicipalStaff => "municipal_staff",
+            Role::Coordinator => "coordinator",
+            Role::MentorOffice => "mentor_office",
+            Role::Mentor => "mentor",
+            Role::FacilityStaff => "facility_staff",
+            Role::Guardian => "guardian",
+            Role::CouncilViewer => "council_viewer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Role::SystemAdmin => "システム管理者",
+            Role::PrefectureAdmin => "都道府県管理者",
+            Role::SupportCenterStaff => "医療的ケア児支援センター職員",
+            Role::MunicipalStaff => "市区町村職員",
+            Role::Coordinator => "医療的ケア児等コーディネーター",
+            Role::MentorOffice => "メンター事務局",
+            Role::Mentor => "ペアレントメンター",
+            Role::FacilityStaff => "事業所職員",
+            Role::Guardian => "保護者",
+            Role::CouncilViewer => "協議会委員",
+        }
+    }
+
+    /// Every role but the guardian's works with other people's data: two-factor is required.
+    pub fn requires_two_factor(self) -> bool {
+        self != Role::Guardian
+    }
+}
+
+/// The five municipal departments that work with 医療的ケア児.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Department {
+    DisabilityWelfare,
+    Health,
+    Childcare,
+    Education,
+    Disaster,
+}
+
+impl Department {
+    pub const ALL: [Department; 5] = [
+        Department::DisabilityWelfare,
+        Department::Health,
+        Department::Childcare,
+        Department::Education,
+        Department::Disaster,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Department::DisabilityWelfare => "disability_welfare",
+            Department::Health => "health",
+            Department::Childcare => "childcare",
+            Department::Education => "education",
+            Department::Disaster => "disaster",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Department> {
+        Department::ALL.into_iter().find(|d| d.as_str() == text)
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Department::DisabilityWelfare => "障害福祉",
+            Department::Health => "保健",
+            Department::Childcare => "保育",
+            Department::Education => "教育",
+            Department::Disaster => "防災",
+        }
+    }
+}
+
+/// What can be done. Pages and API routes each name exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Read a child's record (profile, care, guardians).
+    ReadChild,
+    /// Create or change a child's record.
+    WriteChild,
+    /// Export lists of children (CSV, Excel).
+    ExportChildren,
+    /// Open a record outside one's scope for a limited time, with a reason.
+    BreakGlass,
+    /// See and revoke break-glass grants on one's own records.
+    ReviewBreakGlass,
+    /// Create and edit organisations.
+    ManageOrganisations,
+    /// Create accounts, assign roles, unlock, reset two-factor.
+    ManageAccounts,
+    /// Search and export the audit trail.
+    ViewAudit,
+    /// Aggregate reports with small cells suppressed.
+    ViewAggregates,
+}
+
+impl Permission {
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Permission::ReadChild => "児童記録の閲覧",
+            Permission::WriteChild => "児童記録の登録・更新",
+            Permission::ExportChildren => "児童一覧の出力",
+            Permission::BreakGlass => "緊急時の記録閲覧",
+            Permission::ReviewBreakGlass => "緊急閲覧の確認・取消",
+            Permission::ManageOrganisations => "組織の管理",
+            Permission::ManageAccounts => "アカウントの管理",
+            Permission::ViewAudit => "監査ログの閲覧",
+            Permission::ViewAggregates => "集計の閲覧",
+        }
+    }
+}
+
+/// How far a permission reaches, narrowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Records of the guardian's own children.
+    OwnRecords,
+    /// Records owned by, or shared with, the member's organisation.
+    OwnOrganisation,
+    /// Records of the organisation's municipality.
+    OwnMunicipality,
+    /// Records anywhere in the organisation's prefecture.
+    Prefecture,
+    /// Everywhere.
+    Everything,
+}
+
+use Permission as P;
+use Scope as S;
+
+/// The role table. Revised 2026-11-21 from the issue "Accounts, two-factor login, roles…"
+/// and DOMAIN.md (rights by job, MHLW guideline 6.0). System administrators manage
+/// accounts and the audit trail but never read children's records.
+pub const ROLE_GRANTS: &[(Role, &[(Permission, Scope)])] = &[
+    (
+        Role::SystemAdmin,
+        &[
+            (P::ManageOrganisations, S::Everything),
+            (P::ManageAccounts, S::Everything),
+            (P::ViewAudit, S::Everything),
+        ],
+    ),
+    (
+        Role::PrefectureAdmin,
+        &[
+            (P::ManageOrganisations, S::Prefecture),
+            (P::ManageAccounts, S::Prefecture),
+            (P::ViewAudit, S::Prefecture),
+            (P::ViewAggregates, S::Prefecture),
+        ],
+    ),
+    (
+        Role::SupportCenterStaff,
+        &[
+            (P::ReadChild, S::Prefecture),
+            (P::WriteChild, S::OwnOrganisation),
+            (P::ExportChildren, S::OwnOrganisation),
+            (P::BreakGlass, S::Prefecture),
+            (P::ReviewBreakGlass, S::OwnOrganisation),
+            (P::ViewAggregates, S::Prefecture),
+        ],
+    ),
+    (
+        Role::MunicipalStaff,
+        &[
+            (P::ReadChild, S::OwnMunicipality),
+            (P::WriteChild, S::OwnMunicipality),
+            (P::ExportChildren, S::OwnMunicipality),
+            (P::BreakGlass, S::Prefecture),
+            (P::ReviewBreakGlass, S::OwnMunicipality),
+            (P::ViewAggregates, S::OwnMunicipality),
+        ],
+    ),
+    (
+        Role::Coordinator,
+        &[
+            (P::ReadChild, S::OwnOrganisation),
+            (P::WriteChild, S::OwnOrganisation),
+            (P::ExportChildren, S::OwnOrganisation),
+            (P::ReviewBreakGlass, S::OwnOrganisation),
+        ],
+    ),
+    (Role::MentorOffice, &[(P::ViewAggregates, S::Prefecture)]),
+    (Role::Mentor, &[]),
+    (Role::FacilityStaff, &[(P::ReadChild, S::OwnOrganisation)]),
+    (Role::Guardian, &[(P::ReadChild, S::OwnRecords)]),
+    (
+        Role::CouncilViewer,
+        &[(P::ViewAggregates, S::OwnMunicipality)],
+    ),
+];
+
+/// The widest scope a role has for a permission, if any.
+pub fn scope_of(role: Role, permission: Permission) -> Option<Scope> {
+    ROLE_GRANTS
+        .iter()
+        .find(|(r, _)| *r == role)
+        .and_then(|(_, grants)| {
+            grants
+                .iter()
+                .filter(|(p, _)| *p == permission)
+                .map(|(_, s)| *s)
+                .max()
+        })
+}
+
+/// One organisation membership of the person acting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Membership {
+    pub organisation_id: String,
+    pub municipality_code: MunicipalityCode,
+    pub role: Role,
+    pub department: Option<Department>,
+}
+
+/// Who is acting: the account, its memberships and its open break-glass grants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Actor {
+    pub account_id: String,
+    pub memberships: Vec<Membership>,
+    /// `(resource_type, resource_id)` of unexpired, unrevoked break-glass grants.
+    pub break_glass: Vec<(String, String)>,
+}
+
+/// A record that belongs somewhere: its owner organisation and municipality, the
+/// organisations it is shared with, and (for a child) the guardians' accounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub resource_type: String,
+    pub resource_id: String,
+    pub owner_organisation_id: String,
+    pub municipality_code: MunicipalityCode,
+    pub shared_with: Vec<String>,
+    pub guardian_account_ids: Vec<String>,
+}
+
+/// Why access was allowed, for the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    Scope(Scope),
+    BreakGlass,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow(Basis),
+    Deny,
+}
+
+impl Decision {
+    pub fn allowed(self) -> bool {
+        matches!(self, Decision::Allow(_))
+    }
+}
+
+fn within(scope: Scope, actor: &Actor, membership: &Membership, target: &Target) -> bool {
+    let shared = target.owner_organisation_id == membership.organisation_id
+        || target
+            .shared_with
+            .iter()
+            .any(|o| *o == membership.organisation_id);
+    match scope {
+        Scope::OwnRecords => target
+            .guardian_account_ids
+            .iter()
+            .any(|a| *a == actor.account_id),
+        Scope::OwnOrganisation => shared,
+        Scope::OwnMunicipality => {
+            shared || target.municipality_code == membership.municipality_code
+        }
+        Scope::Prefecture => {
+            shared
+                || target.municipality_code.prefecture_number()
+                    == membership.municipality_code.prefecture_number()
+        }
+        Scope::Everything => true,
+    }
+}
+
+/// The one decision. Without a target: may the actor use this permission at all (to show
+/// a page or a menu item). With a target: may the actor use it on this record. A break-glass
+/// grant opens reading one record only, and only while the actor still holds `BreakGlass`.
+pub fn may(actor: &Actor, permission: Permission, target: Option<&Target>) -> Decision {
+    let mut best: Option<Scope> = None;
+    for membership in &actor.memberships {
+        let Some(scope) = scope_of(membership.role, permission) else {
+            continue;
+        };
+        let fits = target.is_none_or(|t| within(scope, actor, membership, t));
+        if fits && best.is_none_or(|b| scope < b) {
+            // Record the narrowest scope that suffices: the most telling basis for the audit.
+            best = Some(scope);
+        }
+    }
+    if let Some(scope) = best {
+        return Decision::Allow(Basis::Scope(scope));
+    }
+    if let Some(t) = target
+        && permission == Permission::ReadChild
+        && actor
+            .break_glass
+            .iter()
+            .any(|(kind, id)| *kind == t.resource_type && *id == t.resource_id)
+        && may(actor, Permission::BreakGlass, None).allowed()
+    {
+        return Decision::Allow(Basis::BreakGlass);
+    }
+    Decision::Deny
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(c: &str) -> MunicipalityCode {
+        MunicipalityCode::parse(c).unwrap()
+    }
+
+    fn actor(role: Role, org: &str, municipality: &str) -> Actor {
+        Actor {
+            account_id: format!("acct-{org}"),
+            memberships: vec![Membership {
+                organisation_id: org.into(),
+                municipality_code: code(municipality),
+                role,
+                department: None,
+            }],
+            break_glass: vec![],
+        }
+    }
+
+    fn child(owner: &str, municipality: &str) -> Target {
+        Target {
+            resource_type: "child".into(),
+            resource_id: "c1".into(),
+            owner_organisation_id: owner.into(),
+            municipality_code: code(municipality),
+            shared_with: vec![],
+            guardian_account_ids: vec!["guardian-1".into()],
+        }
+    }
+
+    const ITABASHI: &str = "131199";
+    const NERIMA: &str = "131202";
+    const SAPPORO: &str = "011002";
+
+    #[test]
+    fn municipal_staff_read_their_municipality_only() {
+        let staff = actor(Role::MunicipalStaff, "itabashi-welfare", ITABASHI);
+        assert!(
+            may(
+                &staff,
+                P::ReadChild,
+                Some(&child("itabashi-health", ITABASHI))
+            )
+            .allowed()
+        );
+        assert_eq!(
+            may(&staff, P::ReadChild, Some(&child("nerima-welfare", NERIMA))),
+            Decision::Deny
+        );
+    }
+
+    #[test]
+    fn sharing_extends_an_organisation_scope() {
+        let facility = actor(Role::FacilityStaff, "hidamari", ITABASHI);
+        let mut record = child("itabashi-welfare", ITABASHI);
+        assert_eq!(may(&facility, P::ReadChild, Some(&record)), Decision::Deny);
+        record.shared_with.push("hidamari".into());
+        assert_eq!(
+            may(&facility, P::ReadChild, Some(&record)),
+            Decision::Allow(Basis::Scope(S::OwnOrganisation))
+        );
+        assert_eq!(may(&facility, P::WriteChild, Some(&record)), Decision::Deny);
+    }
+
+    #[test]
+    fn guardians_see_their_own_children_only() {
+        let mut guardian = actor(Role::Guardian, "family", ITABASHI);
+        guardian.account_id = "guardian-1".into();
+        assert!(
+            may(
+                &guardian,
+                P::ReadChild,
+                Some(&child("itabashi-welfare", ITABASHI))
+            )
+            .allowed()
+        );
+        guardian.account_id = "guardian-2".into();
+        assert!(
+            !may(
+                &guardian,
+                P::ReadChild,
+                Some(&child("itabashi-welfare", ITABASHI))
+            )
+            .allowed()
+        );
+    }
+
+    #[test]
+    fn support_centre_reaches_its_prefecture() {
+        let centre = actor(Role::SupportCenterStaff, "tokyo-centre", "130001");
+        assert!(
+            may(
+                &centre,
+                P::ReadChild,
+                Some(&child("nerima-welfare", NERIMA))
+            )
+            .allowed()
+        );
+        assert!(!may(&centre, P::ReadChild, Some(&child("sapporo", SAPPORO))).allowed());
+    }
+
+    #[test]
+    fn system_admin_never_reads_children() {
+        let admin = actor(Role::SystemAdmin, "system", "130001");
+        assert!(!may(&admin, P::ReadChild, None).allowed());
+        assert!(may(&admin, P::ManageAccounts, None).allowed());
+    }
+
+    #[test]
+    fn break_glass_opens_one_record_for_reading_only() {
+        let mut staff = actor(Role::MunicipalStaff, "itabashi-welfare", ITABASHI);
+        let record = child("nerima-welfare", NERIMA);
+        staff.break_glass.push(("child".into(), "c1".into()));
+        assert_eq!(
+            may(&staff, P::ReadChild, Some(&record)),
+            Decision::Allow(Basis::BreakGlass)
+        );
+        assert_eq!(may(&staff, P::WriteChild, Some(&record)), Decision::Deny);
+        let mut other = record.clone();
+        other.resource_id = "c2".into();
+        assert_eq!(may(&staff, P::ReadChild, Some(&other)), Decision::Deny);
+        // A role without BreakGlass gains nothing from a stray grant.
+        let mut facility = actor(Role::FacilityStaff, "hidamari", ITABASHI);
+        facility.break_glass.push(("child".into(), "c1".into()));
+        assert_eq!(may(&facility, P::ReadChild, Some(&record)), Decision::Deny);
+    }
+
+    #[test]
+    fn nobody_without_membership_may_anything() {
+        let nobody = Actor::default();
+        for (_, grants) in ROLE_GRANTS {
+            for (permission, _) in *grants {
+                assert_eq!(may(&nobody, *permission, None), Decision::Deny);
+            }
+        }
+    }
+
+    #[test]
+    fn every_role_is_in_the_table_once_and_staff_need_two_factor() {
+        for role in Role::ALL {
+            assert_eq!(
+                ROLE_GRANTS.iter().filter(|(r, _)| *r == role).count(),
+                1,
+                "{role:?}"
+            );
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert!(!Role::Guardian.requires_two_factor());
+        assert!(Role::MunicipalStaff.requires_two_factor());
+    }
+}
