@@ -360,6 +360,65 @@ pub fn may(actor: &Actor, permission: Permission, target: Option<&Target>) -> De
     Decision::Deny
 }
 
+/// The same grants as [`may`], turned into what a list query filters on: a record is in
+/// reach when it matches any of these. Ids are listed as `|a|b|` so one SQL statement can
+/// test membership with `LIKE` on both backends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeFilter {
+    pub everything: bool,
+    pub prefectures: Vec<String>,
+    pub municipalities: Vec<String>,
+    pub organisations: Vec<String>,
+    pub guardian_account_id: Option<String>,
+}
+
+impl ScopeFilter {
+    pub fn is_empty(&self) -> bool {
+        !self.everything
+            && self.prefectures.is_empty()
+            && self.municipalities.is_empty()
+            && self.organisations.is_empty()
+            && self.guardian_account_id.is_none()
+    }
+
+    /// `|x|y|`, or an empty string when there is nothing.
+    pub fn joined(values: &[String]) -> String {
+        if values.is_empty() {
+            String::new()
+        } else {
+            format!("|{}|", values.join("|"))
+        }
+    }
+}
+
+pub fn scope_filter(actor: &Actor, permission: Permission) -> ScopeFilter {
+    let mut filter = ScopeFilter::default();
+    for membership in &actor.memberships {
+        let Some(scope) = scope_of(membership.role, permission) else {
+            continue;
+        };
+        // Every scope wider than a guardian's includes what is owned by or shared with the organisation.
+        if scope != Scope::OwnRecords {
+            filter
+                .organisations
+                .push(membership.organisation_id.clone());
+        }
+        match scope {
+            Scope::OwnRecords => filter.guardian_account_id = Some(actor.account_id.clone()),
+            Scope::OwnOrganisation => {}
+            Scope::OwnMunicipality => filter
+                .municipalities
+                .push(membership.municipality_code.to_string()),
+            Scope::Prefecture => filter.prefectures.push(format!(
+                "{:02}",
+                membership.municipality_code.prefecture_number()
+            )),
+            Scope::Everything => filter.everything = true,
+        }
+    }
+    filter
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -487,6 +546,22 @@ mod tests {
         let mut facility = actor(Role::FacilityStaff, "hidamari", ITABASHI);
         facility.break_glass.push(("child".into(), "c1".into()));
         assert_eq!(may(&facility, P::ReadChild, Some(&record)), Decision::Deny);
+    }
+
+    #[test]
+    fn list_filters_follow_the_same_grants() {
+        let staff = actor(Role::MunicipalStaff, "itabashi-welfare", ITABASHI);
+        let filter = scope_filter(&staff, P::ReadChild);
+        assert_eq!(filter.municipalities, vec![ITABASHI.to_string()]);
+        assert_eq!(filter.organisations, vec!["itabashi-welfare".to_string()]);
+        assert!(!filter.everything && filter.prefectures.is_empty());
+        let centre = actor(Role::SupportCenterStaff, "tokyo-centre", "130001");
+        assert_eq!(
+            scope_filter(&centre, P::ReadChild).prefectures,
+            vec!["13".to_string()]
+        );
+        assert!(scope_filter(&actor(Role::SystemAdmin, "s", "130001"), P::ReadChild).is_empty());
+        assert_eq!(ScopeFilter::joined(&["a".into(), "b".into()]), "|a|b|");
     }
 
     #[test]

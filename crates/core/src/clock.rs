@@ -38,6 +38,28 @@ impl Clock for FixedClock {
     }
 }
 
+/// A clock tests move by hand (idle expiry, lockout windows, break-glass deadlines).
+#[derive(Debug, Default)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    pub fn at(start: DateTime<Utc>) -> Self {
+        Self(std::sync::atomic::AtomicI64::new(start.timestamp_millis()))
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        self.0
+            .fetch_add(by.num_milliseconds(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.0.load(std::sync::atomic::Ordering::SeqCst))
+            .unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,6 +61,30 @@ pub enum AppError {
     NotFound,
     #[error("入力内容を確認してください: {0}")]
     BadRequest(String),
+    #[error("サインインしてください")]
+    Unauthenticated,
+    #[error("一定時間操作がなかったため、サインインが切れました。もう一度サインインしてください")]
+    SessionExpired,
+    #[error("ログインIDまたはパスワード（または確認コード）が正しくありません")]
+    InvalidCredentials,
+    #[error("確認コード（二要素認証）を入力してください")]
+    TotpRequired,
+    #[error("続けるには、先にサインインの手続きを完了してください")]
+    StepRequired(&'static str),
+    #[error(
+        "ログインに続けて失敗したため、このアカウントは一時的にロックされています。しばらくしてから、または管理者に連絡してください"
+    )]
+    Locked,
+    #[error("短時間に多くのログイン失敗がありました。しばらくしてから再度お試しください")]
+    RateLimited,
+    #[error("この操作を行う権限がありません")]
+    Forbidden,
+    #[error(
+        "不正な送信元からの操作のため受け付けませんでした。ページを開き直してから操作してください"
+    )]
+    CsrfFailed,
+    #[error("{0}")]
+    Conflict(String),
     #[error("システムで問題が発生しました。時間をおいて再度お試しください")]
     Internal(String),
 }
@@ -72,6 +96,16 @@ impl AppError {
             AppError::MunicipalityNotFound(_) => "municipality_not_found",
             AppError::NotFound => "not_found",
             AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::SessionExpired => "session_expired",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::TotpRequired => "totp_required",
+            AppError::StepRequired(code) => code,
+            AppError::Locked => "locked",
+            AppError::RateLimited => "rate_limited",
+            AppError::Forbidden => "forbidden",
+            AppError::CsrfFailed => "csrf_failed",
+            AppError::Conflict(_) => "conflict",
             AppError::Internal(_) => "internal",
         }
     }
@@ -82,6 +116,15 @@ impl AppError {
                 StatusCode::BAD_REQUEST
             }
             AppError::MunicipalityNotFound(_) | AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthenticated
+            | AppError::SessionExpired
+            | AppError::InvalidCredentials
+            | AppError::TotpRequired
+            | AppError::StepRequired(_) => StatusCode::UNAUTHORIZED,
+            AppError::Locked => StatusCode::LOCKED,
+            AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Forbidden | AppError::CsrfFailed => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -1,5 +1,7 @@
 //! tsunagu: build the application from a configuration. Used by `main` and by the tests.
 
+pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod demo;

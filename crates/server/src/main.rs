@@ -34,6 +34,34 @@ struct DatabaseArgs {
     max_connections: Option<u32>,
 }
 
+#[derive(Args)]
+struct WebArgs {
+    /// The public URL (https://… makes cookies Secure and is an accepted Origin)
+    #[arg(long, env = "TSUNAGU_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Minutes without activity before a session ends
+    #[arg(long, env = "TSUNAGU_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=1440))]
+    session_idle_minutes: i64,
+    /// Hours after sign-in when a session ends regardless of activity
+    #[arg(long, env = "TSUNAGU_SESSION_ABSOLUTE_HOURS", default_value_t = 12, value_parser = clap::value_parser!(i64).range(1..=72))]
+    session_absolute_hours: i64,
+    /// Hours a break-glass grant stays open
+    #[arg(long, env = "TSUNAGU_BREAK_GLASS_HOURS", default_value_t = 3, value_parser = clap::value_parser!(i64).range(1..=24))]
+    break_glass_hours: i64,
+}
+
+impl WebArgs {
+    fn settings(self, demo: bool) -> Settings {
+        Settings {
+            demo,
+            public_url: self.public_url,
+            session_idle_minutes: self.session_idle_minutes,
+            session_absolute_hours: self.session_absolute_hours,
+            break_glass_hours: self.break_glass_hours,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the web application (runs pending migrations first)
@@ -42,11 +70,20 @@ enum Command {
         db: DatabaseArgs,
         #[arg(long, env = "TSUNAGU_LISTEN", default_value = config::DEFAULT_LISTEN)]
         listen: String,
+        #[command(flatten)]
+        web: WebArgs,
     },
     /// Create a fresh demo database (./data/demo.db) with synthetic content and serve it
     Demo {
         #[arg(long, env = "TSUNAGU_LISTEN", default_value = config::DEFAULT_LISTEN)]
         listen: String,
+        #[command(flatten)]
+        web: WebArgs,
+    },
+    /// The audit trail
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// Apply pending migrations and load reference data
     Migrate {
@@ -70,6 +107,15 @@ enum Command {
     Calendar {
         #[command(subcommand)]
         command: CalendarCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain and name the first altered, missing or re-linked entry
+    Verify {
+        #[command(flatten)]
+        db: DatabaseArgs,
     },
 }
 
@@ -127,33 +173,41 @@ async fn run(command: Command) -> Result<(), StartupError> {
     tsunagu::telemetry::init_logging();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match command {
-        Command::Serve { db, listen } => {
+        Command::Serve { db, listen, web } => {
             let addr = config::parse_listen(&listen)?;
             let url = DatabaseUrl::parse(&db.database_url)?;
             let listener = tsunagu::bind(addr).await?;
             let database = tsunagu::open_database(&url, db.max_connections).await?;
             tracing::info!(%addr, database = %url.redacted(), "tsunagu listening");
-            tsunagu::serve(listener, tsunagu::app(database, clock, Settings::default())).await
+            tsunagu::serve(listener, tsunagu::app(database, clock, web.settings(false))).await
         }
-        Command::Demo { listen } => {
+        Command::Demo { listen, web } => {
             let addr = config::parse_listen(&listen)?;
             let listener = tsunagu::bind(addr).await?;
             let path = PathBuf::from(tsunagu::demo::DEMO_DATABASE);
             tsunagu::demo::remove_previous(&path)?;
             let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display()))?;
             let database = tsunagu::open_database(&url, None).await?;
-            tsunagu::demo::seed(&database, clock.now()).await?;
+            let accounts = tsunagu::demo::seed(&database, clock.now()).await?;
+            tsunagu::demo::write_accounts_file(&accounts)?;
+            println!(
+                "デモ用アカウント / demo accounts（{}）:",
+                tsunagu::demo::DEMO_ACCOUNTS_FILE
+            );
+            for a in &accounts {
+                let totp = a.totp_secret.as_deref().unwrap_or("-");
+                println!(
+                    "  {:<20} {:<18} {:<22} TOTP {}  {}",
+                    a.login, a.password, a.role, totp, a.organisation
+                );
+            }
             println!("つなぐ デモ環境を起動しました / tsunagu demo is running: http://{addr}/");
             println!(
                 "データベース / database: {}（起動のたびに作り直します / recreated on every run）",
                 path.display()
             );
             println!("終了するには Ctrl+C / press Ctrl+C to stop");
-            tsunagu::serve(
-                listener,
-                tsunagu::app(database, clock, Settings { demo: true }),
-            )
-            .await
+            tsunagu::serve(listener, tsunagu::app(database, clock, web.settings(true))).await
         }
         Command::Migrate { db } => {
             let url = DatabaseUrl::parse(&db.database_url)?;
@@ -166,6 +220,21 @@ async fn run(command: Command) -> Result<(), StartupError> {
             Ok(())
         }
         Command::Check { db } => check(&db).await,
+        Command::Audit {
+            command: AuditCommand::Verify { db },
+        } => {
+            let url = DatabaseUrl::parse(&db.database_url)?;
+            let database = tsunagu::db::Db::connect(&url, 2).await?;
+            let outcome = tsunagu::audit::verify_command(&database).await;
+            database.close().await;
+            match outcome {
+                Ok(message) => {
+                    println!("{message}");
+                    Ok(())
+                }
+                Err(problem) => Err(StartupError::Input(problem, "audit chain broken")),
+            }
+        }
         Command::Backup { db, to } => {
             let url = DatabaseUrl::parse(&db.database_url)?;
             let database = tsunagu::db::Db::connect(&url, 2).await?;

@@ -14,9 +14,42 @@ pub struct AppState {
     pub settings: Arc<Settings>,
 }
 
-/// Settings that shape the pages, fixed at start-up.
-#[derive(Debug, Clone, Default)]
+/// Settings fixed at start-up.
+#[derive(Debug, Clone)]
 pub struct Settings {
-    /// Demo mode shows a 「デモ環境」 banner on every page.
+    /// Demo mode shows a 「デモ環境」 banner on every page and the current code of demo accounts.
     pub demo: bool,
+    /// The public URL (e.g. `https://tsunagu.example.lg.jp`): cookies are `Secure` when it is https,
+    /// and it is an accepted `Origin`.
+    pub public_url: Option<String>,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    pub break_glass_hours: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            demo: false,
+            public_url: None,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            break_glass_hours: 3,
+        }
+    }
+}
+
+impl Settings {
+    pub fn lifetimes(&self) -> crate::auth::session::Lifetimes {
+        crate::auth::session::Lifetimes {
+            idle: chrono::Duration::minutes(self.session_idle_minutes),
+            absolute: chrono::Duration::hours(self.session_absolute_hours),
+        }
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
 }

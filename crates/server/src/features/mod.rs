@@ -1,6 +1,10 @@
 //! One folder per capability: its routes, its SQL, its views.
 
+pub mod accounts;
+pub mod admin;
 pub mod api_docs;
+pub mod break_glass;
+pub mod children;
 pub mod health;
 pub mod home;
 pub mod municipalities;

@@ -3,13 +3,26 @@
 use askama::Template;
 use axum::http::StatusCode;
 
+use tsunagu_core::access::{Permission, may};
+
 use super::assets;
+use crate::auth::session::CurrentSession;
 
 /// What the base layout needs from every page.
 #[derive(Debug, Clone)]
 pub struct Chrome {
     pub title: String,
     pub demo: bool,
+    pub user: Option<ChromeUser>,
+}
+
+/// The signed-in person as the header shows them, with the menu their permissions open.
+#[derive(Debug, Clone)]
+pub struct ChromeUser {
+    pub display_name: String,
+    pub organisation: String,
+    pub csrf_token: String,
+    pub nav: Vec<(&'static str, &'static str)>,
 }
 
 impl Chrome {
@@ -17,7 +30,47 @@ impl Chrome {
         Self {
             title: title.into(),
             demo,
+            user: None,
         }
+    }
+
+    /// The menu follows the permissions, asked of the one policy.
+    pub fn for_session(
+        title: impl Into<String>,
+        demo: bool,
+        session: Option<&CurrentSession>,
+    ) -> Self {
+        let mut chrome = Self::new(title, demo);
+        if let Some(s) = session.filter(|s| s.pending_step().is_none()) {
+            let can = |p| may(&s.actor, p, None).allowed();
+            let mut nav = vec![("/home", "マイページ")];
+            if can(Permission::ReadChild) {
+                nav.push(("/children", "児童の記録"));
+            }
+            if can(Permission::ReviewBreakGlass) {
+                nav.push(("/break-glass", "緊急閲覧の確認"));
+            }
+            if can(Permission::ManageOrganisations) {
+                nav.push(("/admin/organisations", "組織"));
+            }
+            if can(Permission::ManageAccounts) {
+                nav.push(("/admin/accounts", "アカウント"));
+            }
+            if can(Permission::ViewAudit) {
+                nav.push(("/admin/audit", "監査ログ"));
+            }
+            chrome.user = Some(ChromeUser {
+                display_name: s.account.display_name.clone(),
+                organisation: s
+                    .memberships
+                    .first()
+                    .map(|m| m.organisation_name.clone())
+                    .unwrap_or_default(),
+                csrf_token: s.csrf_token.clone(),
+                nav,
+            });
+        }
+        chrome
     }
 
     pub fn asset(&self, name: &str) -> String {
@@ -63,4 +116,15 @@ pub fn fiscal_year_label(fiscal_year: i32) -> String {
         Some((era, year)) => format!("{}{year}年度（{fiscal_year}年度）", era.name_ja()),
         None => format!("{fiscal_year}年度"),
     }
+}
+
+/// Unix ms as Japan time, 「2026-11-21 12:00」 style used in lists and CSV.
+pub fn format_instant_jst(millis: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(millis)
+        .map(|t| {
+            t.with_timezone(&tsunagu_core::clock::JST)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
 }

@@ -13,29 +13,43 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::middleware;
-use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::auth;
+use crate::auth::guard::{Access, Routes};
 use crate::error::{AppError, PageError};
 use crate::features;
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub fn router(state: AppState) -> Router {
-    metrics::init();
-    Router::new()
+/// Every route of the application with its access rule. The only way to add a route.
+pub fn routes() -> Routes {
+    Routes::new()
         .merge(features::home::routes())
         .merge(features::municipalities::routes())
         .merge(features::health::routes())
         .merge(features::api_docs::routes())
-        .route("/assets/{file}", get(assets::serve))
+        .merge(auth::pages::routes())
+        .merge(auth::api::routes())
+        .merge(features::children::routes())
+        .merge(features::break_glass::routes())
+        .merge(features::admin::routes())
+        .get("/assets/{file}", Access::Public, assets::serve)
+}
+
+pub fn router(state: AppState) -> Router {
+    metrics::init();
+    let (routes, _) = routes().into_parts();
+    routes
         .route_layer(middleware::from_fn(metrics::track))
         .fallback(not_found)
-        .with_state(state)
+        .with_state(state.clone())
+        // The guard of each route reads the state from here.
+        .layer(axum::Extension(state))
         .layer(DefaultBodyLimit::max(security::BODY_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(security::BODY_LIMIT_BYTES))
         .layer(middleware::from_fn(security::headers))

@@ -38,6 +38,38 @@ pub fn number(
     }
 }
 
+/// The fields of a submitted form (`application/x-www-form-urlencoded`), last value wins.
+pub fn form(body: &[u8]) -> Result<std::collections::HashMap<String, String>, AppError> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .map(|pairs| pairs.into_iter().collect())
+        .map_err(|_| {
+            AppError::BadRequest(
+                "送信された内容を読み取れませんでした。ページを開き直してください".into(),
+            )
+        })
+}
+
+/// A CSV cell that a spreadsheet will not run as a formula (=, +, -, @ at the start).
+pub fn csv_safe(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Percent-encodes text for a URL query value.
+pub fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 mod support;
 
 mod api_municipalities;
+mod audit;
 mod cli;
 mod database;
 mod pages;

@@ -1,18 +1,20 @@
 //! Liveness for load balancers and metrics for Prometheus.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
 
+use crate::auth::guard::{Access, Routes};
 use crate::state::AppState;
 use crate::web::metrics;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics::render))
+pub fn routes() -> Routes {
+    // Metrics hold counts by route pattern only, nothing about people.
+    Routes::new().get("/healthz", Access::Public, healthz).get(
+        "/metrics",
+        Access::Public,
+        metrics::render,
+    )
 }
 
 /// 200 only when the database answers, so a balancer stops sending to a broken instance.

@@ -6,16 +6,14 @@ mod pages;
 pub mod reference;
 pub mod repo;
 
-use axum::Router;
-use axum::routing::get;
+use crate::auth::guard::{Access, Routes};
 
-use crate::state::AppState;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/municipalities", get(pages::index))
-        .route("/municipalities/results", get(pages::results))
-        .route("/municipalities/{code}", get(pages::detail))
-        .route("/api/v1/municipalities", get(api::search))
-        .route("/api/v1/municipalities/{code}", get(api::get))
+/// Reference data about places, not people: open to anyone.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/municipalities", Access::Public, pages::index)
+        .get("/municipalities/results", Access::Public, pages::results)
+        .get("/municipalities/{code}", Access::Public, pages::detail)
+        .get("/api/v1/municipalities", Access::Public, api::search)
+        .get("/api/v1/municipalities/{code}", Access::Public, api::get)
 }

@@ -40,7 +40,7 @@ impl Results {
         let mut href = format!("/municipalities?page={page}");
         if !self.query.is_empty() {
             href.push_str("&q=");
-            href.push_str(&url_encode(&self.query));
+            href.push_str(&params::url_encode(&self.query));
         }
         if !self.prefecture.is_empty() {
             href.push_str("&pref=");
@@ -48,17 +48,6 @@ impl Results {
         }
         href
     }
-}
-
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[derive(Template)]

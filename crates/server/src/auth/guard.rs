@@ -1,0 +1,265 @@
+//! Every route declares who may use it, where it is mounted, through [`Routes`].
+//! The guard then resolves the session, enforces the pending sign-in step, the permission
+//! and CSRF, and hands the session to the handler.
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::MethodRouter;
+use tsunagu_core::access::{Permission, may};
+
+use super::csrf;
+use super::session::{self, CurrentSession, Miss};
+use crate::audit::{self, Action, Event, Outcome};
+use crate::error::{ApiError, AppError, PageError};
+use crate::state::AppState;
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// A person part-way through sign-in (password accepted): the second-factor,
+    /// password-change and enrolment steps, and logout.
+    FirstFactor,
+    /// Anyone fully signed in.
+    SignedIn,
+    /// Fully signed in, holding this permission in at least one membership.
+    Permission(Permission),
+}
+
+/// One declared route, for the coverage and authorisation tests.
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// A router that only accepts routes together with their access rule.
+#[derive(Default)]
+pub struct Routes {
+    router: Router<AppState>,
+    specs: Vec<RouteSpec>,
+}
+
+impl Routes {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn get<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::GET, path, access, axum::routing::get(handler))
+    }
+
+    pub fn post<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::POST, path, access, axum::routing::post(handler))
+    }
+
+    pub fn delete<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::DELETE, path, access, axum::routing::delete(handler))
+    }
+
+    fn add(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        route: MethodRouter<AppState>,
+    ) -> Self {
+        let guarded = route.route_layer(middleware::from_fn(move |req: Request, next: Next| {
+            guard(access, req, next)
+        }));
+        self.router = self.router.route(path, guarded);
+        self.specs.push(RouteSpec {
+            method,
+            path,
+            access,
+        });
+        self
+    }
+
+    pub fn merge(mut self, other: Routes) -> Self {
+        self.router = self.router.merge(other.router);
+        self.specs.extend(other.specs);
+        self
+    }
+
+    pub fn into_parts(self) -> (Router<AppState>, Vec<RouteSpec>) {
+        (self.router, self.specs)
+    }
+}
+
+fn is_api(req: &Request) -> bool {
+    req.uri().path().starts_with("/api/")
+}
+
+fn unsafe_method(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The request's audit context: who, from where, with what.
+pub fn audit_context(parts: &Parts, session: Option<&CurrentSession>) -> audit::Context {
+    let client_addr = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    audit::Context {
+        actor_account_id: session.map(|s| s.account.id.clone()),
+        actor_organisation_id: session.and_then(CurrentSession::organisation_id),
+        client_addr,
+        user_agent: user_agent.to_string(),
+    }
+}
+
+fn refuse(api: bool, err: AppError) -> Response {
+    if api {
+        ApiError(err).into_response()
+    } else {
+        PageError(err).into_response()
+    }
+}
+
+/// For a person who is not signed in: the API says so; a page sends them to sign in and back.
+fn sign_in_first(api: bool, path_and_query: &str, expired: bool) -> Response {
+    if api {
+        return ApiError(if expired {
+            AppError::SessionExpired
+        } else {
+            AppError::Unauthenticated
+        })
+        .into_response();
+    }
+    let next = crate::web::params::url_encode(path_and_query);
+    let reason = if expired { "&expired=1" } else { "" };
+    let mut response = Redirect::to(&format!("/login?next={next}{reason}")).into_response();
+    if expired {
+        if let Ok(v) = HeaderValue::from_str(&session::cookie(None, false)) {
+            response.headers_mut().insert(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+async fn guard(access: Access, req: Request, next: Next) -> Response {
+    let Some(state) = req.extensions().get::<AppState>().cloned() else {
+        return refuse(is_api(&req), AppError::Internal("state missing".into()));
+    };
+    let api = is_api(&req);
+    let (mut parts, body) = req.into_parts();
+    if unsafe_method(&parts.method) && !csrf::same_origin(&parts.headers, &state.settings) {
+        return refuse(api, AppError::CsrfFailed);
+    }
+    let now = state.clock.now();
+    let mut expired = false;
+    let current = match session::token_from_headers(&parts.headers) {
+        None => None,
+        Some(token) => {
+            match session::resolve(&state.db, &token, now, state.settings.lifetimes()).await {
+                Ok(Ok(current)) => Some(current),
+                Ok(Err(Miss::Expired)) => {
+                    expired = true;
+                    None
+                }
+                Ok(Err(Miss::Unknown)) => None,
+                Err(err) => return refuse(api, err.into()),
+            }
+        }
+    };
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    match (access, &current) {
+        (Access::Public, _) => {}
+        (_, None) => return sign_in_first(api, &path_and_query, expired),
+        (Access::FirstFactor, Some(_)) => {}
+        (Access::SignedIn | Access::Permission(_), Some(s)) => {
+            if let Some(step) = s.pending_step() {
+                return if api {
+                    ApiError(AppError::StepRequired(step.api_code())).into_response()
+                } else {
+                    Redirect::to(step.path()).into_response()
+                };
+            }
+            if let Access::Permission(permission) = access
+                && !may(&s.actor, permission, None).allowed()
+            {
+                let ctx = audit_context(&parts, Some(s));
+                let event = Event::new(Action::Denied, Outcome::Denied)
+                    .resource("route", parts.uri.path())
+                    .detail(format!("{permission:?}"));
+                if let Err(err) = audit::record_standalone(&state.db, &ctx, &event, now).await {
+                    return refuse(api, err.into());
+                }
+                return refuse(api, AppError::Forbidden);
+            }
+        }
+    }
+    let req = if let Some(s) = &current
+        && unsafe_method(&parts.method)
+    {
+        match csrf::check_token(parts, body, &s.csrf_token).await {
+            Ok(req) => req,
+            Err(()) => return refuse(api, AppError::CsrfFailed),
+        }
+    } else {
+        if let Some(s) = current {
+            parts.extensions.insert(s);
+        }
+        return next.run(Request::from_parts(parts, body)).await;
+    };
+    let mut req = req;
+    if let Some(s) = current {
+        req.extensions_mut().insert(s);
+    }
+    next.run(req).await
+}
+
+/// The signed-in person, for handlers on non-public routes.
+impl<S: Send + Sync> FromRequestParts<S> for CurrentSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<CurrentSession>()
+            .cloned()
+            .ok_or_else(|| (StatusCode::UNAUTHORIZED, "サインインしてください").into_response())
+    }
+}
+
+/// The signed-in person if there is one, for public pages.
+pub struct MaybeSession(pub Option<CurrentSession>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeSession {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeSession(
+            parts.extensions.get::<CurrentSession>().cloned(),
+        ))
+    }
+}

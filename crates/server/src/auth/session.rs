@@ -1,0 +1,273 @@
+//! Sessions in the database, so several app instances share them. The cookie holds a
+//! random token; the table holds only its SHA-256, so a copy of the database opens nothing.
+
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Row};
+use tsunagu_core::access::Actor;
+
+use crate::db::{Db, codec};
+use crate::features::accounts::repo::{self as accounts, Account, MembershipView};
+
+pub const COOKIE_NAME: &str = "tsunagu_session";
+
+/// How far a session got through sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The password was right; a second factor, a password change or an enrolment is due.
+    Password,
+    Complete,
+}
+
+impl Stage {
+    fn as_str(self) -> &'static str {
+        match self {
+            Stage::Password => "password",
+            Stage::Complete => "complete",
+        }
+    }
+}
+
+/// What the person must do before anything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingStep {
+    VerifyTotp,
+    ChangePassword,
+    EnrolTotp,
+}
+
+impl PendingStep {
+    pub fn path(self) -> &'static str {
+        match self {
+            PendingStep::VerifyTotp => "/login/totp",
+            PendingStep::ChangePassword => "/account/password",
+            PendingStep::EnrolTotp => "/account/two-factor",
+        }
+    }
+
+    pub fn api_code(self) -> &'static str {
+        match self {
+            PendingStep::VerifyTotp => "totp_required",
+            PendingStep::ChangePassword => "password_change_required",
+            PendingStep::EnrolTotp => "totp_enrolment_required",
+        }
+    }
+}
+
+/// The signed-in person for this request.
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    pub token_hash: String,
+    pub stage: Stage,
+    pub csrf_token: String,
+    pub account: Account,
+    pub memberships: Vec<MembershipView>,
+    pub actor: Actor,
+}
+
+impl CurrentSession {
+    pub fn requires_two_factor(&self) -> bool {
+        self.account.totp_enabled
+            || self
+                .memberships
+                .iter()
+                .any(|m| m.role.requires_two_factor())
+    }
+
+    pub fn pending_step(&self) -> Option<PendingStep> {
+        if self.stage == Stage::Password && self.account.totp_enabled {
+            return Some(PendingStep::VerifyTotp);
+        }
+        if self.account.must_change_password {
+            return Some(PendingStep::ChangePassword);
+        }
+        if self.stage == Stage::Password && self.requires_two_factor() {
+            return Some(PendingStep::EnrolTotp);
+        }
+        None
+    }
+
+    /// The organisation acting, for the audit trail: the first membership.
+    pub fn organisation_id(&self) -> Option<String> {
+        self.memberships.first().map(|m| m.organisation_id.clone())
+    }
+}
+
+/// Idle and absolute limits, from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+pub fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// 256 bits from the OS random source (two v4 UUIDs carry 244 random bits; four give margin).
+pub fn random_token() -> String {
+    (0..2)
+        .map(|_| uuid::Uuid::new_v4().simple().to_string())
+        .collect()
+}
+
+/// Starts a new session (a new id every time: the id rotates at each step of sign-in).
+/// Returns the cookie value.
+pub async fn create(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    stage: Stage,
+    now: DateTime<Utc>,
+    client_addr: &str,
+    user_agent: &str,
+) -> Result<String, sqlx::Error> {
+    let token = random_token();
+    let at = codec::instant_to_db(now);
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, account_id, stage, csrf_token, created_at, last_seen_at, client_addr, user_agent) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7)",
+    )
+    .bind(hash_token(&token))
+    .bind(account_id)
+    .bind(stage.as_str())
+    .bind(random_token())
+    .bind(at)
+    .bind(client_addr)
+    .bind(user_agent.chars().take(300).collect::<String>())
+    .execute(conn)
+    .await?;
+    Ok(token)
+}
+
+/// Moves a session on to the next stage under a new id; the old id stops working at once.
+pub async fn rotate(
+    conn: &mut AnyConnection,
+    old_token_hash: &str,
+    stage: Stage,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, sqlx::Error> {
+    let token = random_token();
+    let done = sqlx::query(
+        "UPDATE sessions SET token_hash = $1, stage = $2, csrf_token = $3, last_seen_at = $4 WHERE token_hash = $5",
+    )
+    .bind(hash_token(&token))
+    .bind(stage.as_str())
+    .bind(random_token())
+    .bind(codec::instant_to_db(now))
+    .bind(old_token_hash)
+    .execute(conn)
+    .await?;
+    Ok((done.rows_affected() == 1).then_some(token))
+}
+
+pub async fn delete(conn: &mut AnyConnection, token_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_all_of(conn: &mut AnyConnection, account_id: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Why a cookie did not give a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Miss {
+    Unknown,
+    Expired,
+}
+
+/// Looks the token up, enforces idle and absolute limits (deleting an expired session),
+/// and touches `last_seen_at` at most once a minute to keep reads cheap.
+pub async fn resolve(
+    db: &Db,
+    token: &str,
+    now: DateTime<Utc>,
+    lifetimes: Lifetimes,
+) -> Result<Result<CurrentSession, Miss>, sqlx::Error> {
+    let token_hash = hash_token(token);
+    let mut conn = db.pool().acquire().await?;
+    let Some(row) = sqlx::query(
+        "SELECT account_id, stage, csrf_token, created_at, last_seen_at FROM sessions WHERE token_hash = $1",
+    )
+    .bind(&token_hash)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(Err(Miss::Unknown));
+    };
+    let created = codec::get_instant(&row, "created_at")?;
+    let last_seen = codec::get_instant(&row, "last_seen_at")?;
+    if now - last_seen > lifetimes.idle || now - created > lifetimes.absolute {
+        delete(&mut conn, &token_hash).await?;
+        return Ok(Err(Miss::Expired));
+    }
+    let account_id: String = row.try_get("account_id")?;
+    let Some(account) = accounts::by_id(&mut conn, &account_id)
+        .await?
+        .filter(|a| a.active)
+    else {
+        delete(&mut conn, &token_hash).await?;
+        return Ok(Err(Miss::Unknown));
+    };
+    if now - last_seen > Duration::minutes(1) {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+            .bind(codec::instant_to_db(now))
+            .bind(&token_hash)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let memberships = accounts::memberships(&mut conn, &account.id).await?;
+    let grants = crate::features::break_glass::active_grants(&mut conn, &account.id, now).await?;
+    let stage: String = row.try_get("stage")?;
+    let actor = Actor {
+        account_id: account.id.clone(),
+        memberships: memberships
+            .iter()
+            .filter_map(MembershipView::to_membership)
+            .collect(),
+        break_glass: grants,
+    };
+    Ok(Ok(CurrentSession {
+        token_hash,
+        stage: if stage == "complete" {
+            Stage::Complete
+        } else {
+            Stage::Password
+        },
+        csrf_token: row.try_get("csrf_token")?,
+        account,
+        memberships,
+        actor,
+    }))
+}
+
+/// The `Set-Cookie` value for a session token (or for removing it).
+pub fn cookie(token: Option<&str>, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    match token {
+        Some(token) => format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax{secure}"),
+        None => format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+    }
+}
+
+/// The session token from a request's `Cookie` headers.
+pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == COOKIE_NAME && !value.is_empty())
+        .map(|(_, value)| value.to_string())
+}

@@ -1,0 +1,173 @@
+//! Break-glass: a staff member with the permission opens one record outside their scope
+//! for a few hours after giving a reason. Every grant is audited, listed for the record's
+//! owner organisation (who may revoke it) and shown in the family's access history.
+
+pub mod repo;
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, RawForm, State};
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::Duration;
+use tsunagu_core::access::{Permission, may};
+
+pub use repo::{GrantView, active_grants};
+
+use crate::audit::{self, Action, Event, Outcome};
+use crate::auth::guard::{Access, Routes, audit_context};
+use crate::auth::session::CurrentSession;
+use crate::error::{AppError, PageError};
+use crate::features::children::repo as children;
+use crate::state::AppState;
+use crate::web::layout::Chrome;
+use crate::web::params;
+
+pub const MIN_REASON_CHARS: usize = 10;
+pub const MAX_REASON_CHARS: usize = 500;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .post(
+            "/break-glass",
+            Access::Permission(Permission::BreakGlass),
+            open,
+        )
+        .get(
+            "/break-glass",
+            Access::Permission(Permission::ReviewBreakGlass),
+            review,
+        )
+        .post(
+            "/break-glass/{id}/revoke",
+            Access::Permission(Permission::ReviewBreakGlass),
+            revoke,
+        )
+}
+
+/// Opens a grant on a child's record and goes to it.
+async fn open(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
+    let form: HashMap<String, String> = params::form(&body)?;
+    let child_id = form.get("resource_id").cloned().unwrap_or_default();
+    let reason = form
+        .get("reason")
+        .map(|r| r.trim().to_string())
+        .unwrap_or_default();
+    let chars = reason.chars().count();
+    if !(MIN_REASON_CHARS..=MAX_REASON_CHARS).contains(&chars) {
+        return Err(AppError::BadRequest(format!(
+            "緊急閲覧の理由を{MIN_REASON_CHARS}文字以上{MAX_REASON_CHARS}文字以内で具体的に入力してください"
+        ))
+        .into());
+    }
+    let Some((_, target)) = children::get(&state.db, &child_id).await? else {
+        return Err(AppError::NotFound.into());
+    };
+    let now = state.clock.now();
+    let ctx = audit_context(&parts, Some(&current));
+    if may(&current.actor, Permission::ReadChild, Some(&target)).allowed() {
+        // Within scope already: no grant needed.
+        return Ok(Redirect::to(&format!("/children/{child_id}")).into_response());
+    }
+    let expires = now + Duration::hours(state.settings.break_glass_hours);
+    let organisation_id = current.organisation_id().ok_or(AppError::Forbidden)?;
+    let mut tx = state.db.pool().begin().await.map_err(AppError::from)?;
+    repo::create(
+        &mut tx,
+        &current.account.id,
+        &organisation_id,
+        &target,
+        &reason,
+        now,
+        expires,
+    )
+    .await
+    .map_err(AppError::from)?;
+    audit::record(
+        &mut tx,
+        &ctx,
+        &Event::new(Action::BreakGlass, Outcome::Allowed)
+            .resource(children::RESOURCE_TYPE, &child_id)
+            .child(&child_id)
+            .detail(&reason),
+        now,
+    )
+    .await
+    .map_err(AppError::from)?;
+    tx.commit().await.map_err(AppError::from)?;
+    Ok(Redirect::to(&format!("/children/{child_id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "break_glass/review.html")]
+struct ReviewPage {
+    chrome: Chrome,
+    grants: Vec<GrantView>,
+    csrf_token: String,
+    now_ms: i64,
+}
+
+/// Grants on the records of the viewer's organisations, newest first.
+async fn review(
+    State(state): State<AppState>,
+    current: CurrentSession,
+) -> Result<Html<String>, PageError> {
+    let organisations: Vec<String> = current
+        .memberships
+        .iter()
+        .map(|m| m.organisation_id.clone())
+        .collect();
+    let grants = repo::for_owners(&state.db, &organisations).await?;
+    let page = ReviewPage {
+        chrome: Chrome::for_session("緊急閲覧の確認", state.settings.demo, Some(&current)),
+        grants,
+        csrf_token: current.csrf_token.clone(),
+        now_ms: state.clock.now().timestamp_millis(),
+    };
+    Ok(Html(page.render()?))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let organisations: Vec<String> = current
+        .memberships
+        .iter()
+        .map(|m| m.organisation_id.clone())
+        .collect();
+    let Some(grant) = repo::get(&state.db, &id)
+        .await?
+        .filter(|g| organisations.contains(&g.owner_organisation_id))
+    else {
+        return Err(AppError::NotFound.into());
+    };
+    let now = state.clock.now();
+    let ctx = audit_context(&parts, Some(&current));
+    let mut tx = state.db.pool().begin().await.map_err(AppError::from)?;
+    if repo::revoke(&mut tx, &id, &current.account.id, now)
+        .await
+        .map_err(AppError::from)?
+    {
+        audit::record(
+            &mut tx,
+            &ctx,
+            &Event::new(Action::BreakGlassRevoked, Outcome::Allowed)
+                .resource(&grant.resource_type, &grant.resource_id)
+                .child(&grant.resource_id),
+            now,
+        )
+        .await
+        .map_err(AppError::from)?;
+    }
+    tx.commit().await.map_err(AppError::from)?;
+    Ok(Redirect::to("/break-glass").into_response())
+}
