@@ -307,15 +307,9 @@ impl Decision {
 
 fn within(scope: Scope, actor: &Actor, membership: &Membership, target: &Target) -> bool {
     let shared = target.owner_organisation_id == membership.organisation_id
-        || target
-            .shared_with
-            .iter()
-            .any(|o| *o == membership.organisation_id);
+        || target.shared_with.contains(&membership.organisation_id);
     match scope {
-        Scope::OwnRecords => target
-            .guardian_account_ids
-            .iter()
-            .any(|a| *a == actor.account_id),
+        Scope::OwnRecords => target.guardian_account_ids.contains(&actor.account_id),
         Scope::OwnOrganisation => shared,
         Scope::OwnMunicipality => {
             shared || target.municipality_code == membership.municipality_code

@@ -154,10 +154,8 @@ fn sign_in_first(api: bool, path_and_query: &str, expired: bool) -> Response {
     let next = crate::web::params::url_encode(path_and_query);
     let reason = if expired { "&expired=1" } else { "" };
     let mut response = Redirect::to(&format!("/login?next={next}{reason}")).into_response();
-    if expired {
-        if let Ok(v) = HeaderValue::from_str(&session::cookie(None, false)) {
-            response.headers_mut().insert(header::SET_COOKIE, v);
-        }
+    if expired && let Ok(v) = HeaderValue::from_str(&session::cookie(None, false)) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
     }
     response
 }

@@ -106,3 +106,207 @@ pub async fn in_municipality(db: &Db, code: &str) -> Result<Vec<Organisation>, s
     .await?;
     rows.iter().map(from_row).collect()
 }
+
+/// How far an administrator reaches: everywhere, or the organisations of some prefectures
+/// (two-digit numbers, "13" for 東京都). System organisations (kind `system`) belong to no
+/// prefecture: only `everything` reaches them, so a prefecture's administrator never sees
+/// the operators' organisation or accounts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reach {
+    pub everything: bool,
+    pub prefectures: Vec<String>,
+}
+
+impl Reach {
+    /// The prefectures and "everything" of a scope filter; organisation- and municipality-wide
+    /// grants do not make anyone an administrator of organisations.
+    pub fn from_filter(filter: &tsunagu_core::access::ScopeFilter) -> Self {
+        let mut prefectures = filter.prefectures.clone();
+        prefectures.sort();
+        prefectures.dedup();
+        Self {
+            everything: filter.everything,
+            prefectures,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        !self.everything && self.prefectures.is_empty()
+    }
+
+    /// Whether an organisation of this kind at this municipality is within reach.
+    pub fn covers(&self, kind: OrganisationKind, municipality_code: &str) -> bool {
+        self.everything || (kind != OrganisationKind::System && self.covers_code(municipality_code))
+    }
+
+    /// Whether a municipality (by its code) lies in one of the prefectures.
+    pub fn covers_code(&self, municipality_code: &str) -> bool {
+        self.everything
+            || municipality_code
+                .get(..2)
+                .is_some_and(|p| self.prefectures.iter().any(|x| x == p))
+    }
+
+    /// `$1`: 1 for everything; `$2`: the prefectures as `|13|01|`.
+    pub(crate) fn binds(&self) -> (i64, String) {
+        (
+            i64::from(self.everything),
+            tsunagu_core::access::ScopeFilter::joined(&self.prefectures),
+        )
+    }
+}
+
+/// An organisation (alias `o`) within a [`Reach`], parameters `$1` (everything) and `$2`
+/// (`|13|01|`).
+macro_rules! org_in_reach {
+    () => {
+        "($1 = 1 OR (o.kind <> 'system' AND $2 <> '' \
+          AND $2 LIKE ('%|' || substr(o.municipality_code, 1, 2) || '|%')))"
+    };
+}
+pub(crate) use org_in_reach;
+
+macro_rules! select_organisation {
+    ($($tail:tt)+) => {
+        concat!(
+            "SELECT o.id, o.name, o.kana, o.kind, o.department, o.municipality_code, o.active, o.version \
+             FROM organisations o ",
+            $($tail)+
+        )
+    };
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<Organisation>, sqlx::Error> {
+    sqlx::query(select_organisation!("WHERE o.id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// One page of the organisations in reach (active or not), by kana; `text` matches a part
+/// of the name or the kana.
+pub async fn list_in_reach(
+    db: &Db,
+    reach: &Reach,
+    text: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Organisation>, i64), sqlx::Error> {
+    if reach.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let (everything, prefectures) = reach.binds();
+    let pattern = codec::like_contains(&text.to_lowercase());
+    let total: i64 = sqlx::query(concat!(
+        "SELECT count(*) FROM organisations o WHERE ",
+        org_in_reach!(),
+        " AND ($3 = '' OR lower(o.name) LIKE $4 ESCAPE '\\' OR lower(o.kana) LIKE $4 ESCAPE '\\')"
+    ))
+    .bind(everything)
+    .bind(&prefectures)
+    .bind(text)
+    .bind(&pattern)
+    .fetch_one(db.pool())
+    .await?
+    .try_get(0)?;
+    let rows = sqlx::query(select_organisation!(
+        "WHERE ",
+        org_in_reach!(),
+        " AND ($3 = '' OR lower(o.name) LIKE $4 ESCAPE '\\' OR lower(o.kana) LIKE $4 ESCAPE '\\') \
+         ORDER BY o.kana, o.id LIMIT $5 OFFSET $6"
+    ))
+    .bind(everything)
+    .bind(&prefectures)
+    .bind(text)
+    .bind(&pattern)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
+}
+
+/// Every active organisation in reach, by municipality and kana: the choices when granting
+/// a role.
+pub async fn active_in_reach(db: &Db, reach: &Reach) -> Result<Vec<Organisation>, sqlx::Error> {
+    if reach.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (everything, prefectures) = reach.binds();
+    let rows = sqlx::query(select_organisation!(
+        "WHERE ",
+        org_in_reach!(),
+        " AND o.active = $3 ORDER BY o.municipality_code, o.kana, o.id"
+    ))
+    .bind(everything)
+    .bind(&prefectures)
+    .bind(true)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// [`create`] inside the caller's transaction, so the audit entry commits with it.
+pub async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    new: &NewOrganisation,
+    now: DateTime<Utc>,
+) -> Result<Organisation, sqlx::Error> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let at = codec::instant_to_db(now);
+    sqlx::query(
+        "INSERT INTO organisations (id, name, kana, kind, department, municipality_code, active, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)",
+    )
+    .bind(&id)
+    .bind(&new.name)
+    .bind(&new.kana)
+    .bind(new.kind.as_str())
+    .bind(new.department.map(Department::as_str))
+    .bind(new.municipality_code.to_string())
+    .bind(true)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(Organisation {
+        id,
+        name: new.name.clone(),
+        kana: new.kana.clone(),
+        kind: new.kind,
+        department: new.department,
+        municipality_code: new.municipality_code.to_string(),
+        active: true,
+        version: 1,
+    })
+}
+
+/// Replaces an organisation's fields if it is still at `expected_version`; false (and
+/// nothing changed) when someone else saved first or it does not exist.
+pub async fn update(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    expected_version: i64,
+    changed: &NewOrganisation,
+    active: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE organisations SET name = $1, kana = $2, kind = $3, department = $4, municipality_code = $5, \
+         active = $6, version = version + 1, updated_at = $7 WHERE id = $8 AND version = $9",
+    )
+    .bind(&changed.name)
+    .bind(&changed.kana)
+    .bind(changed.kind.as_str())
+    .bind(changed.department.map(Department::as_str))
+    .bind(changed.municipality_code.to_string())
+    .bind(active)
+    .bind(codec::instant_to_db(now))
+    .bind(id)
+    .bind(expected_version)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
