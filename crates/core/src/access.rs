@@ -325,7 +325,8 @@ fn within(scope: Scope, actor: &Actor, membership: &Membership, target: &Target)
 
 /// The one decision. Without a target: may the actor use this permission at all (to show
 /// a page or a menu item). With a target: may the actor use it on this record. A break-glass
-/// grant opens reading one record only, and only while the actor still holds `BreakGlass`.
+/// grant opens reading one record only, and only while the actor holds `BreakGlass` with a
+/// scope that reaches the record (staff: their prefecture).
 pub fn may(actor: &Actor, permission: Permission, target: Option<&Target>) -> Decision {
     let mut best: Option<Scope> = None;
     for membership in &actor.memberships {
@@ -347,7 +348,7 @@ pub fn may(actor: &Actor, permission: Permission, target: Option<&Target>) -> De
             .break_glass
             .iter()
             .any(|(kind, id)| *kind == t.resource_type && *id == t.resource_id)
-        && may(actor, Permission::BreakGlass, None).allowed()
+        && may(actor, Permission::BreakGlass, Some(t)).allowed()
     {
         return Decision::Allow(Basis::BreakGlass);
     }
@@ -536,6 +537,11 @@ mod tests {
         let mut other = record.clone();
         other.resource_id = "c2".into();
         assert_eq!(may(&staff, P::ReadChild, Some(&other)), Decision::Deny);
+        // A grant beyond the reach of the role's BreakGlass (another prefecture) opens nothing.
+        let mut far = child("sapporo", SAPPORO);
+        far.resource_id = "c3".into();
+        staff.break_glass.push(("child".into(), "c3".into()));
+        assert_eq!(may(&staff, P::ReadChild, Some(&far)), Decision::Deny);
         // A role without BreakGlass gains nothing from a stray grant.
         let mut facility = actor(Role::FacilityStaff, "hidamari", ITABASHI);
         facility.break_glass.push(("child".into(), "c1".into()));

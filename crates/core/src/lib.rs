@@ -3,6 +3,8 @@
 
 pub mod access;
 pub mod calendar;
+pub mod care;
 pub mod clock;
 pub mod kana;
 pub mod municipality;
+pub mod transitions;

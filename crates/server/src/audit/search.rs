@@ -23,6 +23,11 @@ pub struct AuditQuery {
     pub child_id: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Only entries whose actor organisation lies in one of these prefectures (two-digit
+    /// numbers, "13" for 東京都), for a prefecture's administrator; empty means any. System
+    /// organisations (kind `system`) lie in none, and entries without an actor organisation
+    /// (failed sign-ins) never match.
+    pub actor_prefectures: Vec<String>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -98,7 +103,9 @@ macro_rules! filters {
             $lead,
             "($1 = '' OR actor_account_id = $1) AND ($2 = '' OR resource_type = $2) \
              AND ($3 = '' OR resource_id = $3) AND ($4 = '' OR child_id = $4) \
-             AND at >= $5 AND at < $6"
+             AND at >= $5 AND at < $6 \
+             AND ($7 = '' OR actor_organisation_id IN (SELECT o.id FROM organisations o \
+                  WHERE o.kind <> 'system' AND $7 LIKE ('%|' || substr(o.municipality_code, 1, 2) || '|%')))"
         )
     };
 }
@@ -113,7 +120,7 @@ macro_rules! statements {
                  resource_type, resource_id, child_id, fields, detail, client_addr, user_agent, \
                  prev_hash, hash FROM audit_log",
                 filters!($lead),
-                " ORDER BY seq DESC LIMIT $7 OFFSET $8"
+                " ORDER BY seq DESC LIMIT $8 OFFSET $9"
             ),
         )
     };
@@ -137,6 +144,7 @@ pub async fn search(db: &Db, q: &AuditQuery) -> Result<(Vec<AuditEntry>, i64), s
         q.limit.min(MAX_LIMIT)
     };
     let offset = q.offset.max(0);
+    let prefectures = tsunagu_core::access::ScopeFilter::joined(&q.actor_prefectures);
 
     let (count_sql, page_sql) = if !child.is_empty() {
         statements!("child_id = $4 AND ")
@@ -155,6 +163,7 @@ pub async fn search(db: &Db, q: &AuditQuery) -> Result<(Vec<AuditEntry>, i64), s
         .bind(&child)
         .bind(from)
         .bind(until)
+        .bind(&prefectures)
         .fetch_one(db.pool())
         .await?
         .try_get(0)?;
@@ -165,6 +174,7 @@ pub async fn search(db: &Db, q: &AuditQuery) -> Result<(Vec<AuditEntry>, i64), s
         .bind(&child)
         .bind(from)
         .bind(until)
+        .bind(&prefectures)
         .bind(limit)
         .bind(offset)
         .fetch_all(db.pool())

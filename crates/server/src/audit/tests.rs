@@ -120,34 +120,6 @@ async fn verification_crosses_page_boundaries() -> TestResult {
 }
 
 #[tokio::test]
-#[ignore = "timing only: cargo test -p tsunagu-server --lib audit -- --ignored --nocapture"]
-async fn timing_of_a_large_log() -> TestResult {
-    let (_dir, db) = database().await?;
-    let started = std::time::Instant::now();
-    let mut tx = db.pool().begin().await?;
-    for i in 0..100_000i64 {
-        let event = Event::new(Action::Read, Outcome::Allowed)
-            .resource("child", format!("c-{}", i % 3000))
-            .child(format!("c-{}", i % 3000));
-        record(&mut tx, &ctx("a-1"), &event, t0() + Duration::seconds(i)).await?;
-    }
-    tx.commit().await?;
-    eprintln!("append 100k: {:?}", started.elapsed());
-    let started = std::time::Instant::now();
-    assert_eq!(verify(&db).await?.entries, 100_000);
-    eprintln!("verify 100k: {:?}", started.elapsed());
-    let started = std::time::Instant::now();
-    let q = AuditQuery {
-        child_id: Some("c-7".into()),
-        ..Default::default()
-    };
-    let (_, total) = search(&db, &q).await?;
-    assert_eq!(total, 34);
-    eprintln!("search by child: {:?}", started.elapsed());
-    Ok(())
-}
-
-#[tokio::test]
 async fn an_edited_entry_is_named() -> TestResult {
     let (_dir, db) = database().await?;
     five(&db).await?;

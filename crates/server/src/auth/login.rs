@@ -71,7 +71,11 @@ pub async fn first_factor(db: &Db, attempt: &Attempt<'_>) -> Result<FirstFactor,
             Err(AppError::Locked)
         }
         Some(account) if account.active && password_ok => {
-            accounts::clear_failed_logins(&mut tx, &account.id).await?;
+            // With two-factor on, only a right second factor clears the count: clearing it
+            // here would let anyone who knows the password guess codes without ever locking.
+            if !account.totp_enabled {
+                accounts::clear_failed_logins(&mut tx, &account.id).await?;
+            }
             let needs_more = account.totp_enabled
                 || account.must_change_password
                 || requires_two_factor(&mut tx, &account.id).await?;

@@ -3,8 +3,12 @@
 
 mod support;
 
+mod admin;
 mod api_municipalities;
 mod audit;
+mod audit_trail;
+mod auth;
+mod authz;
 mod cli;
 mod database;
 mod pages;

@@ -12,8 +12,10 @@ use tempfile::TempDir;
 use tower::ServiceExt;
 use tsunagu::config::DatabaseUrl;
 use tsunagu::db::Db;
+use tsunagu::features::accounts::repo as accounts;
 use tsunagu::state::Settings;
-use tsunagu_core::clock::FixedClock;
+use tsunagu_core::access::Role;
+use tsunagu_core::clock::{Clock, FixedClock, ManualClock};
 
 /// Where a test's database lives; the SQLite folder goes away with it.
 pub struct TestDatabase {
@@ -152,4 +154,648 @@ pub fn encode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Signed-in tests: a clock the test moves, a realistic set of organisations, one account per
+// role, children in three municipalities, and sessions obtained through the real sign-in.
+// ---------------------------------------------------------------------------------------
+
+/// The instant of [`test_clock`], for a [`ManualClock`] that starts at the same moment.
+pub fn test_now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).unwrap()
+}
+
+/// A clock the test moves by hand, starting at [`test_now`].
+pub fn manual_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::at(test_now()))
+}
+
+/// Like [`app`], but the application reads the given clock (idle expiry, lockouts, TOTP steps).
+pub async fn app_with_clock(clock: Arc<ManualClock>) -> TestApp {
+    app_with(clock, Settings::default()).await
+}
+
+/// Like [`app`], with any clock and settings.
+pub async fn app_with(clock: Arc<dyn Clock>, settings: Settings) -> TestApp {
+    let database = fresh_database().await;
+    let db = tsunagu::open_database(&database.url, Some(4))
+        .await
+        .expect("open and migrate");
+    let router = tsunagu::app(db.clone(), clock, settings);
+    TestApp {
+        router,
+        db,
+        _database: database,
+    }
+}
+
+/// The password of every account a [`World`] creates.
+pub const PASSWORD: &str = "Kusunoki-no-Kage-2026";
+
+/// The argon2id hash of [`PASSWORD`], computed once per test binary (hashing is slow in debug
+/// builds): every account shares it, which changes nothing for the code under test.
+pub async fn password_hash() -> String {
+    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    HASH.get_or_init(|| async {
+        tsunagu::auth::password::hash(PASSWORD)
+            .await
+            .expect("hash the test password")
+    })
+    .await
+    .clone()
+}
+
+/// One account of the [`World`].
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: String,
+    pub login: String,
+    pub display_name: String,
+    pub password: String,
+    /// The enabled TOTP secret, if the account has two-factor.
+    pub totp_secret: Option<String>,
+    pub role: Role,
+    pub organisation_id: String,
+}
+
+/// What [`World::add_person`] creates.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPerson<'a> {
+    pub login: &'a str,
+    pub display_name: &'a str,
+    /// A key of [`World::organisations`].
+    pub organisation: &'a str,
+    pub role: Role,
+    pub must_change_password: bool,
+    /// Enrol (and enable) a TOTP secret.
+    pub totp: bool,
+}
+
+impl<'a> NewPerson<'a> {
+    /// An account as staff normally have it: two-factor for every role but the guardian's.
+    pub fn new(login: &'a str, display_name: &'a str, organisation: &'a str, role: Role) -> Self {
+        Self {
+            login,
+            display_name,
+            organisation,
+            role,
+            must_change_password: false,
+            totp: role.requires_two_factor(),
+        }
+    }
+}
+
+/// A signed-in session: the cookie value and the CSRF token the API returned.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl Session {
+    /// The `Cookie` header value.
+    pub fn cookie_header(&self) -> String {
+        format!("{}={}", tsunagu::auth::session::COOKIE_NAME, self.cookie)
+    }
+}
+
+/// Organisations (by key), accounts (one per role, plus a few), and children, created through
+/// the repositories as `tsunagu::demo` does.
+///
+/// - 板橋区 (131199): `itabashi-welfare` (障害福祉), `itabashi-health` (保健), `council`,
+///   `consultation` (相談支援事業所: the coordinator), `nursery` (a facility)
+/// - 練馬区 (131202): `nerima-welfare`; 札幌市 (011002): `sapporo-welfare`
+/// - 東京都 (130001): `tokyo-centre` (支援センター), `tokyo-admin`, `mentor-office`, `system`
+///
+/// Children: `itabashi_family` (owned by itabashi-welfare; the guardian's child; shared with the
+/// consultation office), `itabashi_shared` (owned by itabashi-welfare; shared with the nursery),
+/// `nerima` (owned by nerima-welfare; the nerima guardian's child), `sapporo` (sapporo-welfare).
+pub struct World {
+    pub clock: Arc<ManualClock>,
+    pub organisations: std::collections::HashMap<&'static str, String>,
+    /// One account per role, in [`Role::ALL`] order (municipal staff: 板橋区 障害福祉).
+    pub people: Vec<Person>,
+    /// Municipal staff of 練馬区 and of 札幌市 (the owners of the other towns' children).
+    pub nerima_staff: Person,
+    pub sapporo_staff: Person,
+    /// The guardian of the 練馬区 child.
+    pub nerima_guardian: Person,
+    pub children: Children,
+}
+
+#[derive(Debug, Clone)]
+pub struct Children {
+    pub itabashi_family: String,
+    pub itabashi_shared: String,
+    pub nerima: String,
+    pub sapporo: String,
+}
+
+/// Child names, as the pages and exports show them.
+pub const ITABASHI_FAMILY_NAME: &str = "山田 はると";
+pub const ITABASHI_SHARED_NAME: &str = "佐藤 ゆい";
+pub const NERIMA_NAME: &str = "高橋 めい";
+pub const SAPPORO_NAME: &str = "北野 こはる";
+
+fn code(text: &str) -> tsunagu_core::municipality::MunicipalityCode {
+    tsunagu_core::municipality::MunicipalityCode::parse(text).expect("municipality code")
+}
+
+async fn create_person(
+    db: &Db,
+    organisation_id: &str,
+    new: NewPerson<'_>,
+    now: chrono::DateTime<Utc>,
+) -> Person {
+    let mut conn = db.pool().acquire().await.expect("connection");
+    let id = accounts::create(
+        &mut conn,
+        &accounts::NewAccount {
+            login_id: new.login.into(),
+            display_name: new.display_name.into(),
+            kana: "てすと".into(),
+            password_hash: password_hash().await,
+            must_change_password: new.must_change_password,
+            memberships: vec![(organisation_id.to_string(), new.role)],
+        },
+        now,
+    )
+    .await
+    .expect("create account");
+    let totp_secret = new.totp.then(tsunagu::auth::totp::generate_secret);
+    if let Some(secret) = &totp_secret {
+        accounts::set_pending_totp(&mut conn, &id, secret)
+            .await
+            .expect("totp secret");
+        accounts::enable_totp(&mut conn, &id, 0)
+            .await
+            .expect("enable totp");
+    }
+    Person {
+        id,
+        login: new.login.into(),
+        display_name: new.display_name.into(),
+        password: PASSWORD.into(),
+        totp_secret,
+        role: new.role,
+        organisation_id: organisation_id.to_string(),
+    }
+}
+
+impl World {
+    /// Builds the world in the app's database; `clock` must be the app's clock.
+    pub async fn build(app: &TestApp, clock: Arc<ManualClock>) -> World {
+        use tsunagu::features::children::repo as children;
+        use tsunagu::features::organisations::{
+            self, Department, NewOrganisation, OrganisationKind,
+        };
+        let now = clock.now();
+        let org = |name: &str, kana: &str, kind, department, at: &str| NewOrganisation {
+            name: name.into(),
+            kana: kana.into(),
+            kind,
+            department,
+            municipality_code: code(at),
+        };
+        let dept = OrganisationKind::MunicipalDepartment;
+        let welfare = Some(Department::DisabilityWelfare);
+        let all = [
+            (
+                "itabashi-welfare",
+                org(
+                    "板橋区 福祉部 障害サービス課",
+                    "いたばしく しょうがいさーびすか",
+                    dept,
+                    welfare,
+                    "131199",
+                ),
+            ),
+            (
+                "itabashi-health",
+                org(
+                    "板橋区 健康生きがい部 健康推進課",
+                    "いたばしく けんこうすいしんか",
+                    dept,
+                    Some(Department::Health),
+                    "131199",
+                ),
+            ),
+            (
+                "nerima-welfare",
+                org(
+                    "練馬区 福祉部 障害者サービス調整課",
+                    "ねりまく しょうがいしゃさーびすちょうせいか",
+                    dept,
+                    welfare,
+                    "131202",
+                ),
+            ),
+            (
+                "sapporo-welfare",
+                org(
+                    "札幌市 保健福祉局 障がい福祉課",
+                    "さっぽろし しょうがいふくしか",
+                    dept,
+                    welfare,
+                    "011002",
+                ),
+            ),
+            (
+                "tokyo-admin",
+                org(
+                    "東京都 福祉局 障害者施策推進部",
+                    "とうきょうと しょうがいしゃしさくすいしんぶ",
+                    dept,
+                    welfare,
+                    "130001",
+                ),
+            ),
+            (
+                "tokyo-centre",
+                org(
+                    "東京都医療的ケア児支援センター（区部）",
+                    "とうきょうといりょうてきけあじしえんせんたー",
+                    OrganisationKind::SupportCenter,
+                    None,
+                    "130001",
+                ),
+            ),
+            (
+                "mentor-office",
+                org(
+                    "東京都ペアレントメンター事務局",
+                    "とうきょうとぺあれんとめんたーじむきょく",
+                    OrganisationKind::MentorOffice,
+                    None,
+                    "130001",
+                ),
+            ),
+            (
+                "consultation",
+                org(
+                    "相談支援事業所 みどりのて（架空）",
+                    "そうだんしえんじぎょうしょ みどりのて",
+                    OrganisationKind::ConsultationOffice,
+                    None,
+                    "131199",
+                ),
+            ),
+            (
+                "nursery",
+                org(
+                    "ひだまり保育園（架空）",
+                    "ひだまりほいくえん",
+                    OrganisationKind::Facility,
+                    None,
+                    "131199",
+                ),
+            ),
+            (
+                "council",
+                org(
+                    "板橋区医療的ケア児等支援協議会",
+                    "いたばしくいりょうてきけあじとうしえんきょうぎかい",
+                    OrganisationKind::Council,
+                    None,
+                    "131199",
+                ),
+            ),
+            (
+                "system",
+                org(
+                    "つなぐ運用管理",
+                    "つなぐうんようかんり",
+                    OrganisationKind::System,
+                    None,
+                    "130001",
+                ),
+            ),
+        ];
+        let mut organisations = std::collections::HashMap::new();
+        for (key, new) in all {
+            let created = organisations::create(&app.db, &new, now)
+                .await
+                .expect("create organisation");
+            organisations.insert(key, created.id);
+        }
+        let mut people = Vec::new();
+        for role in Role::ALL {
+            let (login, name, org_key) = match role {
+                Role::SystemAdmin => ("admin", "運用 太郎", "system"),
+                Role::PrefectureAdmin => ("tokyo.admin", "都庁 花子", "tokyo-admin"),
+                Role::SupportCenterStaff => ("center.staff", "支援 一郎", "tokyo-centre"),
+                Role::MunicipalStaff => ("itabashi.welfare", "板橋 福子", "itabashi-welfare"),
+                Role::Coordinator => ("coordinator", "調整 結衣", "consultation"),
+                Role::MentorOffice => ("mentor.office", "事務 局子", "mentor-office"),
+                Role::Mentor => ("mentor", "先輩 ママ", "mentor-office"),
+                Role::FacilityStaff => ("nursery.staff", "日向 保", "nursery"),
+                Role::Guardian => ("guardian", "山田 さくら", "itabashi-welfare"),
+                Role::CouncilViewer => ("council", "協議 委員", "council"),
+            };
+            let new = NewPerson::new(login, name, org_key, role);
+            people.push(create_person(&app.db, &organisations[org_key], new, now).await);
+        }
+        let person = async |login, name, org_key: &str, role| {
+            let new = NewPerson::new(login, name, org_key, role);
+            create_person(&app.db, &organisations[org_key], new, now).await
+        };
+        let nerima_staff = person(
+            "nerima.welfare",
+            "練馬 守",
+            "nerima-welfare",
+            Role::MunicipalStaff,
+        )
+        .await;
+        let sapporo_staff = person(
+            "sapporo.welfare",
+            "札幌 雪子",
+            "sapporo-welfare",
+            Role::MunicipalStaff,
+        )
+        .await;
+        let nerima_guardian = person(
+            "nerima.guardian",
+            "高橋 みどり",
+            "nerima-welfare",
+            Role::Guardian,
+        )
+        .await;
+        let mut conn = app.db.pool().acquire().await.expect("connection");
+        let mut children_ids = Vec::new();
+        for (name, kana, owner, at) in [
+            (
+                ITABASHI_FAMILY_NAME,
+                "やまだ はると",
+                "itabashi-welfare",
+                "131199",
+            ),
+            (
+                ITABASHI_SHARED_NAME,
+                "さとう ゆい",
+                "itabashi-welfare",
+                "131199",
+            ),
+            (NERIMA_NAME, "たかはし めい", "nerima-welfare", "131202"),
+            (SAPPORO_NAME, "きたの こはる", "sapporo-welfare", "011002"),
+        ] {
+            let new = children::NewChild {
+                owner_organisation_id: organisations[owner].clone(),
+                municipality_code: code(at),
+                name: name.into(),
+                kana: kana.into(),
+                birth_date: chrono::NaiveDate::from_ymd_opt(2022, 6, 14).unwrap(),
+                sex: "female".into(),
+            };
+            children_ids.push(
+                children::create(&mut conn, &new, now)
+                    .await
+                    .expect("create child"),
+            );
+        }
+        let [itabashi_family, itabashi_shared, nerima, sapporo] =
+            <[String; 4]>::try_from(children_ids).expect("four children");
+        let guardian = people
+            .iter()
+            .find(|p| p.role == Role::Guardian)
+            .expect("guardian");
+        children::add_guardian(&mut conn, &itabashi_family, &guardian.id, "母")
+            .await
+            .expect("guardian");
+        children::add_guardian(&mut conn, &nerima, &nerima_guardian.id, "母")
+            .await
+            .expect("guardian");
+        for (child, organisation) in [
+            (&itabashi_family, "consultation"),
+            (&itabashi_shared, "nursery"),
+        ] {
+            children::share(
+                &mut conn,
+                child,
+                &organisations[organisation],
+                "consent",
+                now,
+            )
+            .await
+            .expect("share");
+        }
+        World {
+            clock,
+            organisations,
+            people,
+            nerima_staff,
+            sapporo_staff,
+            nerima_guardian,
+            children: Children {
+                itabashi_family,
+                itabashi_shared,
+                nerima,
+                sapporo,
+            },
+        }
+    }
+
+    /// Creates one more account in an organisation of this world.
+    pub async fn add_person(&self, app: &TestApp, new: NewPerson<'_>) -> Person {
+        let organisation_id = self
+            .organisations
+            .get(new.organisation)
+            .unwrap_or_else(|| panic!("no organisation {}", new.organisation));
+        create_person(&app.db, organisation_id, new, self.clock.now()).await
+    }
+
+    /// The account of a role (the 板橋区 障害福祉 one for municipal staff).
+    pub fn person(&self, role: Role) -> &Person {
+        self.people
+            .iter()
+            .find(|p| p.role == role)
+            .expect("one account per role")
+    }
+
+    /// Moves the clock on by one 30-second TOTP step and gives the person's code for it, so
+    /// the same person can sign in again without the code being refused as a replay.
+    pub fn next_code(&self, person: &Person) -> Option<String> {
+        let secret = person.totp_secret.as_deref()?;
+        self.clock
+            .advance(chrono::Duration::seconds(tsunagu::auth::totp::STEP_SECONDS));
+        tsunagu::auth::totp::current_code(secret, self.clock.now())
+    }
+
+    /// Signs a person in through `POST /api/v1/session` (password and, if any, TOTP).
+    pub async fn sign_in(&self, app: &TestApp, person: &Person) -> Session {
+        let code = self.next_code(person);
+        sign_in(app, &person.login, &person.password, code.as_deref()).await
+    }
+
+    /// Signs in the account of a role.
+    pub async fn login_as(&self, app: &TestApp, role: Role) -> Session {
+        self.sign_in(app, self.person(role)).await
+    }
+}
+
+/// An app on a manual clock with a [`World`] in its database.
+pub async fn world() -> (TestApp, World) {
+    let clock = manual_clock();
+    let app = app_with_clock(clock.clone()).await;
+    let world = World::build(&app, clock).await;
+    (app, world)
+}
+
+/// An app, its world, and a session of the given role.
+pub async fn signed_in(role: Role) -> (TestApp, World, Session) {
+    let (app, world) = world().await;
+    let session = world.login_as(&app, role).await;
+    (app, world, session)
+}
+
+/// `POST /api/v1/session` with a JSON body; the raw answer.
+pub async fn try_sign_in(
+    app: &TestApp,
+    login: &str,
+    password: &str,
+    totp: Option<&str>,
+) -> TestResponse {
+    let mut body = serde_json::json!({"login": login, "password": password});
+    if let Some(code) = totp {
+        body["totp"] = serde_json::Value::from(code);
+    }
+    app.request(
+        Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/session")
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+/// Signs in through the API and panics unless it succeeds.
+pub async fn sign_in(app: &TestApp, login: &str, password: &str, totp: Option<&str>) -> Session {
+    let res = try_sign_in(app, login, password, totp).await;
+    assert_eq!(
+        res.status,
+        StatusCode::OK,
+        "sign-in of {login}: {}",
+        res.body
+    );
+    Session {
+        cookie: session_cookie(&res).expect("a session cookie"),
+        csrf: res.json()["csrf_token"]
+            .as_str()
+            .expect("csrf_token")
+            .to_string(),
+    }
+}
+
+/// The session token a response sets (`Some("")` when it clears the cookie).
+pub fn session_cookie(res: &TestResponse) -> Option<String> {
+    let prefix = format!("{}=", tsunagu::auth::session::COOKIE_NAME);
+    res.headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&prefix))
+        .map(|rest| rest.split(';').next().unwrap_or_default().to_string())
+}
+
+/// The value of the first `<input type="hidden" name="csrf_token" value="…">` of a page.
+pub fn csrf_in_page(html: &str) -> Option<String> {
+    const FIELD: &str = "name=\"csrf_token\" value=\"";
+    let at = html.find(FIELD)? + FIELD.len();
+    html[at..].split('"').next().map(str::to_string)
+}
+
+/// application/x-www-form-urlencoded from pairs.
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A request carrying the session's cookie (and no CSRF token).
+pub fn request_as(session: &Session, method: Method, uri: &str) -> axum::http::request::Builder {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(axum::http::header::COOKIE, session.cookie_header())
+}
+
+impl TestApp {
+    /// `GET` with the session's cookie.
+    pub async fn get_as(&self, session: &Session, uri: &str) -> TestResponse {
+        self.request(
+            request_as(session, Method::GET, uri)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A form `POST` with the session's cookie and its CSRF token in the `csrf_token` field.
+    pub async fn post_form_as(
+        &self,
+        session: &Session,
+        uri: &str,
+        fields: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut all = vec![("csrf_token", session.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.request(
+            request_as(session, Method::POST, uri)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(form_body(&all)))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Any method with the session's cookie and its CSRF token in the `X-CSRF-Token` header.
+    pub async fn send_as(&self, session: &Session, method: Method, uri: &str) -> TestResponse {
+        self.request(
+            request_as(session, method, uri)
+                .header("x-csrf-token", &session.csrf)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// `SELECT count(*) …` with text parameters `$1`, `$2`, …
+    pub async fn count(&self, sql: &str, binds: &[&str]) -> i64 {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+        for b in binds {
+            query = query.bind(b.to_string());
+        }
+        let row = query.fetch_one(self.db.pool()).await.expect("count");
+        sqlx::Row::try_get::<i64, _>(&row, 0).expect("count value")
+    }
+
+    /// Audit entries of an account with this action and outcome.
+    pub async fn audit_count(&self, actor: &str, action: &str, outcome: &str) -> i64 {
+        self.count(
+            "SELECT count(*) FROM audit_log WHERE actor_account_id = $1 AND action = $2 AND outcome = $3",
+            &[actor, action, outcome],
+        )
+        .await
+    }
+}
+
+/// Whether a page shows `raw` as escaped text, with named (`&lt;`) or numeric (`&#60;`) entities.
+pub fn shows_escaped(body: &str, raw: &str) -> bool {
+    let named = raw
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;");
+    let numeric = raw
+        .replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;");
+    body.contains(&named) || body.contains(&numeric)
 }

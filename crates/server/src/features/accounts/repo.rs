@@ -465,3 +465,126 @@ pub async fn actor_label(
         role: role.as_deref().and_then(Role::parse),
     })
 }
+
+impl AccountSummary {
+    pub fn of(account: &Account, now: DateTime<Utc>) -> Self {
+        Self {
+            locked: account.is_locked(now),
+            id: account.id.clone(),
+            login_id: account.login_id.clone(),
+            display_name: account.display_name.clone(),
+            kana: account.kana.clone(),
+            active: account.active,
+            totp_enabled: account.totp_enabled,
+            failed_logins: account.failed_logins,
+        }
+    }
+}
+
+/// An account is in an administrator's reach when one of its memberships is in an
+/// organisation in reach (see `organisations::repo::Reach`). `$1`, `$2` as there.
+macro_rules! account_in_reach {
+    () => {
+        concat!(
+            "($1 = 1 OR id IN (SELECT m.account_id FROM memberships m JOIN organisations o ON o.id = m.organisation_id WHERE ",
+            crate::features::organisations::repo::org_in_reach!(),
+            "))"
+        )
+    };
+}
+
+/// One page of the accounts in reach, by kana; `text` matches a part of the login id, the
+/// name or the kana. Accounts without any membership are in reach of `everything` only.
+pub async fn list_in_reach(
+    db: &Db,
+    reach: &crate::features::organisations::repo::Reach,
+    text: &str,
+    limit: i64,
+    offset: i64,
+    now: DateTime<Utc>,
+) -> Result<(Vec<AccountSummary>, i64), sqlx::Error> {
+    if reach.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let (everything, prefectures) = reach.binds();
+    let pattern = codec::like_contains(&text.to_lowercase());
+    let total: i64 = sqlx::query(concat!(
+        "SELECT count(*) FROM accounts WHERE ",
+        account_in_reach!(),
+        " AND ($3 = '' OR login_id LIKE $4 ESCAPE '\\' OR lower(display_name) LIKE $4 ESCAPE '\\' \
+         OR lower(kana) LIKE $4 ESCAPE '\\')"
+    ))
+    .bind(everything)
+    .bind(&prefectures)
+    .bind(text)
+    .bind(&pattern)
+    .fetch_one(db.pool())
+    .await?
+    .try_get(0)?;
+    let rows = sqlx::query(select_account!(
+        "WHERE ",
+        account_in_reach!(),
+        " AND ($3 = '' OR login_id LIKE $4 ESCAPE '\\' OR lower(display_name) LIKE $4 ESCAPE '\\' \
+         OR lower(kana) LIKE $4 ESCAPE '\\') ORDER BY kana, login_id LIMIT $5 OFFSET $6"
+    ))
+    .bind(everything)
+    .bind(&prefectures)
+    .bind(text)
+    .bind(&pattern)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let summaries = rows
+        .iter()
+        .map(|row| from_row(row).map(|a| AccountSummary::of(&a, now)))
+        .collect::<Result<_, _>>()?;
+    Ok((summaries, total))
+}
+
+/// A membership as the administration shows it: also in inactive organisations, with the
+/// organisation's kind (to decide whether it is in an administrator's reach).
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminMembership {
+    pub organisation_id: String,
+    pub organisation_name: String,
+    pub organisation_kind: String,
+    pub organisation_active: bool,
+    pub municipality_code: String,
+    pub role: Role,
+}
+
+pub async fn all_memberships(
+    db: &Db,
+    account_id: &str,
+) -> Result<Vec<AdminMembership>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT m.organisation_id, o.name, o.kind, o.active, o.municipality_code, m.role \
+         FROM memberships m JOIN organisations o ON o.id = m.organisation_id \
+         WHERE m.account_id = $1 ORDER BY o.municipality_code, o.kana, m.role",
+    )
+    .bind(account_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let role: String = row.try_get("role")?;
+            Ok(AdminMembership {
+                organisation_id: row.try_get("organisation_id")?,
+                organisation_name: row.try_get("name")?,
+                organisation_kind: row.try_get("kind")?,
+                organisation_active: codec::get_flag(row, "active")?,
+                municipality_code: row.try_get("municipality_code")?,
+                role: Role::parse(&role).ok_or_else(|| decode_error("role"))?,
+            })
+        })
+        .collect()
+}
+
+/// Whether `error` is the unique constraint on the login id (two administrators creating
+/// the same id at once).
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
+}

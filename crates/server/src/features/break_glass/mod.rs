@@ -66,11 +66,23 @@ async fn open(
         ))
         .into());
     }
-    let Some((_, target)) = children::get(&state.db, &child_id).await? else {
-        return Err(AppError::NotFound.into());
-    };
     let now = state.clock.now();
     let ctx = audit_context(&parts, Some(&current));
+    let target = children::get(&state.db, &child_id).await?.map(|(_, t)| t);
+    let Some(target) = target.filter(|t| {
+        // Beyond the reach of the role's break-glass (another prefecture) looks missing.
+        may(&current.actor, Permission::ReadChild, Some(t)).allowed()
+            || may(&current.actor, Permission::BreakGlass, Some(t)).allowed()
+    }) else {
+        return Err(denied(
+            &state,
+            &ctx,
+            children::RESOURCE_TYPE,
+            &child_id,
+            "break_glass",
+        )
+        .await);
+    };
     if may(&current.actor, Permission::ReadChild, Some(&target)).allowed() {
         // Within scope already: no grant needed.
         return Ok(Redirect::to(&format!("/children/{child_id}")).into_response());
@@ -144,14 +156,14 @@ async fn revoke(
         .iter()
         .map(|m| m.organisation_id.clone())
         .collect();
+    let now = state.clock.now();
+    let ctx = audit_context(&parts, Some(&current));
     let Some(grant) = repo::get(&state.db, &id)
         .await?
         .filter(|g| organisations.contains(&g.owner_organisation_id))
     else {
-        return Err(AppError::NotFound.into());
+        return Err(denied(&state, &ctx, "break_glass_grant", &id, "revoke").await);
     };
-    let now = state.clock.now();
-    let ctx = audit_context(&parts, Some(&current));
     let mut tx = state.db.pool().begin().await.map_err(AppError::from)?;
     if repo::revoke(&mut tx, &id, &current.account.id, now)
         .await
@@ -170,4 +182,21 @@ async fn revoke(
     }
     tx.commit().await.map_err(AppError::from)?;
     Ok(Redirect::to("/break-glass").into_response())
+}
+
+/// Audits a refused attempt (on something missing or out of reach alike) and answers 404.
+async fn denied(
+    state: &AppState,
+    ctx: &audit::Context,
+    resource_type: &str,
+    id: &str,
+    what: &str,
+) -> PageError {
+    let event = Event::new(Action::Denied, Outcome::Denied)
+        .resource(resource_type, id)
+        .detail(what);
+    match audit::record_standalone(&state.db, ctx, &event, state.clock.now()).await {
+        Ok(_) => AppError::NotFound.into(),
+        Err(err) => AppError::from(err).into(),
+    }
 }
