@@ -355,6 +355,28 @@ pub fn may(actor: &Actor, permission: Permission, target: Option<&Target>) -> De
     Decision::Deny
 }
 
+/// Which membership may register a new record living in `municipality`, if any. A new
+/// record is owned by that membership's organisation, so ownership cannot be what makes it
+/// fit: the place decides. Organisation-wide writers (consultation offices, the support
+/// centre) serve their prefecture; municipal staff their own municipality.
+pub fn registering_membership<'a>(
+    actor: &'a Actor,
+    permission: Permission,
+    municipality: &MunicipalityCode,
+) -> Option<&'a Membership> {
+    actor
+        .memberships
+        .iter()
+        .find(|m| match scope_of(m.role, permission) {
+            Some(Scope::Everything) => true,
+            Some(Scope::Prefecture | Scope::OwnOrganisation) => {
+                m.municipality_code.prefecture_number() == municipality.prefecture_number()
+            }
+            Some(Scope::OwnMunicipality) => m.municipality_code == *municipality,
+            Some(Scope::OwnRecords) | None => false,
+        })
+}
+
 /// The same grants as [`may`], turned into what a list query filters on: a record is in
 /// reach when it matches any of these. Ids are listed as `|a|b|` so one SQL statement can
 /// test membership with `LIKE` on both backends.
@@ -546,6 +568,18 @@ mod tests {
         let mut facility = actor(Role::FacilityStaff, "hidamari", ITABASHI);
         facility.break_glass.push(("child".into(), "c1".into()));
         assert_eq!(may(&facility, P::ReadChild, Some(&record)), Decision::Deny);
+    }
+
+    #[test]
+    fn new_records_are_placed_by_municipality_not_by_ownership() {
+        let staff = actor(Role::MunicipalStaff, "itabashi-welfare", ITABASHI);
+        assert!(registering_membership(&staff, P::WriteChild, &code(ITABASHI)).is_some());
+        assert!(registering_membership(&staff, P::WriteChild, &code(NERIMA)).is_none());
+        let office = actor(Role::Coordinator, "consultation", ITABASHI);
+        assert!(registering_membership(&office, P::WriteChild, &code(NERIMA)).is_some());
+        assert!(registering_membership(&office, P::WriteChild, &code(SAPPORO)).is_none());
+        let facility = actor(Role::FacilityStaff, "hidamari", ITABASHI);
+        assert!(registering_membership(&facility, P::WriteChild, &code(ITABASHI)).is_none());
     }
 
     #[test]

@@ -221,3 +221,22 @@ pub async fn second_factor(
     tx.commit().await?;
     Ok(token)
 }
+
+/// Client addresses with failed sign-ins in the current window, most first: what an
+/// administrator checks when people report being told to wait.
+pub async fn recent_failures_by_address(
+    db: &Db,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let since = codec::instant_to_db(now - Duration::minutes(ADDRESS_WINDOW_MINUTES));
+    let rows = sqlx::query(
+        "SELECT client_addr, count(*) AS failures FROM login_failures WHERE at > $1 \
+         GROUP BY client_addr ORDER BY count(*) DESC, client_addr LIMIT 50",
+    )
+    .bind(since)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}

@@ -804,6 +804,9 @@ async fn forged(
     app.request(builder.body(body).unwrap()).await
 }
 
+/// Header or form fields, as name and value.
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 #[tokio::test]
 async fn logout_without_a_valid_token_or_from_another_site_is_refused() {
     let (app, world) = world().await;
@@ -811,7 +814,7 @@ async fn logout_without_a_valid_token_or_from_another_site_is_refused() {
     let s = world.sign_in(&app, staff).await;
     let other = world.login_as(&app, Role::Coordinator).await;
     let right = s.csrf.as_str();
-    let cases: [(&str, Vec<(&str, &str)>, Option<Vec<(&str, &str)>>); 7] = [
+    let cases: [(&str, Fields, Option<Fields>); 7] = [
         ("no token", vec![], Some(vec![])),
         ("wrong token", vec![], Some(vec![("csrf_token", "f00d")])),
         (

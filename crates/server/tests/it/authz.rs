@@ -861,12 +861,9 @@ async fn the_family_history_names_who_read_the_record() {
     assert!(shows_escaped(&history.body, ITABASHI_FAMILY_NAME));
 }
 
-/// `features::children::create` says "no writing into another town", but its check can never
-/// fail: the new record is owned by the writer's organisation, which the policy counts as
-/// "shared", so 板橋区 registers a child living in 練馬区 or 札幌市. Reported; un-ignore once
-/// the rule is settled (a consultation office or the support centre may serve several towns).
+/// A new record is placed by where the child lives, not by who will own it: 板橋区 staff
+/// cannot register a child of 練馬区 or 札幌市 (`access::registering_membership`).
 #[tokio::test]
-#[ignore = "known gap: POST /children accepts a child whose municipality is not the writer's"]
 async fn municipal_staff_register_only_children_of_their_own_town() {
     let (app, _world, itabashi) = signed_in(Role::MunicipalStaff).await;
     for code in ["131202", "011002"] {

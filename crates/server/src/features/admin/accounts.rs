@@ -107,6 +107,9 @@ struct ListPage {
     total: i64,
     page: i64,
     pages: i64,
+    /// Failed sign-ins per client address (only for those who reach every account).
+    throttled: Vec<(String, i64)>,
+    address_limit: i64,
 }
 
 async fn list(
@@ -126,8 +129,16 @@ async fn list(
         state.clock.now(),
     )
     .await?;
+    // Addresses belong to no organisation: only an administrator of everything sees them.
+    let throttled = if reach.everything {
+        crate::auth::login::recent_failures_by_address(&state.db, state.clock.now()).await?
+    } else {
+        Vec::new()
+    };
     let page = ListPage {
         chrome: Chrome::for_session("アカウントの管理", state.settings.demo, Some(&current)),
+        throttled,
+        address_limit: crate::auth::login::ADDRESS_LIMIT,
         accounts,
         query: text,
         total,

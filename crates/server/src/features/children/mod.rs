@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use tsunagu_core::access::{Permission, Target, may, scope_filter};
+use tsunagu_core::access::{Permission, Target, may, registering_membership, scope_filter};
 use tsunagu_core::municipality::MunicipalityCode;
 
 use crate::audit::{self, Action, AuditEntry, AuditQuery, Event, Outcome};
@@ -292,13 +292,8 @@ async fn create(
     RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
     let form = params::form(&body)?;
-    let owner = current
-        .memberships
-        .iter()
-        .find(|m| tsunagu_core::access::scope_of(m.role, Permission::WriteChild).is_some())
-        .map(|m| m.organisation_id.clone())
-        .ok_or(AppError::Forbidden)?;
-    let new = match parse_new(&form, state.clock.today_jst(), &owner) {
+    // Validate first with a placeholder owner; the place then decides who owns the record.
+    let mut new = match parse_new(&form, state.clock.today_jst(), "") {
         Ok(new) => new,
         Err(errors) => {
             let page = NewPage {
@@ -310,18 +305,14 @@ async fn create(
             return Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response());
         }
     };
-    // The new record must itself be within the writer's scope (no writing into another town).
-    let target = Target {
-        resource_type: repo::RESOURCE_TYPE.into(),
-        resource_id: String::new(),
-        owner_organisation_id: owner.clone(),
-        municipality_code: new.municipality_code,
-        shared_with: Vec::new(),
-        guardian_account_ids: Vec::new(),
-    };
-    if !may(&current.actor, Permission::WriteChild, Some(&target)).allowed() {
+    let Some(writer) = registering_membership(
+        &current.actor,
+        Permission::WriteChild,
+        &new.municipality_code,
+    ) else {
         return Err(AppError::BadRequest("担当外の市区町村の児童は登録できません".into()).into());
-    }
+    };
+    new.owner_organisation_id = writer.organisation_id.clone();
     let now = state.clock.now();
     let ctx = audit_context(&parts, Some(&current));
     let mut tx = state.db.pool().begin().await.map_err(AppError::from)?;
