@@ -46,12 +46,15 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_account ON sessions (account_id);
 
--- Failed sign-ins per client address, for the rate limit (a sliding window in Rust).
+-- Failed sign-ins, for the per-address rate limit and for treating an unknown login id
+-- exactly like a known one (it "locks" too), so a lock never reveals that an id exists.
 CREATE TABLE login_failures (
     client_addr TEXT NOT NULL,
+    login_id    TEXT NOT NULL,                 -- folded as entered
     at          BIGINT NOT NULL
 );
 CREATE INDEX login_failures_addr ON login_failures (client_addr, at);
+CREATE INDEX login_failures_login ON login_failures (login_id, at);
 
 CREATE TABLE break_glass_grants (
     id              TEXT PRIMARY KEY,

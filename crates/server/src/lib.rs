@@ -45,6 +45,20 @@ pub async fn open_database(
     Ok(db)
 }
 
+/// Purges expired sessions and old sign-in failures every ten minutes while serving.
+pub fn spawn_maintenance(db: Db, clock: Arc<dyn Clock>, settings: &Settings) {
+    let absolute = settings.lifetimes().absolute;
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(err) = auth::login::purge_expired(&db, clock.now(), absolute).await {
+                tracing::warn!(error = %err, "maintenance purge failed");
+            }
+        }
+    });
+}
+
 pub fn app(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Router {
     web::router(AppState {
         db,

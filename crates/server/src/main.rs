@@ -179,7 +179,9 @@ async fn run(command: Command) -> Result<(), StartupError> {
             let listener = tsunagu::bind(addr).await?;
             let database = tsunagu::open_database(&url, db.max_connections).await?;
             tracing::info!(%addr, database = %url.redacted(), "tsunagu listening");
-            tsunagu::serve(listener, tsunagu::app(database, clock, web.settings(false))).await
+            let settings = web.settings(false);
+            tsunagu::spawn_maintenance(database.clone(), clock.clone(), &settings);
+            tsunagu::serve(listener, tsunagu::app(database, clock, settings)).await
         }
         Command::Demo { listen, web } => {
             let addr = config::parse_listen(&listen)?;

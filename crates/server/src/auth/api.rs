@@ -89,7 +89,15 @@ async fn create(
             return Err(AppError::TotpRequired.into());
         };
         let ctx = audit_context(&parts, Some(&current));
-        token = login::second_factor(&state.db, &current, &code, &ctx, now).await?;
+        token = match login::second_factor(&state.db, &current, &code, &ctx, now).await {
+            Ok(token) => token,
+            Err(err) => {
+                // Nobody holds this half-open session's token: end it.
+                let mut conn = state.db.pool().acquire().await?;
+                session::delete(&mut conn, &current.token_hash).await?;
+                return Err(err.into());
+            }
+        };
         current = session::resolve(&state.db, &token, now, lifetimes)
             .await?
             .map_err(|_| AppError::SessionExpired)?;

@@ -42,6 +42,39 @@ async fn failures_from(db: &Db, client_addr: &str, now: DateTime<Utc>) -> Result
     row.try_get(0)
 }
 
+async fn failures_for_login(
+    db: &Db,
+    login_id: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    let since = codec::instant_to_db(now - Duration::minutes(LOCK_MINUTES));
+    let row = sqlx::query("SELECT count(*) FROM login_failures WHERE login_id = $1 AND at > $2")
+        .bind(login_id)
+        .bind(since)
+        .fetch_one(db.pool())
+        .await?;
+    row.try_get(0)
+}
+
+/// Deletes sessions past their absolute limit and sign-in failures older than any window.
+/// Idempotent, so every instance may run it.
+pub async fn purge_expired(
+    db: &Db,
+    now: DateTime<Utc>,
+    absolute: Duration,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE created_at < $1")
+        .bind(codec::instant_to_db(now - absolute))
+        .execute(db.pool())
+        .await?;
+    let window = Duration::minutes(ADDRESS_WINDOW_MINUTES.max(LOCK_MINUTES));
+    sqlx::query("DELETE FROM login_failures WHERE at < $1")
+        .bind(codec::instant_to_db(now - window))
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
 /// Checks the password. Never tells whether the login id exists: an unknown id, a wrong
 /// password and an inactive account all answer `InvalidCredentials` after the same work.
 pub async fn first_factor(db: &Db, attempt: &Attempt<'_>) -> Result<FirstFactor, AppError> {
@@ -56,11 +89,22 @@ pub async fn first_factor(db: &Db, attempt: &Attempt<'_>) -> Result<FirstFactor,
         account.as_ref().map(|a| a.password_hash.as_str()),
     )
     .await;
+    let folded_login = tsunagu_core::kana::fold_login_id(attempt.login_id);
+    // Read before the transaction: in SQLite a read-then-write transaction can fail to upgrade.
+    let unknown_locked = account.as_ref().is_none_or(|a| !a.active)
+        && failures_for_login(db, &folded_login, attempt.now).await? >= LOCK_THRESHOLD;
     let mut tx = db.pool().begin().await?;
     let ctx = audit::Context {
         actor_account_id: account.as_ref().map(|a| a.id.clone()),
         ..attempt.ctx.clone()
     };
+    if unknown_locked {
+        // An unknown id "locks" like a real one, so the lock answer reveals nothing.
+        let event = Event::new(Action::LoginFailed, Outcome::Denied).detail("locked");
+        audit::record(&mut tx, &ctx, &event, attempt.now).await?;
+        tx.commit().await?;
+        return Err(AppError::Locked);
+    }
     match account {
         Some(account) if account.active && account.is_locked(attempt.now) => {
             let event = Event::new(Action::LoginFailed, Outcome::Denied)
@@ -115,11 +159,14 @@ pub async fn first_factor(db: &Db, attempt: &Attempt<'_>) -> Result<FirstFactor,
             })
         }
         other => {
-            sqlx::query("INSERT INTO login_failures (client_addr, at) VALUES ($1, $2)")
-                .bind(&ctx.client_addr)
-                .bind(codec::instant_to_db(attempt.now))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO login_failures (client_addr, login_id, at) VALUES ($1, $2, $3)",
+            )
+            .bind(&ctx.client_addr)
+            .bind(&folded_login)
+            .bind(codec::instant_to_db(attempt.now))
+            .execute(&mut *tx)
+            .await?;
             let mut event = Event::new(Action::LoginFailed, Outcome::Failed);
             if let Some(account) = other.filter(|a| a.active) {
                 event = event.resource("account", &account.id);

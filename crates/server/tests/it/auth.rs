@@ -376,6 +376,33 @@ async fn five_failures_lock_the_account_for_fifteen_minutes() {
 }
 
 #[tokio::test]
+async fn an_unknown_login_locks_like_a_known_one() {
+    let (app, world) = world().await;
+    let staff = world.person(Role::MunicipalStaff);
+    for login in [staff.login.as_str(), "nobody.at.all"] {
+        for _ in 0..5 {
+            let res = try_sign_in(&app, login, "Wrong-password-99", None).await;
+            assert_error(&res, StatusCode::UNAUTHORIZED, "invalid_credentials");
+        }
+    }
+    // The sixth attempt answers the same for both: the lock reveals nothing.
+    let known = try_sign_in(&app, &staff.login, "Wrong-password-99", None).await;
+    let unknown = try_sign_in(&app, "nobody.at.all", "Wrong-password-99", None).await;
+    assert_error(&known, StatusCode::LOCKED, "locked");
+    assert_error(&unknown, StatusCode::LOCKED, "locked");
+    assert_eq!(known.body, unknown.body);
+    // Old failures are purged once past every window; sessions past the absolute limit too.
+    world.clock.advance(Duration::hours(13));
+    tsunagu::auth::login::purge_expired(&app.db, world.clock.now(), Duration::hours(12))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.count("SELECT count(*) FROM login_failures", &[]).await,
+        0
+    );
+}
+
+#[tokio::test]
 async fn wrong_second_factors_count_towards_the_lockout() {
     let (app, world) = world().await;
     let staff = world.person(Role::SupportCenterStaff);
