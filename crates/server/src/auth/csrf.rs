@@ -13,13 +13,14 @@ use crate::web::security::BODY_LIMIT_BYTES;
 pub const HEADER: &str = "x-csrf-token";
 pub const FORM_FIELD: &str = "csrf_token";
 
-/// Browsers say where a request comes from. A cross-site one is refused; a client that
-/// says nothing (curl, scripts) is left to the token check.
+/// Browsers say where a request comes from. `Sec-Fetch-Site` is decisive when present
+/// (all current browsers send it; our `Referrer-Policy: no-referrer` makes them send
+/// `Origin: null` on form posts, so Origin alone cannot be used). Without it, `Origin` must
+/// name this host or the configured public URL. A client that says neither (curl, scripts)
+/// is left to the token check.
 pub fn same_origin(headers: &HeaderMap, settings: &Settings) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && !matches!(site, "same-origin" | "none")
-    {
-        return false;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
     }
     let Some(origin) = headers.get("origin").and_then(|v| v.to_str().ok()) else {
         return true;

@@ -241,6 +241,36 @@ impl App {
         }
     }
 
+    /// Starts `tsunagu demo` in a fresh folder: demo accounts (with their TOTP secrets) are
+    /// written to `data/demo-accounts.json` there, see [`App::demo_accounts`].
+    pub fn spawn_demo() -> App {
+        let dir = tempfile::Builder::new()
+            .prefix("tsunagu-e2e-demo-")
+            .tempdir()
+            .expect("create temp dir for the demo");
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tsunagu"));
+        cmd.args(["demo", "--listen", &listen])
+            .current_dir(dir.path());
+        let process = ChildGuard::spawn("tsunagu demo", cmd, dir.path().join("server.log"));
+        App {
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            process,
+            _dir: dir,
+        }
+    }
+
+    /// The demo accounts the running demo printed, as objects with login, password,
+    /// totp_secret, role, organisation, municipality_code.
+    pub fn demo_accounts(&self) -> Vec<Value> {
+        let path = self._dir.path().join("data/demo-accounts.json");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        serde_json::from_str(&text).expect("demo-accounts.json is a JSON list")
+    }
+
     /// Waits until `GET /healthz` answers 200.
     pub async fn wait_ready(&mut self) {
         self.process
@@ -423,6 +453,14 @@ pub struct Env {
 impl Env {
     pub async fn start() -> Env {
         let mut app = App::spawn();
+        let browser = Browser::start().await;
+        app.wait_ready().await;
+        Env { app, browser }
+    }
+
+    /// The demo (with its accounts and children) and a browser.
+    pub async fn start_demo() -> Env {
+        let mut app = App::spawn_demo();
         let browser = Browser::start().await;
         app.wait_ready().await;
         Env { app, browser }

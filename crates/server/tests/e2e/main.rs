@@ -9,3 +9,4 @@ mod a11y;
 mod harness;
 mod pages;
 mod selfcheck;
+mod signin;
