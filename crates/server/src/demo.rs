@@ -429,6 +429,7 @@ async fn seed_children(
             now,
         )
         .await?;
+        crate::features::children::repo::set_care(&mut tx, &id, &demo_care(name)).await?;
         if with_guardian && !guardian_id.is_empty() {
             crate::features::children::repo::add_guardian(&mut tx, &id, guardian_id, "母").await?;
         }
@@ -439,6 +440,23 @@ async fn seed_children(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Realistic care patterns: ventilator + tracheostomy + suction + tube feeding; tube
+/// feeding alone; oxygen alone; none.
+fn demo_care(name: &str) -> Vec<tsunagu_core::care::CareEntry> {
+    use tsunagu_core::care::{CareEntry, CareItem as I, Watch as W};
+    match name {
+        "山田 はると" => vec![
+            CareEntry::new(I::Ventilator).with_watch(W::High),
+            CareEntry::new(I::Tracheostomy).with_watch(W::High),
+            CareEntry::new(I::Suction).with_watch(W::High),
+            CareEntry::new(I::TubeFeeding).with_watch(W::High),
+        ],
+        "佐藤 ゆい" => vec![CareEntry::new(I::TubeFeeding).with_watch(W::Low)],
+        "高橋 めい" => vec![CareEntry::new(I::Oxygen).with_watch(W::High)],
+        _ => Vec::new(),
+    }
 }
 
 /// Writes the demo accounts for scripts (the file holds demo secrets only).

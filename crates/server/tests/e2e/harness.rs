@@ -518,26 +518,62 @@ pub async fn js_string(client: &Client, script: &str) -> String {
     }
 }
 
+/// The page's viewport size, `innerWidth` × `innerHeight` in CSS pixels.
+async fn inner_size(client: &Client) -> (i64, i64) {
+    let value = js(client, "return [window.innerWidth, window.innerHeight];").await;
+    let dim = |i: usize| {
+        value
+            .get(i)
+            .and_then(Value::as_f64)
+            .map(|n| n.round() as i64)
+            .unwrap_or_else(|| panic!("viewport size should be two numbers, got {value}"))
+    };
+    (dim(0), dim(1))
+}
+
+/// Waits for the renderer to take up a window resize: WebDriver "set window rect" returns
+/// before the page sees the new size (notably under load), so poll until the viewport is the
+/// wanted size, or has not changed for a second, or 5 s have passed.
+async fn settled_inner_size(client: &Client, want: (i64, i64)) -> (i64, i64) {
+    let started = Instant::now();
+    let mut last = inner_size(client).await;
+    let mut unchanged_since = Instant::now();
+    while last != want
+        && unchanged_since.elapsed() < Duration::from_secs(1)
+        && started.elapsed() < Duration::from_secs(5)
+    {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        let now = inner_size(client).await;
+        if now != last {
+            last = now;
+            unchanged_since = Instant::now();
+        }
+    }
+    last
+}
+
 /// Sizes the window so that the page's viewport (`innerWidth` × `innerHeight`) is exactly
 /// `width` × `height` CSS pixels, correcting for any browser frame.
 pub async fn set_viewport(client: &Client, width: u32, height: u32) {
+    let want = (i64::from(width), i64::from(height));
     let (mut win_w, mut win_h) = (width, height);
+    let mut inner = (0, 0);
     for _ in 0..3 {
         client
             .set_window_size(win_w, win_h)
             .await
             .unwrap_or_else(|e| panic!("set window size {win_w}x{win_h}: {e}"));
-        let inner_w = js_u64(client, "return window.innerWidth").await as i64;
-        let inner_h = js_u64(client, "return window.innerHeight").await as i64;
-        if inner_w == i64::from(width) && inner_h == i64::from(height) {
+        inner = settled_inner_size(client, want).await;
+        if inner == want {
             return;
         }
-        win_w = (i64::from(win_w) + i64::from(width) - inner_w).max(1) as u32;
-        win_h = (i64::from(win_h) + i64::from(height) - inner_h).max(1) as u32;
+        win_w = u32::try_from((i64::from(win_w) + want.0 - inner.0).max(1)).unwrap_or(width);
+        win_h = u32::try_from((i64::from(win_h) + want.1 - inner.1).max(1)).unwrap_or(height);
     }
-    let inner_w = js_u64(client, "return window.innerWidth").await;
-    let inner_h = js_u64(client, "return window.innerHeight").await;
-    panic!("could not size the viewport to {width}x{height}: it is {inner_w}x{inner_h}");
+    panic!(
+        "could not size the viewport to {width}x{height}: it is {}x{}",
+        inner.0, inner.1
+    );
 }
 
 /// Workspace `target/e2e`, where screenshots go (created if missing).

@@ -9,6 +9,7 @@ mod audit;
 mod audit_trail;
 mod auth;
 mod authz;
+mod children;
 mod cli;
 mod database;
 mod pages;

@@ -13,6 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use tsunagu_core::access::{Permission, Target, may, registering_membership, scope_filter};
+use tsunagu_core::care::{self, CareEntry, CareItem, CareVariant, Watch};
 use tsunagu_core::municipality::MunicipalityCode;
 
 use crate::audit::{self, Action, AuditEntry, AuditQuery, Event, Outcome};
@@ -106,6 +107,24 @@ struct DetailPage {
     child: Child,
     birth_wareki: String,
     via_break_glass: bool,
+    life_stage: String,
+    care: Vec<CareLine>,
+    score: Result<care::Score, String>,
+    score_source: &'static str,
+    transitions: Vec<TransitionLine>,
+}
+
+/// A care item as the profile shows it.
+struct CareLine {
+    label: &'static str,
+    variant: &'static str,
+    watch: &'static str,
+}
+
+struct TransitionLine {
+    label: &'static str,
+    date: String,
+    prepare_from: String,
 }
 
 #[derive(Template)]
@@ -185,7 +204,35 @@ async fn detail(
             .await
             .map_err(AppError::from)?;
     }
+    let entries = repo::care_of(&state.db, &child.id)
+        .await
+        .map_err(AppError::from)?;
+    let today = state.clock.today_jst();
+    let fiscal_year = tsunagu_core::calendar::fiscal_year(today);
     let page = DetailPage {
+        life_stage: tsunagu_core::calendar::life_stage(child.birth_date, fiscal_year).label_ja(),
+        care: entries
+            .iter()
+            .map(|e| CareLine {
+                label: e.item.label_ja(),
+                variant: e.variant.map(|v| v.label_ja()).unwrap_or(""),
+                watch: e.watch.map(|w| w.label_ja()).unwrap_or("未判定"),
+            })
+            .collect(),
+        score: care::score(&entries, &care::SCORE_TABLE_2021).map_err(|e| e.to_string()),
+        score_source: care::SCORE_TABLE_2021.source,
+        transitions: tsunagu_core::transitions::upcoming(
+            child.birth_date,
+            today,
+            tsunagu_core::transitions::BOARD_HORIZON_MONTHS,
+        )
+        .into_iter()
+        .map(|t| TransitionLine {
+            label: t.kind.label_ja(),
+            date: tsunagu_core::calendar::format_wareki_with_seireki(t.date),
+            prepare_from: tsunagu_core::calendar::format_wareki_with_seireki(t.prepare_from),
+        })
+        .collect(),
         chrome: Chrome::for_session(
             format!("{}（児童の記録）", child.name),
             state.settings.demo,
@@ -205,6 +252,7 @@ struct NewPage {
     csrf_token: String,
     values: HashMap<String, String>,
     errors: Vec<String>,
+    care: Vec<CareFormRow>,
 }
 
 impl NewPage {
@@ -224,10 +272,92 @@ async fn new_form(
     let page = NewPage {
         chrome: Chrome::for_session("児童の登録", state.settings.demo, Some(&current)),
         csrf_token: current.csrf_token.clone(),
+        care: care_rows(&values),
         values,
         errors: Vec::new(),
     };
     Ok(Html(page.render()?))
+}
+
+/// One row of the care-item part of the form, as it was filled in.
+struct CareFormRow {
+    code: &'static str,
+    label: &'static str,
+    variants: Vec<(&'static str, &'static str)>,
+    checked: bool,
+    watch: String,
+    variant: String,
+}
+
+fn care_rows(form: &HashMap<String, String>) -> Vec<CareFormRow> {
+    CareItem::ALL
+        .iter()
+        .map(|item| CareFormRow {
+            code: item.code(),
+            label: item.label_ja(),
+            variants: item
+                .variants()
+                .iter()
+                .map(|v| (v.code(), v.label_ja()))
+                .collect(),
+            checked: form.contains_key(&format!("care_{}", item.code())),
+            watch: form
+                .get(&format!("watch_{}", item.code()))
+                .cloned()
+                .unwrap_or_default(),
+            variant: form
+                .get(&format!("variant_{}", item.code()))
+                .cloned()
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The ticked care items with their 見守り level and kind, checked against the score table
+/// so an impossible combination is refused with the table's own Japanese message.
+fn parse_care(form: &HashMap<String, String>) -> Result<Vec<CareEntry>, Vec<String>> {
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    for row in care_rows(form).into_iter().filter(|r| r.checked) {
+        let Ok(item) = CareItem::parse(row.code) else {
+            continue;
+        };
+        let watch = match row.watch.as_str() {
+            "" => None,
+            text => match Watch::parse(text) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    errors.push(e.to_string());
+                    continue;
+                }
+            },
+        };
+        let variant = match row.variant.as_str() {
+            "" => None,
+            text => match CareVariant::parse(text) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    errors.push(e.to_string());
+                    continue;
+                }
+            },
+        };
+        entries.push(CareEntry {
+            item,
+            variant,
+            watch,
+        });
+    }
+    if errors.is_empty()
+        && let Err(e) = care::score(&entries, &care::SCORE_TABLE_2021)
+    {
+        errors.push(e.to_string());
+    }
+    if errors.is_empty() {
+        Ok(entries)
+    } else {
+        Err(errors)
+    }
 }
 
 fn is_kana(text: &str) -> bool {
@@ -293,12 +423,17 @@ async fn create(
 ) -> Result<Response, PageError> {
     let form = params::form(&body)?;
     // Validate first with a placeholder owner; the place then decides who owns the record.
-    let mut new = match parse_new(&form, state.clock.today_jst(), "") {
-        Ok(new) => new,
-        Err(errors) => {
+    let parsed = parse_new(&form, state.clock.today_jst(), "");
+    let care_entries = parse_care(&form);
+    let (mut new, care_entries) = match (parsed, care_entries) {
+        (Ok(new), Ok(care)) => (new, care),
+        (parsed, care) => {
+            let mut errors = parsed.err().unwrap_or_default();
+            errors.extend(care.err().unwrap_or_default());
             let page = NewPage {
                 chrome: Chrome::for_session("児童の登録", state.settings.demo, Some(&current)),
                 csrf_token: current.csrf_token.clone(),
+                care: care_rows(&form),
                 values: form,
                 errors,
             };
@@ -319,10 +454,20 @@ async fn create(
     let id = repo::create(&mut tx, &new, now)
         .await
         .map_err(AppError::from)?;
+    repo::set_care(&mut tx, &id, &care_entries)
+        .await
+        .map_err(AppError::from)?;
     let event = Event::new(Action::Create, Outcome::Allowed)
         .resource(repo::RESOURCE_TYPE, &id)
         .child(&id)
-        .fields(["name", "kana", "birth_date", "sex", "municipality_code"]);
+        .fields([
+            "name",
+            "kana",
+            "birth_date",
+            "sex",
+            "municipality_code",
+            "care_items",
+        ]);
     audit::record(&mut tx, &ctx, &event, now)
         .await
         .map_err(AppError::from)?;

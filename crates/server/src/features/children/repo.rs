@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use tsunagu_core::access::{ScopeFilter, Target};
+use tsunagu_core::care::{CareEntry, CareItem, CareVariant, Watch};
 use tsunagu_core::kana::search_key;
 use tsunagu_core::municipality::MunicipalityCode;
 
@@ -248,4 +249,64 @@ pub async fn list(
     .fetch_all(db.pool())
     .await?;
     Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
+}
+
+/// Replaces the child's care items (the caller has already checked them with `care::score`).
+pub async fn set_care(
+    conn: &mut AnyConnection,
+    child_id: &str,
+    entries: &[CareEntry],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM child_care_items WHERE child_id = $1")
+        .bind(child_id)
+        .execute(&mut *conn)
+        .await?;
+    for e in entries {
+        sqlx::query(
+            "INSERT INTO child_care_items (child_id, item, variant, watch) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(child_id)
+        .bind(e.item.code())
+        .bind(e.variant.map(|v| v.code()))
+        .bind(e.watch.map(|w| w.code()))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The child's care items in the score sheet's order. A stored code this version does not
+/// know is a decode error rather than a silently lower score.
+pub async fn care_of(db: &Db, child_id: &str) -> Result<Vec<CareEntry>, sqlx::Error> {
+    let rows = sqlx::query("SELECT item, variant, watch FROM child_care_items WHERE child_id = $1")
+        .bind(child_id)
+        .fetch_all(db.pool())
+        .await?;
+    let decode = |e: tsunagu_core::care::CareError| sqlx::Error::ColumnDecode {
+        index: "item".into(),
+        source: Box::new(e),
+    };
+    let mut entries = rows
+        .iter()
+        .map(|row| {
+            let item: String = row.try_get("item")?;
+            let variant: Option<String> = row.try_get("variant")?;
+            let watch: Option<String> = row.try_get("watch")?;
+            Ok(CareEntry {
+                item: CareItem::parse(&item).map_err(decode)?,
+                variant: variant
+                    .as_deref()
+                    .map(CareVariant::parse)
+                    .transpose()
+                    .map_err(decode)?,
+                watch: watch
+                    .as_deref()
+                    .map(Watch::parse)
+                    .transpose()
+                    .map_err(decode)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    entries.sort_by_key(|e| e.item);
+    Ok(entries)
 }

@@ -2,6 +2,7 @@
 //! kana or code, as pages and as JSON.
 
 mod api;
+mod index;
 mod pages;
 pub mod reference;
 pub mod repo;

@@ -3,10 +3,9 @@
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use tsunagu_core::kana::search_key;
 use tsunagu_core::municipality::MunicipalityCode;
 
-use crate::db::{Db, codec};
+use crate::db::Db;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Municipality {
@@ -69,13 +68,6 @@ macro_rules! select {
     };
 }
 
-/// `$2 = ''` switches the prefecture filter off, so one statement serves both cases.
-macro_rules! search_filter {
-    () => {
-        "WHERE m.search_key LIKE $1 ESCAPE '\\' AND ($2 = '' OR m.prefecture_code = $2)"
-    };
-}
-
 fn from_row(row: &AnyRow) -> Result<Municipality, sqlx::Error> {
     Ok(Municipality {
         code: row.try_get("code")?,
@@ -89,41 +81,13 @@ fn from_row(row: &AnyRow) -> Result<Municipality, sqlx::Error> {
 }
 
 /// Matches name, kana (either script, either width) or code anywhere in the text.
-pub async fn search(db: &Db, search: &Search) -> Result<SearchPage, sqlx::Error> {
-    let key = search_key(&search.text);
-    let pattern = codec::like_contains(&key);
-    let prefecture = search.prefecture_code.clone().unwrap_or_default();
-    let total: i64 = sqlx::query(concat!(
-        "SELECT count(*) FROM municipalities m ",
-        search_filter!()
-    ))
-    .bind(&pattern)
-    .bind(&prefecture)
-    .fetch_one(db.pool())
-    .await?
-    .try_get(0)?;
-    let rows = sqlx::query(select!(concat!(
-        search_filter!(),
-        " ORDER BY m.code LIMIT $3 OFFSET $4"
-    )))
-    .bind(&pattern)
-    .bind(&prefecture)
-    .bind(search.limit)
-    .bind(search.offset)
-    .fetch_all(db.pool())
-    .await?;
-    let items = rows.iter().map(from_row).collect::<Result<_, _>>()?;
-    Ok(SearchPage { items, total })
+/// Served from the in-memory reference index (see `index.rs`); async like the rest of the repo.
+pub async fn search(_db: &Db, search: &Search) -> Result<SearchPage, sqlx::Error> {
+    Ok(super::index::search(search))
 }
 
-pub async fn get(db: &Db, code: MunicipalityCode) -> Result<Option<Municipality>, sqlx::Error> {
-    sqlx::query(select!("WHERE m.code = $1"))
-        .bind(code.to_string())
-        .fetch_optional(db.pool())
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+pub async fn get(_db: &Db, code: MunicipalityCode) -> Result<Option<Municipality>, sqlx::Error> {
+    Ok(super::index::get(&code.to_string()))
 }
 
 /// The wards of a designated city, or the municipalities of a prefecture.
@@ -162,9 +126,6 @@ pub async fn areas_of(db: &Db, code: &str) -> Result<Vec<Area>, sqlx::Error> {
 }
 
 /// All 47 prefectures, for browsing.
-pub async fn prefectures(db: &Db) -> Result<Vec<Municipality>, sqlx::Error> {
-    let rows = sqlx::query(select!("WHERE m.kind = 'prefecture' ORDER BY m.code"))
-        .fetch_all(db.pool())
-        .await?;
-    rows.iter().map(from_row).collect()
+pub async fn prefectures(_db: &Db) -> Result<Vec<Municipality>, sqlx::Error> {
+    Ok(super::index::prefectures())
 }

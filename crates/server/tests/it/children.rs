@@ -1,0 +1,108 @@
+//! Registering a child with care items: the score and tier come from the table, never typed.
+
+use axum::http::StatusCode;
+use tsunagu_core::access::Role;
+
+use crate::support::signed_in;
+
+fn location(res: &crate::support::TestResponse) -> String {
+    res.header("location").to_string()
+}
+
+#[tokio::test]
+async fn care_items_give_the_score_and_tier_on_the_profile() {
+    let (app, _world, staff) = signed_in(Role::MunicipalStaff).await;
+    // Ventilator (high 2) + tracheostomy (no 見守り with a ventilator) + suction (high 1)
+    // + tube feeding (high 2): basic 10 + 8 + 8 + 8 = 34, 見守り 2 + 0 + 1 + 2 = 5.
+    let res = app
+        .post_form_as(
+            &staff,
+            "/children",
+            &[
+                ("name", "呼吸 たすく"),
+                ("kana", "こきゅう たすく"),
+                ("birth_date", "2023-05-05"),
+                ("sex", "male"),
+                ("municipality_code", "131199"),
+                ("care_ventilator", "1"),
+                ("watch_ventilator", "high"),
+                ("care_tracheostomy", "1"),
+                ("watch_tracheostomy", "high"),
+                ("care_suction", "1"),
+                ("watch_suction", "high"),
+                ("care_tube_feeding", "1"),
+                ("watch_tube_feeding", "high"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let page = app.get_as(&staff, &location(&res)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("判定スコア <strong>39点</strong>（基本 34点＋見守り 5点）"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("32点以上"));
+    // 2023-05-05 is in the 2歳児クラス in 令和8年度 (test clock 2026-11-21).
+    assert!(page.body.contains("2歳児クラス"));
+    assert!(page.body.contains("人工呼吸器"));
+}
+
+#[tokio::test]
+async fn an_impossible_care_combination_is_refused_in_japanese_and_nothing_is_stored() {
+    let (app, _world, staff) = signed_in(Role::MunicipalStaff).await;
+    let before = app.count("SELECT count(*) FROM children", &[]).await;
+    for (fields, message) in [
+        // A feeding pump without tube feeding.
+        (vec![("care_feeding_pump", "1")], "経管栄養"),
+        // Nebulizer has no 見守り level.
+        (
+            vec![("care_nebulizer", "1"), ("watch_nebulizer", "high")],
+            "見守り",
+        ),
+        // 導尿 needs its kind.
+        (vec![("care_catheterisation", "1")], "導尿"),
+    ] {
+        let mut form = vec![
+            ("name", "確認 ひかり"),
+            ("kana", "かくにん ひかり"),
+            ("birth_date", "2022-01-10"),
+            ("sex", "female"),
+            ("municipality_code", "131199"),
+        ];
+        form.extend(fields);
+        let res = app.post_form_as(&staff, "/children", &form).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{message}");
+        assert!(res.body.contains(message), "{message}: {}", res.body);
+        // What was ticked stays ticked, so nothing has to be typed again.
+        assert!(res.body.contains("checked"));
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM children", &[]).await,
+        before
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_date_or_kana_is_refused_with_every_problem_named() {
+    let (app, _world, staff) = signed_in(Role::MunicipalStaff).await;
+    let res = app
+        .post_form_as(
+            &staff,
+            "/children",
+            &[
+                ("name", ""),
+                ("kana", "Tanaka"),
+                ("birth_date", "2026-02-30"),
+                ("sex", "female"),
+                ("municipality_code", "131190"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    for message in ["氏名", "ふりがな", "生年月日", "検査数字"] {
+        assert!(res.body.contains(message), "{message}");
+    }
+}
