@@ -216,8 +216,11 @@ async fn guard(access: Access, req: Request, next: Next) -> Response {
             }
         }
     }
+    // Public posts (sign-in) start a session rather than act within one: the origin check
+    // above covers them, and a stale half-finished session must not block signing in again.
     let req = if let Some(s) = &current
         && unsafe_method(&parts.method)
+        && access != Access::Public
     {
         match csrf::check_token(parts, body, &s.csrf_token).await {
             Ok(req) => req,

@@ -1217,3 +1217,40 @@ async fn bodies_over_two_mebibytes_are_refused_before_anything_else() {
         before
     );
 }
+
+#[tokio::test]
+async fn a_half_finished_sign_in_does_not_block_signing_in_again() {
+    let (app, world) = world().await;
+    let staff = world.person(Role::MunicipalStaff);
+    // Password accepted, code page left open: the cookie of a half-open session remains.
+    let first = page_login(&app, &staff.login, &staff.password).await;
+    let cookie = first
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(cookie.starts_with("tsunagu_session="));
+    let again = app
+        .request(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/login")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", &cookie)
+                .header("sec-fetch-site", "same-origin")
+                .body(Body::from(format!(
+                    "login_id={}&password={}",
+                    staff.login,
+                    staff
+                        .password
+                        .replace('+', "%2B")
+                        .replace('&', "%26")
+                        .replace('=', "%3D")
+                )))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert_eq!(again.header("location"), "/login/totp");
+}
