@@ -327,6 +327,9 @@ pub async fn record_standalone(
     event: &Event,
     at: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
+    // On SQLite, writers queue here instead of in SQLite's busy handler, whose sleeping
+    // back-off made audited reads slow under concurrency (docs/PERFORMANCE.md).
+    let _turn = db.sqlite_writer_turn().await;
     let mut tx = db.pool().begin().await?;
     let seq = record(&mut tx, ctx, event, at).await?;
     tx.commit().await?;

@@ -18,6 +18,9 @@ use crate::error::StartupError;
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite has one writer at a time; hot write paths take turns here (see
+    /// [`Db::sqlite_writer_turn`]). Per process, which is all SQLite serves.
+    sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Db {
@@ -51,7 +54,20 @@ impl Db {
             // WAL lets readers go on while one writer commits; it is a property of the file.
             pool.execute("PRAGMA journal_mode=WAL").await?;
         }
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            sqlite_writer: Default::default(),
+        })
+    }
+
+    /// On SQLite, waits for this process's turn to write; on PostgreSQL, returns at once.
+    /// Hold the guard for the whole write transaction.
+    pub async fn sqlite_writer_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.sqlite_writer.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     pub fn pool(&self) -> &AnyPool {
