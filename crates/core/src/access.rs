@@ -130,6 +130,10 @@ pub enum Permission {
     WriteChild,
     /// Export lists of children (CSV, Excel).
     ExportChildren,
+    /// Record or withdraw a consent on a child's record (the family, or staff from paper).
+    RecordConsent,
+    /// Propose changes to contact and care details, for staff to confirm (the family).
+    ProposeChange,
     /// Open a record outside one's scope for a limited time, with a reason.
     BreakGlass,
     /// See and revoke break-glass grants on one's own records.
@@ -150,6 +154,8 @@ impl Permission {
             Permission::ReadChild => "児童記録の閲覧",
             Permission::WriteChild => "児童記録の登録・更新",
             Permission::ExportChildren => "児童一覧の出力",
+            Permission::RecordConsent => "同意の記録・撤回",
+            Permission::ProposeChange => "記録の変更の申出",
             Permission::BreakGlass => "緊急時の記録閲覧",
             Permission::ReviewBreakGlass => "緊急閲覧の確認・取消",
             Permission::ManageOrganisations => "組織の管理",
@@ -203,9 +209,12 @@ pub const ROLE_GRANTS: &[(Role, &[(Permission, Scope)])] = &[
     (
         Role::SupportCenterStaff,
         &[
-            (P::ReadChild, S::Prefecture),
+            // Across the prefecture's municipalities, but only the children whose families
+            // consented to share with the centre (a named outside organisation).
+            (P::ReadChild, S::OwnOrganisation),
             (P::WriteChild, S::OwnOrganisation),
             (P::ExportChildren, S::OwnOrganisation),
+            (P::RecordConsent, S::OwnOrganisation),
             (P::BreakGlass, S::Prefecture),
             (P::ReviewBreakGlass, S::OwnOrganisation),
             (P::ViewAggregates, S::Prefecture),
@@ -217,6 +226,7 @@ pub const ROLE_GRANTS: &[(Role, &[(Permission, Scope)])] = &[
             (P::ReadChild, S::OwnMunicipality),
             (P::WriteChild, S::OwnMunicipality),
             (P::ExportChildren, S::OwnMunicipality),
+            (P::RecordConsent, S::OwnMunicipality),
             (P::BreakGlass, S::Prefecture),
             (P::ReviewBreakGlass, S::OwnMunicipality),
             (P::ViewAggregates, S::OwnMunicipality),
@@ -228,13 +238,21 @@ pub const ROLE_GRANTS: &[(Role, &[(Permission, Scope)])] = &[
             (P::ReadChild, S::OwnOrganisation),
             (P::WriteChild, S::OwnOrganisation),
             (P::ExportChildren, S::OwnOrganisation),
+            (P::RecordConsent, S::OwnOrganisation),
             (P::ReviewBreakGlass, S::OwnOrganisation),
         ],
     ),
     (Role::MentorOffice, &[(P::ViewAggregates, S::Prefecture)]),
     (Role::Mentor, &[]),
     (Role::FacilityStaff, &[(P::ReadChild, S::OwnOrganisation)]),
-    (Role::Guardian, &[(P::ReadChild, S::OwnRecords)]),
+    (
+        Role::Guardian,
+        &[
+            (P::ReadChild, S::OwnRecords),
+            (P::RecordConsent, S::OwnRecords),
+            (P::ProposeChange, S::OwnRecords),
+        ],
+    ),
     (
         Role::CouncilViewer,
         &[(P::ViewAggregates, S::OwnMunicipality)],
@@ -281,8 +299,17 @@ pub struct Target {
     pub resource_id: String,
     pub owner_organisation_id: String,
     pub municipality_code: MunicipalityCode,
+    /// Organisations the record is shared with: by an active consent naming them, or by
+    /// referral or transfer.
     pub shared_with: Vec<String>,
+    /// Departments of the child's municipality the family has consented to share with.
+    pub consented_departments: Vec<Department>,
     pub guardian_account_ids: Vec<String>,
+}
+
+/// What a department consent is matched on: `municipality-code:department`.
+pub fn department_key(municipality: &MunicipalityCode, department: Department) -> String {
+    format!("{municipality}:{}", department.as_str())
 }
 
 /// Why access was allowed, for the audit trail.
@@ -311,8 +338,14 @@ fn within(scope: Scope, actor: &Actor, membership: &Membership, target: &Target)
     match scope {
         Scope::OwnRecords => target.guardian_account_ids.contains(&actor.account_id),
         Scope::OwnOrganisation => shared,
+        // Other departments of the town see a child only with the family's consent to
+        // share with that department (APPI: 要配慮個人情報 needs consent to be shared).
         Scope::OwnMunicipality => {
-            shared || target.municipality_code == membership.municipality_code
+            shared
+                || (target.municipality_code == membership.municipality_code
+                    && membership
+                        .department
+                        .is_some_and(|d| target.consented_departments.contains(&d)))
         }
         Scope::Prefecture => {
             shared
@@ -384,8 +417,11 @@ pub fn registering_membership<'a>(
 pub struct ScopeFilter {
     pub everything: bool,
     pub prefectures: Vec<String>,
-    pub municipalities: Vec<String>,
+    /// Records owned by these organisations, or shared with them.
     pub organisations: Vec<String>,
+    /// [`department_key`]s: records of that municipality whose family consented to share
+    /// with that department.
+    pub department_keys: Vec<String>,
     pub guardian_account_id: Option<String>,
 }
 
@@ -393,8 +429,8 @@ impl ScopeFilter {
     pub fn is_empty(&self) -> bool {
         !self.everything
             && self.prefectures.is_empty()
-            && self.municipalities.is_empty()
             && self.organisations.is_empty()
+            && self.department_keys.is_empty()
             && self.guardian_account_id.is_none()
     }
 
@@ -423,9 +459,13 @@ pub fn scope_filter(actor: &Actor, permission: Permission) -> ScopeFilter {
         match scope {
             Scope::OwnRecords => filter.guardian_account_id = Some(actor.account_id.clone()),
             Scope::OwnOrganisation => {}
-            Scope::OwnMunicipality => filter
-                .municipalities
-                .push(membership.municipality_code.to_string()),
+            Scope::OwnMunicipality => {
+                if let Some(department) = membership.department {
+                    filter
+                        .department_keys
+                        .push(department_key(&membership.municipality_code, department));
+                }
+            }
             Scope::Prefecture => filter.prefectures.push(format!(
                 "{:02}",
                 membership.municipality_code.prefecture_number()
@@ -464,8 +504,15 @@ mod tests {
             owner_organisation_id: owner.into(),
             municipality_code: code(municipality),
             shared_with: vec![],
+            consented_departments: vec![],
             guardian_account_ids: vec!["guardian-1".into()],
         }
+    }
+
+    fn department_staff(org: &str, department: Department) -> Actor {
+        let mut staff = actor(Role::MunicipalStaff, org, ITABASHI);
+        staff.memberships[0].department = Some(department);
+        staff
     }
 
     const ITABASHI: &str = "131199";
@@ -473,20 +520,27 @@ mod tests {
     const SAPPORO: &str = "011002";
 
     #[test]
-    fn municipal_staff_read_their_municipality_only() {
-        let staff = actor(Role::MunicipalStaff, "itabashi-welfare", ITABASHI);
-        assert!(
-            may(
-                &staff,
-                P::ReadChild,
-                Some(&child("itabashi-health", ITABASHI))
-            )
-            .allowed()
-        );
+    fn departments_read_their_municipality_only_with_consent() {
+        let owner = department_staff("itabashi-welfare", Department::DisabilityWelfare);
+        let childcare = department_staff("itabashi-childcare", Department::Childcare);
+        let mut record = child("itabashi-welfare", ITABASHI);
+        // The owner department always reads its record; another department needs consent.
+        assert!(may(&owner, P::ReadChild, Some(&record)).allowed());
+        assert_eq!(may(&childcare, P::ReadChild, Some(&record)), Decision::Deny);
+        record.consented_departments.push(Department::Health);
+        assert_eq!(may(&childcare, P::ReadChild, Some(&record)), Decision::Deny);
+        record.consented_departments.push(Department::Childcare);
         assert_eq!(
-            may(&staff, P::ReadChild, Some(&child("nerima-welfare", NERIMA))),
-            Decision::Deny
+            may(&childcare, P::ReadChild, Some(&record)),
+            Decision::Allow(Basis::Scope(S::OwnMunicipality))
         );
+        // Consent to 板橋区's 保育 does not reach 練馬区's 保育.
+        let mut nerima = actor(Role::MunicipalStaff, "nerima-childcare", NERIMA);
+        nerima.memberships[0].department = Some(Department::Childcare);
+        assert_eq!(may(&nerima, P::ReadChild, Some(&record)), Decision::Deny);
+        // Withdrawal: the same record without the department is closed again.
+        record.consented_departments.clear();
+        assert_eq!(may(&childcare, P::ReadChild, Some(&record)), Decision::Deny);
     }
 
     #[test]
@@ -526,17 +580,22 @@ mod tests {
     }
 
     #[test]
-    fn support_centre_reaches_its_prefecture() {
+    fn support_centre_reads_what_families_shared_with_it() {
         let centre = actor(Role::SupportCenterStaff, "tokyo-centre", "130001");
+        let mut record = child("nerima-welfare", NERIMA);
+        assert!(!may(&centre, P::ReadChild, Some(&record)).allowed());
+        record.shared_with.push("tokyo-centre".into());
+        assert!(may(&centre, P::ReadChild, Some(&record)).allowed());
+        // Break-glass still reaches the whole prefecture, and only it.
         assert!(
             may(
                 &centre,
-                P::ReadChild,
+                P::BreakGlass,
                 Some(&child("nerima-welfare", NERIMA))
             )
             .allowed()
         );
-        assert!(!may(&centre, P::ReadChild, Some(&child("sapporo", SAPPORO))).allowed());
+        assert!(!may(&centre, P::BreakGlass, Some(&child("sapporo", SAPPORO))).allowed());
     }
 
     #[test]
@@ -584,16 +643,21 @@ mod tests {
 
     #[test]
     fn list_filters_follow_the_same_grants() {
-        let staff = actor(Role::MunicipalStaff, "itabashi-welfare", ITABASHI);
+        let staff = department_staff("itabashi-welfare", Department::DisabilityWelfare);
         let filter = scope_filter(&staff, P::ReadChild);
-        assert_eq!(filter.municipalities, vec![ITABASHI.to_string()]);
+        assert_eq!(
+            filter.department_keys,
+            vec![format!("{ITABASHI}:disability_welfare")]
+        );
         assert_eq!(filter.organisations, vec!["itabashi-welfare".to_string()]);
         assert!(!filter.everything && filter.prefectures.is_empty());
         let centre = actor(Role::SupportCenterStaff, "tokyo-centre", "130001");
+        let centre_filter = scope_filter(&centre, P::ReadChild);
         assert_eq!(
-            scope_filter(&centre, P::ReadChild).prefectures,
-            vec!["13".to_string()]
+            centre_filter.organisations,
+            vec!["tokyo-centre".to_string()]
         );
+        assert!(centre_filter.prefectures.is_empty());
         assert!(scope_filter(&actor(Role::SystemAdmin, "s", "130001"), P::ReadChild).is_empty());
         assert_eq!(ScopeFilter::joined(&["a".into(), "b".into()]), "|a|b|");
     }

@@ -521,6 +521,22 @@ impl Tier {
         }
     }
 
+    pub const ALL: [Tier; 4] = [Tier::BelowThree, Tier::Tier3, Tier::Tier16, Tier::Tier32];
+
+    /// The stored and URL form, as serialised.
+    pub fn code(self) -> &'static str {
+        match self {
+            Tier::BelowThree => "below_three",
+            Tier::Tier3 => "tier3",
+            Tier::Tier16 => "tier16",
+            Tier::Tier32 => "tier32",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Tier> {
+        Tier::ALL.into_iter().find(|t| t.code() == code)
+    }
+
     /// The lowest total in the band.
     pub fn min_points(self) -> u32 {
         match self {

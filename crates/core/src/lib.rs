@@ -5,6 +5,7 @@ pub mod access;
 pub mod calendar;
 pub mod care;
 pub mod clock;
+pub mod device;
 pub mod kana;
 pub mod municipality;
 pub mod transitions;

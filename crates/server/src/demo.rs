@@ -433,9 +433,17 @@ async fn seed_children(
         if with_guardian && !guardian_id.is_empty() {
             crate::features::children::repo::add_guardian(&mut tx, &id, guardian_id, "母").await?;
         }
-        if shared_with_nursery {
-            crate::features::children::repo::share(&mut tx, &id, &nursery.0, "consent", now)
-                .await?;
+        if shared_with_nursery && !guardian_id.is_empty() {
+            use crate::features::children::consent;
+            let consent = consent::NewConsent {
+                purpose: consent::Purpose::Organisation,
+                department: None,
+                organisation_id: Some(nursery.0.clone()),
+                given_on: now.date_naive(),
+                method: "paper".into(),
+                expires_on: None,
+            };
+            consent::record(&mut tx, &id, &owner.2, &consent, guardian_id, now).await?;
         }
     }
     tx.commit().await?;

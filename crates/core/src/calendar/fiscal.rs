@@ -110,6 +110,23 @@ pub fn life_stage(birth: NaiveDate, fy: i32) -> LifeStage {
     }
 }
 
+/// The birth dates (first, last) of the children whose class age in 年度 `fy` lies in
+/// `youngest..=oldest` (the inverse of [`class_age`]): class age k means born from April 2
+/// of `fy - k - 1` to April 1 of `fy - k`.
+pub fn births_for_class_ages(fy: i32, youngest: i32, oldest: i32) -> (NaiveDate, NaiveDate) {
+    let april = |year: i32, day: u32| {
+        NaiveDate::from_ymd_opt(year, 4, day).unwrap_or(if day == 1 {
+            NaiveDate::MIN
+        } else {
+            NaiveDate::MAX
+        })
+    };
+    (
+        april(fy.saturating_sub(oldest).saturating_sub(1), 2),
+        april(fy.saturating_sub(youngest), 1),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +226,31 @@ mod tests {
         assert_eq!(LifeStage::UpperSecondary(2).label_ja(), "高等部2年");
         assert_eq!(LifeStage::AfterSchool.label_ja(), "卒後");
         assert_eq!(LifeStage::Unborn.label_ja(), "出生前");
+    }
+
+    #[test]
+    fn birth_ranges_invert_class_age_at_the_april_boundaries() {
+        let (first, last) = births_for_class_ages(2026, 6, 6);
+        assert_eq!((first, last), (d(2019, 4, 2), d(2020, 4, 1)));
+        assert_eq!(class_age(first, 2026), 6);
+        assert_eq!(class_age(last, 2026), 6);
+        assert_eq!(class_age(first.pred_opt().unwrap(), 2026), 7);
+        assert_eq!(class_age(last.succ_opt().unwrap(), 2026), 5);
+        let (first, last) = births_for_class_ages(2026, 15, 17);
+        assert_eq!((first, last), (d(2008, 4, 2), d(2011, 4, 1)));
+    }
+
+    #[test]
+    fn past_eighteen_and_still_at_school() {
+        // Born 2008-04-02: 18 on 2026-04-02, yet 高等部3年 until 2027-03-31.
+        let birth = d(2008, 4, 2);
+        assert_eq!(life_stage(birth, 2026), LifeStage::UpperSecondary(3));
+        assert_eq!(life_stage(birth, 2027), LifeStage::AfterSchool);
+        // Born 2008-04-01 belongs to the year above: already 卒後 in 2026.
+        assert_eq!(life_stage(d(2008, 4, 1), 2026), LifeStage::AfterSchool);
+        assert_eq!(
+            crate::transitions::school_transitions(birth)[3].date,
+            d(2027, 3, 31)
+        );
     }
 }

@@ -7,11 +7,11 @@ pub mod holidays;
 pub mod wareki;
 
 pub use fiscal::{
-    LifeStage, class_age, fiscal_year, fiscal_year_end, fiscal_year_start,
+    LifeStage, births_for_class_ages, class_age, fiscal_year, fiscal_year_end, fiscal_year_start,
     is_government_business_day, is_year_end_closure, life_stage,
 };
 pub use holidays::{
     Holiday, HolidayError, SUPPORTED_YEARS, holiday_name, holidays_between, holidays_in_year,
     is_holiday,
 };
-pub use wareki::{Era, era_of, format_wareki, format_wareki_with_seireki};
+pub use wareki::{Era, era_of, format_fiscal_year, format_wareki, format_wareki_with_seireki};

@@ -76,6 +76,14 @@ pub fn format_wareki_with_seireki(date: NaiveDate) -> String {
     }
 }
 
+/// 「令和8年度（2026年度）」: the era of the 年度's April 1 (平成31年度 ran into 令和).
+pub fn format_fiscal_year(fy: i32) -> String {
+    match NaiveDate::from_ymd_opt(fy, 4, 1).and_then(era_of) {
+        Some((era, year)) => format!("{}{}度（{fy}年度）", era.name_ja(), year_ja(year)),
+        None => format!("{fy}年度"),
+    }
+}
+
 fn year_ja(year: i32) -> String {
     if year == 1 {
         "元年".to_string()
@@ -146,5 +154,12 @@ mod tests {
             .map(Era::name_ja)
             .collect();
         assert_eq!(names, ["明治", "大正", "昭和", "平成", "令和"]);
+    }
+
+    #[test]
+    fn fiscal_years_are_named_by_their_april() {
+        assert_eq!(format_fiscal_year(2026), "令和8年度（2026年度）");
+        assert_eq!(format_fiscal_year(2019), "平成31年度（2019年度）");
+        assert_eq!(format_fiscal_year(2020), "令和2年度（2020年度）");
     }
 }

@@ -26,6 +26,14 @@ pub struct ChromeUser {
 }
 
 impl Chrome {
+    /// The signed-in person's CSRF token for the forms of a page (empty when signed out).
+    pub fn csrf_token(&self) -> &str {
+        self.user
+            .as_ref()
+            .map(|u| u.csrf_token.as_str())
+            .unwrap_or("")
+    }
+
     pub fn new(title: impl Into<String>, demo: bool) -> Self {
         Self {
             title: title.into(),

@@ -346,6 +346,7 @@ async fn create_person(
 impl World {
     /// Builds the world in the app's database; `clock` must be the app's clock.
     pub async fn build(app: &TestApp, clock: Arc<ManualClock>) -> World {
+        use tsunagu::features::children::consent;
         use tsunagu::features::children::repo as children;
         use tsunagu::features::organisations::{
             self, Department, NewOrganisation, OrganisationKind,
@@ -565,19 +566,30 @@ impl World {
         children::add_guardian(&mut conn, &nerima, &nerima_guardian.id, "母")
             .await
             .expect("guardian");
-        for (child, organisation) in [
-            (&itabashi_family, "consultation"),
-            (&itabashi_shared, "nursery"),
+        // Families consented to share with the consultation office, the nursery and the
+        // prefecture's support centre (recorded from paper by the owner's staff).
+        let recorder = people
+            .iter()
+            .find(|p| p.role == Role::MunicipalStaff)
+            .expect("municipal staff");
+        for (child, organisation, at) in [
+            (&itabashi_family, "consultation", "131199"),
+            (&itabashi_shared, "nursery", "131199"),
+            (&itabashi_family, "tokyo-centre", "131199"),
+            (&itabashi_shared, "tokyo-centre", "131199"),
+            (&nerima, "tokyo-centre", "131202"),
         ] {
-            children::share(
-                &mut conn,
-                child,
-                &organisations[organisation],
-                "consent",
-                now,
-            )
-            .await
-            .expect("share");
+            let new = consent::NewConsent {
+                purpose: consent::Purpose::Organisation,
+                department: None,
+                organisation_id: Some(organisations[organisation].clone()),
+                given_on: now.date_naive(),
+                method: "paper".into(),
+                expires_on: None,
+            };
+            consent::record(&mut conn, child, &code(at), &new, &recorder.id, now)
+                .await
+                .expect("consent");
         }
         World {
             clock,

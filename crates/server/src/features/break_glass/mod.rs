@@ -68,7 +68,9 @@ async fn open(
     }
     let now = state.clock.now();
     let ctx = audit_context(&parts, Some(&current));
-    let target = children::get(&state.db, &child_id).await?.map(|(_, t)| t);
+    let target = children::get(&state.db, &child_id, state.clock.today_jst())
+        .await?
+        .map(|(_, t)| t);
     let Some(target) = target.filter(|t| {
         // Beyond the reach of the role's break-glass (another prefecture) looks missing.
         may(&current.actor, Permission::ReadChild, Some(t)).allowed()

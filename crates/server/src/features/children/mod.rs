@@ -2,19 +2,25 @@
 //! one record (or a refusal that offers break-glass), registration, CSV export and the
 //! record's access history for the family and the owner.
 
+pub mod consent;
+pub mod consents;
+pub mod filters;
+pub mod form;
+pub mod profile;
+pub mod proposals;
 pub mod repo;
+pub mod store;
+pub mod transitions_board;
 
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, RawForm, State};
+use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
-use tsunagu_core::access::{Permission, Target, may, registering_membership, scope_filter};
-use tsunagu_core::care::{self, CareEntry, CareItem, CareVariant, Watch};
-use tsunagu_core::municipality::MunicipalityCode;
+use axum::response::{Html, IntoResponse, Response};
+use tsunagu_core::access::{Permission, Target, may, scope_filter};
+use tsunagu_core::care;
 
 use crate::audit::{self, Action, AuditEntry, AuditQuery, Event, Outcome};
 use crate::auth::guard::{Access, Routes, audit_context};
@@ -24,36 +30,79 @@ use crate::features::break_glass::{self, GrantView};
 use crate::state::AppState;
 use crate::web::layout::Chrome;
 use crate::web::params;
-use repo::{Child, NewChild};
+use repo::Child;
 
 const PAGE_SIZE: i64 = 50;
 
 pub fn routes() -> Routes {
+    use Permission as P;
     Routes::new()
-        .get("/children", Access::Permission(Permission::ReadChild), list)
+        .get("/children", Access::Permission(P::ReadChild), list)
         .get(
             "/children/new",
-            Access::Permission(Permission::WriteChild),
-            new_form,
+            Access::Permission(P::WriteChild),
+            form::new_form,
         )
-        .post(
-            "/children",
-            Access::Permission(Permission::WriteChild),
-            create,
-        )
+        .post("/children", Access::Permission(P::WriteChild), form::create)
         .get(
             "/children/export.csv",
-            Access::Permission(Permission::ExportChildren),
+            Access::Permission(P::ExportChildren),
             export,
         )
         .get(
+            "/children/transitions",
+            Access::Permission(P::ReadChild),
+            transitions_board::board,
+        )
+        .get("/children/{id}", Access::Permission(P::ReadChild), detail)
+        .post(
             "/children/{id}",
-            Access::Permission(Permission::ReadChild),
-            detail,
+            Access::Permission(P::WriteChild),
+            form::update,
+        )
+        .get(
+            "/children/{id}/edit",
+            Access::Permission(P::WriteChild),
+            form::edit_form,
+        )
+        .get(
+            "/children/{id}/history",
+            Access::Permission(P::ReadChild),
+            form::history_page,
+        )
+        .get(
+            "/children/{id}/consents",
+            Access::Permission(P::ReadChild),
+            consents::page,
+        )
+        .post(
+            "/children/{id}/consents",
+            Access::Permission(P::RecordConsent),
+            consents::record,
+        )
+        .post(
+            "/children/{id}/consents/{consent_id}/withdraw",
+            Access::Permission(P::RecordConsent),
+            consents::withdraw,
+        )
+        .get(
+            "/children/{id}/proposals/new",
+            Access::Permission(P::ProposeChange),
+            proposals::new_form,
+        )
+        .post(
+            "/children/{id}/proposals",
+            Access::Permission(P::ProposeChange),
+            proposals::create,
+        )
+        .post(
+            "/children/{id}/proposals/{proposal_id}/decision",
+            Access::Permission(P::WriteChild),
+            proposals::decide,
         )
         .get(
             "/children/{id}/access-log",
-            Access::Permission(Permission::ReadChild),
+            Access::Permission(P::ReadChild),
             access_log,
         )
 }
@@ -63,20 +112,30 @@ pub fn routes() -> Routes {
 struct ListPage {
     chrome: Chrome,
     children: Vec<Child>,
-    query: String,
+    chosen: filters::Chosen,
+    query_string: String,
     total: i64,
     page: i64,
     pages: i64,
     can_write: bool,
     can_export: bool,
+    care_items: Vec<(&'static str, &'static str)>,
+    devices: Vec<(&'static str, &'static str)>,
+    tiers: Vec<(&'static str, &'static str)>,
+    ages: Vec<(&'static str, &'static str)>,
+    stages: Vec<(&'static str, &'static str)>,
+    statuses: Vec<(&'static str, &'static str)>,
 }
 
+/// The children in reach, by kana, narrowed by the filters; the page is not a read of any
+/// one child's record (names and birth dates only), the profile is.
 async fn list(
     State(state): State<AppState>,
     current: CurrentSession,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, PageError> {
-    let text = params::search_text(q.get("q").map(String::as_str))?;
+    let today = state.clock.today_jst();
+    let chosen = filters::parse(&q, today)?;
     let page = params::number(
         q.get("page").map(String::as_str),
         "ページ番号",
@@ -85,17 +144,40 @@ async fn list(
         10_000,
     )?;
     let scope = scope_filter(&current.actor, Permission::ReadChild);
-    let (children, total) =
-        repo::list(&state.db, &scope, &text, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let (children, total) = repo::list(
+        &state.db,
+        &scope,
+        &chosen.filter,
+        today,
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
+    )
+    .await?;
     let page = ListPage {
         chrome: Chrome::for_session("児童の記録", state.settings.demo, Some(&current)),
         can_write: may(&current.actor, Permission::WriteChild, None).allowed(),
         can_export: may(&current.actor, Permission::ExportChildren, None).allowed(),
         children,
-        query: text,
+        query_string: chosen.query_string(),
+        chosen,
         total,
         page,
         pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
+        care_items: care::CareItem::ALL
+            .iter()
+            .map(|c| (c.code(), c.label_ja()))
+            .collect(),
+        devices: tsunagu_core::device::DeviceKind::ALL
+            .iter()
+            .map(|d| (d.code(), d.label_ja()))
+            .collect(),
+        tiers: care::Tier::ALL
+            .iter()
+            .map(|t| (t.code(), t.label_ja()))
+            .collect(),
+        ages: filters::AGE_BANDS.iter().map(|a| (a.0, a.1)).collect(),
+        stages: filters::STAGES.iter().map(|s| (s.0, s.1)).collect(),
+        statuses: profile::STATUSES.to_vec(),
     };
     Ok(Html(page.render()?))
 }
@@ -105,26 +187,59 @@ async fn list(
 struct DetailPage {
     chrome: Chrome,
     child: Child,
+    profile: profile::Profile,
+    version: i64,
     birth_wareki: String,
     via_break_glass: bool,
     life_stage: String,
-    care: Vec<CareLine>,
     score: Result<care::Score, String>,
     score_source: &'static str,
+    category_mismatch: bool,
     transitions: Vec<TransitionLine>,
+    consents: Vec<consent::Consent>,
+    proposals: Vec<proposals::Proposal>,
+    notice: &'static str,
+    can_write: bool,
+    can_consent: bool,
+    can_propose: bool,
+    printed_on: String,
 }
 
-/// A care item as the profile shows it.
-struct CareLine {
-    label: &'static str,
-    variant: &'static str,
-    watch: &'static str,
+impl DetailPage {
+    fn active_consents(&self) -> usize {
+        self.consents
+            .iter()
+            .filter(|c| c.withdrawn_at.is_none())
+            .count()
+    }
+
+    fn label(&self, table: &[(&'static str, &'static str)], code: &str) -> &'static str {
+        profile::label_of(table, code)
+    }
 }
 
-struct TransitionLine {
-    label: &'static str,
-    date: String,
-    prepare_from: String,
+pub(crate) struct TransitionLine {
+    pub label: &'static str,
+    pub date: String,
+    pub prepare_from: String,
+}
+
+pub(crate) fn transition_lines(
+    birth: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> Vec<TransitionLine> {
+    tsunagu_core::transitions::upcoming(
+        birth,
+        today,
+        tsunagu_core::transitions::BOARD_HORIZON_MONTHS,
+    )
+    .into_iter()
+    .map(|t| TransitionLine {
+        label: t.kind.label_ja(),
+        date: tsunagu_core::calendar::format_wareki_with_seireki(t.date),
+        prepare_from: tsunagu_core::calendar::format_wareki_with_seireki(t.prepare_from),
+    })
+    .collect()
 }
 
 #[derive(Template)]
@@ -162,14 +277,15 @@ async fn refuse(
     Ok((StatusCode::NOT_FOUND, Html(page.render()?)).into_response())
 }
 
-/// Loads a child the actor may use with `permission`, or `None` after refusing.
-async fn load_in_scope(
+/// Loads a child the actor may use with `permission`, or `None` when the actor may not
+/// (or there is no such child); the flag says the access rests on break-glass.
+pub(crate) async fn load_in_scope(
     state: &AppState,
     current: &CurrentSession,
     id: &str,
     permission: Permission,
 ) -> Result<Option<(Child, Target, bool)>, AppError> {
-    let Some((child, target)) = repo::get(&state.db, id).await? else {
+    let Some((child, target)) = repo::get(&state.db, id, state.clock.today_jst()).await? else {
         return Ok(None);
     };
     match may(&current.actor, permission, Some(&target)) {
@@ -182,57 +298,82 @@ async fn load_in_scope(
     }
 }
 
+/// Audits one read of a child's record (outside any transaction).
+pub(crate) async fn audit_read(
+    state: &AppState,
+    current: &CurrentSession,
+    parts: &Parts,
+    child_id: &str,
+    detail: &str,
+) -> Result<(), AppError> {
+    if cfg!(feature = "bench-unaudited-reads") {
+        return Ok(());
+    }
+    let ctx = audit_context(parts, Some(current));
+    let event = Event::new(Action::Read, Outcome::Allowed)
+        .resource(repo::RESOURCE_TYPE, child_id)
+        .child(child_id)
+        .detail(detail);
+    audit::record_standalone(&state.db, &ctx, &event, state.clock.now()).await?;
+    Ok(())
+}
+
 async fn detail(
     State(state): State<AppState>,
     current: CurrentSession,
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some((child, _, via_break_glass)) =
+    let Some((child, target, via_break_glass)) =
         load_in_scope(&state, &current, &id, Permission::ReadChild).await?
     else {
         return refuse(&state, &current, &parts, &id).await;
     };
-    let ctx = audit_context(&parts, Some(&current));
-    let detail = if via_break_glass { "break_glass" } else { "" };
-    let event = Event::new(Action::Read, Outcome::Allowed)
-        .resource(repo::RESOURCE_TYPE, &child.id)
-        .child(&child.id)
-        .detail(detail);
-    if !cfg!(feature = "bench-unaudited-reads") {
-        audit::record_standalone(&state.db, &ctx, &event, state.clock.now())
-            .await
-            .map_err(AppError::from)?;
-    }
-    let entries = repo::care_of(&state.db, &child.id)
-        .await
-        .map_err(AppError::from)?;
+    audit_read(
+        &state,
+        &current,
+        &parts,
+        &child.id,
+        if via_break_glass { "break_glass" } else { "" },
+    )
+    .await?;
+    let Some((profile, version)) = store::load(&state.db, &child.id).await? else {
+        return refuse(&state, &current, &parts, &id).await;
+    };
     let today = state.clock.today_jst();
     let fiscal_year = tsunagu_core::calendar::fiscal_year(today);
+    let score = profile.score().map_err(|e| e.to_string());
+    let category_mismatch = match (&score, profile.care_category.as_str()) {
+        (Ok(s), c) if !c.is_empty() => {
+            let expected = match s.tier {
+                care::Tier::Tier32 => "3",
+                care::Tier::Tier16 => "2",
+                care::Tier::Tier3 => "1",
+                care::Tier::BelowThree => "",
+            };
+            c != expected
+        }
+        _ => false,
+    };
     let page = DetailPage {
         life_stage: tsunagu_core::calendar::life_stage(child.birth_date, fiscal_year).label_ja(),
-        care: entries
-            .iter()
-            .map(|e| CareLine {
-                label: e.item.label_ja(),
-                variant: e.variant.map(|v| v.label_ja()).unwrap_or(""),
-                watch: e.watch.map(|w| w.label_ja()).unwrap_or("未判定"),
-            })
-            .collect(),
-        score: care::score(&entries, &care::SCORE_TABLE_2021).map_err(|e| e.to_string()),
+        score,
         score_source: care::SCORE_TABLE_2021.source,
-        transitions: tsunagu_core::transitions::upcoming(
-            child.birth_date,
-            today,
-            tsunagu_core::transitions::BOARD_HORIZON_MONTHS,
-        )
-        .into_iter()
-        .map(|t| TransitionLine {
-            label: t.kind.label_ja(),
-            date: tsunagu_core::calendar::format_wareki_with_seireki(t.date),
-            prepare_from: tsunagu_core::calendar::format_wareki_with_seireki(t.prepare_from),
-        })
-        .collect(),
+        category_mismatch,
+        transitions: transition_lines(child.birth_date, today),
+        consents: consent::for_child(&state.db, &child.id).await?,
+        proposals: proposals::for_child(&state.db, &child.id).await?,
+        notice: if parts.uri.query() == Some("proposed=1") {
+            "変更の申出を送りました。担当者が確認すると記録に反映されます。"
+        } else {
+            ""
+        },
+        can_write: !via_break_glass
+            && may(&current.actor, Permission::WriteChild, Some(&target)).allowed(),
+        can_consent: !via_break_glass
+            && may(&current.actor, Permission::RecordConsent, Some(&target)).allowed(),
+        can_propose: may(&current.actor, Permission::ProposeChange, Some(&target)).allowed(),
+        printed_on: tsunagu_core::calendar::format_wareki(today),
         chrome: Chrome::for_session(
             format!("{}（児童の記録）", child.name),
             state.settings.demo,
@@ -240,239 +381,11 @@ async fn detail(
         ),
         birth_wareki: tsunagu_core::calendar::format_wareki_with_seireki(child.birth_date),
         child,
+        profile,
+        version,
         via_break_glass,
     };
     Ok(Html(page.render()?).into_response())
-}
-
-#[derive(Template)]
-#[template(path = "children/new.html")]
-struct NewPage {
-    chrome: Chrome,
-    csrf_token: String,
-    values: HashMap<String, String>,
-    errors: Vec<String>,
-    care: Vec<CareFormRow>,
-}
-
-impl NewPage {
-    fn value(&self, key: &str) -> String {
-        self.values.get(key).cloned().unwrap_or_default()
-    }
-}
-
-async fn new_form(
-    State(state): State<AppState>,
-    current: CurrentSession,
-) -> Result<Html<String>, PageError> {
-    let mut values = HashMap::new();
-    if let Some(m) = current.memberships.first() {
-        values.insert("municipality_code".to_string(), m.municipality_code.clone());
-    }
-    let page = NewPage {
-        chrome: Chrome::for_session("児童の登録", state.settings.demo, Some(&current)),
-        csrf_token: current.csrf_token.clone(),
-        care: care_rows(&values),
-        values,
-        errors: Vec::new(),
-    };
-    Ok(Html(page.render()?))
-}
-
-/// One row of the care-item part of the form, as it was filled in.
-struct CareFormRow {
-    code: &'static str,
-    label: &'static str,
-    variants: Vec<(&'static str, &'static str)>,
-    checked: bool,
-    watch: String,
-    variant: String,
-}
-
-fn care_rows(form: &HashMap<String, String>) -> Vec<CareFormRow> {
-    CareItem::ALL
-        .iter()
-        .map(|item| CareFormRow {
-            code: item.code(),
-            label: item.label_ja(),
-            variants: item
-                .variants()
-                .iter()
-                .map(|v| (v.code(), v.label_ja()))
-                .collect(),
-            checked: form.contains_key(&format!("care_{}", item.code())),
-            watch: form
-                .get(&format!("watch_{}", item.code()))
-                .cloned()
-                .unwrap_or_default(),
-            variant: form
-                .get(&format!("variant_{}", item.code()))
-                .cloned()
-                .unwrap_or_default(),
-        })
-        .collect()
-}
-
-/// The ticked care items with their 見守り level and kind, checked against the score table
-/// so an impossible combination is refused with the table's own Japanese message.
-fn parse_care(form: &HashMap<String, String>) -> Result<Vec<CareEntry>, Vec<String>> {
-    let mut entries = Vec::new();
-    let mut errors = Vec::new();
-    for row in care_rows(form).into_iter().filter(|r| r.checked) {
-        let Ok(item) = CareItem::parse(row.code) else {
-            continue;
-        };
-        let watch = match row.watch.as_str() {
-            "" => None,
-            text => match Watch::parse(text) {
-                Ok(w) => Some(w),
-                Err(e) => {
-                    errors.push(e.to_string());
-                    continue;
-                }
-            },
-        };
-        let variant = match row.variant.as_str() {
-            "" => None,
-            text => match CareVariant::parse(text) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    errors.push(e.to_string());
-                    continue;
-                }
-            },
-        };
-        entries.push(CareEntry {
-            item,
-            variant,
-            watch,
-        });
-    }
-    if errors.is_empty()
-        && let Err(e) = care::score(&entries, &care::SCORE_TABLE_2021)
-    {
-        errors.push(e.to_string());
-    }
-    if errors.is_empty() {
-        Ok(entries)
-    } else {
-        Err(errors)
-    }
-}
-
-fn is_kana(text: &str) -> bool {
-    text.chars()
-        .all(|c| matches!(c, 'ぁ'..='ゖ' | 'ァ'..='ヺ' | 'ー' | '・' | ' ' | '　'))
-}
-
-/// Checks every field and names every problem at once, in Japanese.
-fn parse_new(
-    form: &HashMap<String, String>,
-    today: NaiveDate,
-    owner: &str,
-) -> Result<NewChild, Vec<String>> {
-    let get = |k: &str| {
-        form.get(k)
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    let mut errors = Vec::new();
-    let name = get("name");
-    if name.is_empty() || name.chars().count() > 100 {
-        errors.push("氏名を100文字以内で入力してください".to_string());
-    }
-    let kana = get("kana");
-    if kana.is_empty() || kana.chars().count() > 100 || !is_kana(&kana) {
-        errors.push("ふりがなを、ひらがなまたはカタカナ100文字以内で入力してください".to_string());
-    }
-    let birth = NaiveDate::parse_from_str(&get("birth_date"), "%Y-%m-%d").ok();
-    match birth {
-        None => errors.push("生年月日を 2020-04-02 の形式で入力してください".to_string()),
-        Some(d) if d > today => errors.push("生年月日が未来の日付になっています".to_string()),
-        Some(d) if d < NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(d) => {
-            errors.push("生年月日が古すぎます（1990年以降）".to_string())
-        }
-        _ => {}
-    }
-    let sex = get("sex");
-    if !matches!(sex.as_str(), "female" | "male" | "other" | "unknown") {
-        errors.push("性別を選んでください".to_string());
-    }
-    let code = MunicipalityCode::parse(&get("municipality_code"));
-    if let Err(err) = &code {
-        errors.push(format!("住所地の市区町村: {err}"));
-    }
-    match (birth, code) {
-        (Some(birth_date), Ok(municipality_code)) if errors.is_empty() => Ok(NewChild {
-            owner_organisation_id: owner.to_string(),
-            municipality_code,
-            name,
-            kana,
-            birth_date,
-            sex,
-        }),
-        _ => Err(errors),
-    }
-}
-
-async fn create(
-    State(state): State<AppState>,
-    current: CurrentSession,
-    parts: Parts,
-    RawForm(body): RawForm,
-) -> Result<Response, PageError> {
-    let form = params::form(&body)?;
-    // Validate first with a placeholder owner; the place then decides who owns the record.
-    let parsed = parse_new(&form, state.clock.today_jst(), "");
-    let care_entries = parse_care(&form);
-    let (mut new, care_entries) = match (parsed, care_entries) {
-        (Ok(new), Ok(care)) => (new, care),
-        (parsed, care) => {
-            let mut errors = parsed.err().unwrap_or_default();
-            errors.extend(care.err().unwrap_or_default());
-            let page = NewPage {
-                chrome: Chrome::for_session("児童の登録", state.settings.demo, Some(&current)),
-                csrf_token: current.csrf_token.clone(),
-                care: care_rows(&form),
-                values: form,
-                errors,
-            };
-            return Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response());
-        }
-    };
-    let Some(writer) = registering_membership(
-        &current.actor,
-        Permission::WriteChild,
-        &new.municipality_code,
-    ) else {
-        return Err(AppError::BadRequest("担当外の市区町村の児童は登録できません".into()).into());
-    };
-    new.owner_organisation_id = writer.organisation_id.clone();
-    let now = state.clock.now();
-    let ctx = audit_context(&parts, Some(&current));
-    let mut tx = state.db.pool().begin().await.map_err(AppError::from)?;
-    let id = repo::create(&mut tx, &new, now)
-        .await
-        .map_err(AppError::from)?;
-    repo::set_care(&mut tx, &id, &care_entries)
-        .await
-        .map_err(AppError::from)?;
-    let event = Event::new(Action::Create, Outcome::Allowed)
-        .resource(repo::RESOURCE_TYPE, &id)
-        .child(&id)
-        .fields([
-            "name",
-            "kana",
-            "birth_date",
-            "sex",
-            "municipality_code",
-            "care_items",
-        ]);
-    audit::record(&mut tx, &ctx, &event, now)
-        .await
-        .map_err(AppError::from)?;
-    tx.commit().await.map_err(AppError::from)?;
-    Ok(Redirect::to(&format!("/children/{id}")).into_response())
 }
 
 /// The visible list as CSV (UTF-8 with BOM, for Excel), audited with the filter used.
@@ -482,9 +395,11 @@ async fn export(
     parts: Parts,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let text = params::search_text(q.get("q").map(String::as_str))?;
+    let today = state.clock.today_jst();
+    let chosen = filters::parse(&q, today)?;
     let scope = scope_filter(&current.actor, Permission::ExportChildren);
-    let (children, total) = repo::list(&state.db, &scope, &text, 100_000, 0).await?;
+    let (children, total) =
+        repo::list(&state.db, &scope, &chosen.filter, today, 100_000, 0).await?;
     let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let csv_error = |e: csv::Error| AppError::Internal(e.to_string());
     out.write_record([
@@ -517,7 +432,7 @@ async fn export(
     let ctx = audit_context(&parts, Some(&current));
     let event = Event::new(Action::Export, Outcome::Allowed)
         .resource(repo::RESOURCE_TYPE, "list")
-        .detail(format!("q={text}; rows={total}"));
+        .detail(format!("{}; rows={total}", chosen.describe()));
     audit::record_standalone(&state.db, &ctx, &event, state.clock.now())
         .await
         .map_err(AppError::from)?;

@@ -27,9 +27,17 @@ pub struct Child {
     pub sex: String,
     pub status: String,
     pub version: i64,
+    pub care_score: i64,
+    pub care_tier: String,
 }
 
 impl Child {
+    pub fn tier_ja(&self) -> &'static str {
+        tsunagu_core::care::Tier::parse(&self.care_tier)
+            .map(|t| t.label_ja())
+            .unwrap_or("")
+    }
+
     pub fn sex_ja(&self) -> &'static str {
         match self.sex.as_str() {
             "female" => "女",
@@ -54,7 +62,7 @@ macro_rules! select_child {
     ($($tail:tt)+) => {
         concat!(
             "SELECT c.id, c.owner_organisation_id, o.name AS owner_name, c.municipality_code, m.name AS municipality_name, ",
-            "c.name, c.kana, c.birth_date, c.sex, c.status, c.version ",
+            "c.name, c.kana, c.birth_date, c.sex, c.status, c.version, c.care_score, c.care_tier ",
             "FROM children c JOIN organisations o ON o.id = c.owner_organisation_id ",
             "JOIN municipalities m ON m.code = c.municipality_code ",
             $($tail)+
@@ -62,16 +70,51 @@ macro_rules! select_child {
     };
 }
 
-/// The scope filter of `tsunagu_core::access::scope_filter` as SQL, parameters `$1`–`$5`.
+/// The scope filter of `tsunagu_core::access::scope_filter` as SQL: `$1`–`$8` are the
+/// organisation ids and department keys of the actor (padded with ''), `$9` today, `$10`
+/// the guardian's account id (or ''). Each branch can use an index, so a town's list does
+/// not scan the nation's children.
 macro_rules! in_scope {
     () => {
-        "($5 = 1 \
-          OR ($1 <> '' AND $1 LIKE ('%|' || c.municipality_code || '|%')) \
-          OR ($2 <> '' AND $2 LIKE ('%|' || substr(c.municipality_code, 1, 2) || '|%')) \
-          OR ($3 <> '' AND ($3 LIKE ('%|' || c.owner_organisation_id || '|%') \
-              OR EXISTS (SELECT 1 FROM child_shares s WHERE s.child_id = c.id AND $3 LIKE ('%|' || s.organisation_id || '|%')))) \
-          OR ($4 <> '' AND EXISTS (SELECT 1 FROM child_guardians g WHERE g.child_id = c.id AND g.account_id = $4)))"
+        "(c.owner_organisation_id IN ($1,$2,$3,$4,$5,$6,$7,$8) \
+          OR c.id IN (SELECT k.child_id FROM child_consents k WHERE k.recipient IN ($1,$2,$3,$4,$5,$6,$7,$8) \
+              AND k.withdrawn_at IS NULL AND (k.expires_on IS NULL OR k.expires_on >= $9)) \
+          OR c.id IN (SELECT s.child_id FROM child_shares s WHERE s.organisation_id IN ($1,$2,$3,$4,$5,$6,$7,$8)) \
+          OR c.id IN (SELECT g.child_id FROM child_guardians g WHERE g.account_id = $10))"
     };
+}
+
+/// The list filters, `$11`–`$19`; '' means "any".
+macro_rules! filtered {
+    () => {
+        " AND c.search_key LIKE $11 ESCAPE '\\' \
+          AND ($12 = '' OR c.municipality_code = $12) \
+          AND ($13 = '' OR EXISTS (SELECT 1 FROM child_care_items ci WHERE ci.child_id = c.id AND ci.item = $13)) \
+          AND ($14 = '' OR EXISTS (SELECT 1 FROM child_devices dv WHERE dv.child_id = c.id AND dv.kind = $14)) \
+          AND ($15 = '' OR c.care_tier = $15) \
+          AND ($16 = '' OR c.birth_date >= $16) \
+          AND ($17 = '' OR c.birth_date <= $17) \
+          AND ($18 = '' OR c.status = $18) \
+          AND ($19 = '' OR EXISTS (SELECT 1 FROM guardians gw WHERE gw.child_id = c.id AND gw.wishes_to_work = $19))"
+    };
+}
+
+/// How many organisations and departments one person's list query can carry.
+pub const SCOPE_SLOTS: usize = 8;
+
+/// What a list is narrowed to, each field '' for "any". Birth dates come from the age band
+/// or life stage chosen (see `filters`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub text: String,
+    pub municipality: String,
+    pub care_item: String,
+    pub device: String,
+    pub tier: String,
+    pub born_from: String,
+    pub born_to: String,
+    pub status: String,
+    pub wishes_to_work: String,
 }
 
 fn from_row(row: &AnyRow) -> Result<Child, sqlx::Error> {
@@ -87,6 +130,8 @@ fn from_row(row: &AnyRow) -> Result<Child, sqlx::Error> {
         sex: row.try_get("sex")?,
         status: row.try_get("status")?,
         version: row.try_get("version")?,
+        care_score: row.try_get("care_score")?,
+        care_tier: row.try_get("care_tier")?,
     })
 }
 
@@ -161,7 +206,12 @@ pub async fn share(
 }
 
 /// A child with what the policy needs to decide on it; `None` when there is no such child.
-pub async fn get(db: &Db, id: &str) -> Result<Option<(Child, Target)>, sqlx::Error> {
+/// Consents count when not withdrawn and not expired on `today`.
+pub async fn get(
+    db: &Db,
+    id: &str,
+    today: NaiveDate,
+) -> Result<Option<(Child, Target)>, sqlx::Error> {
     let Some(row) = sqlx::query(select_child!("WHERE c.id = $1"))
         .bind(id)
         .fetch_optional(db.pool())
@@ -170,15 +220,8 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<(Child, Target)>, sqlx::Err
         return Ok(None);
     };
     let child = from_row(&row)?;
-    let shared_with = sqlx::query("SELECT organisation_id FROM child_shares WHERE child_id = $1")
-        .bind(id)
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<Vec<String>, _>>()?;
-    let guardian_account_ids =
-        sqlx::query("SELECT account_id FROM child_guardians WHERE child_id = $1")
+    let mut shared_with =
+        sqlx::query("SELECT organisation_id FROM child_shares WHERE child_id = $1")
             .bind(id)
             .fetch_all(db.pool())
             .await?
@@ -191,59 +234,105 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<(Child, Target)>, sqlx::Err
             source: Box::new(e),
         }
     })?;
+    let mut consented_departments = Vec::new();
+    for consent in super::consent::active(db, id, today).await? {
+        match (consent.organisation_id, consent.department) {
+            (Some(org), _) => shared_with.push(org),
+            // A department consent belongs to the town the child lived in when it was given.
+            (None, Some(department))
+                if consent.recipient
+                    == tsunagu_core::access::department_key(&municipality_code, department) =>
+            {
+                consented_departments.push(department)
+            }
+            _ => {}
+        }
+    }
+    let guardian_account_ids =
+        sqlx::query("SELECT account_id FROM child_guardians WHERE child_id = $1")
+            .bind(id)
+            .fetch_all(db.pool())
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<Vec<String>, _>>()?;
     let target = Target {
         resource_type: RESOURCE_TYPE.into(),
         resource_id: child.id.clone(),
         owner_organisation_id: child.owner_organisation_id.clone(),
         municipality_code,
         shared_with,
+        consented_departments,
         guardian_account_ids,
     };
     Ok(Some((child, target)))
 }
 
-/// One page of the children in reach, by kana; `text` matches name or kana.
+/// A scope the list query cannot express (wider than organisations and departments).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "この権限の範囲は一覧で扱えません（所属が{SCOPE_SLOTS}を超えるか、全国・都道府県単位の閲覧権限です）"
+)]
+pub struct UnsupportedScope;
+
+/// One page of the children in reach, by kana, with the total.
 pub async fn list(
     db: &Db,
     scope: &ScopeFilter,
-    text: &str,
+    filter: &ListFilter,
+    today: NaiveDate,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Child>, i64), sqlx::Error> {
     if scope.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let pattern = codec::like_contains(&search_key(text));
-    let municipalities = ScopeFilter::joined(&scope.municipalities);
-    let prefectures = ScopeFilter::joined(&scope.prefectures);
-    let organisations = ScopeFilter::joined(&scope.organisations);
+    let mut slots: Vec<String> = scope
+        .organisations
+        .iter()
+        .chain(&scope.department_keys)
+        .cloned()
+        .collect();
+    if scope.everything || !scope.prefectures.is_empty() || slots.len() > SCOPE_SLOTS {
+        return Err(sqlx::Error::Protocol(UnsupportedScope.to_string()));
+    }
+    slots.resize(SCOPE_SLOTS, String::new());
+    let pattern = codec::like_contains(&search_key(&filter.text));
     let guardian = scope.guardian_account_id.clone().unwrap_or_default();
-    let everything = i64::from(scope.everything);
-    let total: i64 = sqlx::query(concat!(
+    let today = codec::date_to_db(today);
+    macro_rules! bind_all {
+        ($query:expr) => {{
+            let mut q = $query;
+            for slot in &slots {
+                q = q.bind(slot);
+            }
+            q.bind(&today)
+                .bind(&guardian)
+                .bind(&pattern)
+                .bind(&filter.municipality)
+                .bind(&filter.care_item)
+                .bind(&filter.device)
+                .bind(&filter.tier)
+                .bind(&filter.born_from)
+                .bind(&filter.born_to)
+                .bind(&filter.status)
+                .bind(&filter.wishes_to_work)
+        }};
+    }
+    let total: i64 = bind_all!(sqlx::query(concat!(
         "SELECT count(*) FROM children c WHERE ",
         in_scope!(),
-        " AND c.search_key LIKE $6 ESCAPE '\\'"
-    ))
-    .bind(&municipalities)
-    .bind(&prefectures)
-    .bind(&organisations)
-    .bind(&guardian)
-    .bind(everything)
-    .bind(&pattern)
+        filtered!()
+    )))
     .fetch_one(db.pool())
     .await?
     .try_get(0)?;
-    let rows = sqlx::query(select_child!(
+    let rows = bind_all!(sqlx::query(select_child!(
         "WHERE ",
         in_scope!(),
-        " AND c.search_key LIKE $6 ESCAPE '\\' ORDER BY c.kana, c.id LIMIT $7 OFFSET $8"
-    ))
-    .bind(&municipalities)
-    .bind(&prefectures)
-    .bind(&organisations)
-    .bind(&guardian)
-    .bind(everything)
-    .bind(&pattern)
+        filtered!(),
+        " ORDER BY c.kana, c.id LIMIT $20 OFFSET $21"
+    )))
     .bind(limit)
     .bind(offset)
     .fetch_all(db.pool())
@@ -272,6 +361,15 @@ pub async fn set_care(
         .execute(&mut *conn)
         .await?;
     }
+    // Lists filter on the tier, so the computed score is kept beside the items.
+    let score = tsunagu_core::care::score(entries, &tsunagu_core::care::SCORE_TABLE_2021)
+        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    sqlx::query("UPDATE children SET care_score = $1, care_tier = $2 WHERE id = $3")
+        .bind(i64::from(score.total))
+        .bind(score.tier.code())
+        .bind(child_id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

@@ -310,3 +310,22 @@ pub async fn update(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The active outside organisations a family may share a record with, in one prefecture
+/// (`prefecture` is the two-digit number): support centre, consultation offices,
+/// facilities, hospitals and the mentor office.
+pub async fn partners_in_prefecture(
+    db: &Db,
+    prefecture: &str,
+) -> Result<Vec<Organisation>, sqlx::Error> {
+    let rows = sqlx::query(select_organisation!(
+        "WHERE substr(o.municipality_code, 1, 2) = $1 AND o.active = $2 ",
+        "AND o.kind IN ('support_center','consultation_office','facility','hospital','mentor_office') ",
+        "ORDER BY o.kind, o.kana, o.id"
+    ))
+    .bind(prefecture)
+    .bind(true)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(from_row).collect()
+}

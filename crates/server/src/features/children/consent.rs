@@ -1,0 +1,259 @@
+//! Consents by purpose (APPI: 要配慮個人情報 is shared only with consent). The policy reads
+//! the active ones through `repo::get` and the list query, so a withdrawal closes the
+//! record to that department or organisation on the next request, on every page and API.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use tsunagu_core::access::{Department, department_key};
+use tsunagu_core::municipality::MunicipalityCode;
+
+use crate::db::{Db, codec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    Registry,
+    Department,
+    Organisation,
+    DisasterPlan,
+    Mentor,
+}
+
+impl Purpose {
+    pub const ALL: [Purpose; 5] = [
+        Purpose::Registry,
+        Purpose::Department,
+        Purpose::Organisation,
+        Purpose::DisasterPlan,
+        Purpose::Mentor,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Purpose::Registry => "registry",
+            Purpose::Department => "department",
+            Purpose::Organisation => "organisation",
+            Purpose::DisasterPlan => "disaster_plan",
+            Purpose::Mentor => "mentor",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Purpose> {
+        Purpose::ALL.into_iter().find(|p| p.code() == code)
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Purpose::Registry => "名簿への登録（実態把握）",
+            Purpose::Department => "市区町村の担当課との共有",
+            Purpose::Organisation => "外部機関との共有",
+            Purpose::DisasterPlan => "個別避難計画での共有",
+            Purpose::Mentor => "ペアレントメンター事業",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Consent {
+    pub id: String,
+    pub child_id: String,
+    pub purpose: Purpose,
+    pub department: Option<Department>,
+    pub organisation_id: Option<String>,
+    pub organisation_name: Option<String>,
+    pub recipient: String,
+    pub given_on: NaiveDate,
+    pub method: String,
+    pub recorded_by_name: String,
+    pub recorded_at: DateTime<Utc>,
+    pub expires_on: Option<NaiveDate>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawn_by_name: Option<String>,
+    pub end_reason: String,
+}
+
+impl Consent {
+    /// What the consent covers, in words: 「保育との共有」「ひだまり保育園との共有」.
+    pub fn scope_ja(&self) -> String {
+        match (self.purpose, self.department, &self.organisation_name) {
+            (Purpose::Department, Some(d), _) => {
+                format!("{}（{}課）", self.purpose.label_ja(), d.label_ja())
+            }
+            (Purpose::Organisation, _, Some(name)) => {
+                format!("{}（{name}）", self.purpose.label_ja())
+            }
+            (p, _, _) => p.label_ja().to_string(),
+        }
+    }
+
+    pub fn method_ja(&self) -> &'static str {
+        if self.method == "online" {
+            "オンライン"
+        } else {
+            "書面"
+        }
+    }
+
+    pub fn is_active(&self, today: NaiveDate) -> bool {
+        self.withdrawn_at.is_none() && self.expires_on.is_none_or(|e| e >= today)
+    }
+
+    /// 有効 / 撤回 / 期限切れ.
+    pub fn state_ja(&self, today: NaiveDate) -> &'static str {
+        if self.withdrawn_at.is_some() {
+            "撤回・終了"
+        } else if self.is_active(today) {
+            "有効"
+        } else {
+            "期限切れ"
+        }
+    }
+}
+
+macro_rules! select_consent {
+    ($($tail:tt)+) => {
+        concat!(
+            "SELECT k.id, k.child_id, k.purpose, k.department, k.organisation_id, o.name AS organisation_name, ",
+            "k.recipient, k.given_on, k.method, r.display_name AS recorded_by_name, k.recorded_at, k.expires_on, ",
+            "k.withdrawn_at, w.display_name AS withdrawn_by_name, k.end_reason ",
+            "FROM child_consents k LEFT JOIN organisations o ON o.id = k.organisation_id ",
+            "JOIN accounts r ON r.id = k.recorded_by LEFT JOIN accounts w ON w.id = k.withdrawn_by ",
+            $($tail)+
+        )
+    };
+}
+
+fn optional_date(row: &AnyRow, column: &str) -> Result<Option<NaiveDate>, sqlx::Error> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| {
+        NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|e| sqlx::Error::ColumnDecode {
+            index: column.to_string(),
+            source: Box::new(e),
+        })
+    })
+    .transpose()
+}
+
+fn from_row(row: &AnyRow) -> Result<Consent, sqlx::Error> {
+    let purpose: String = row.try_get("purpose")?;
+    let department: Option<String> = row.try_get("department")?;
+    let withdrawn_at: Option<i64> = row.try_get("withdrawn_at")?;
+    Ok(Consent {
+        id: row.try_get("id")?,
+        child_id: row.try_get("child_id")?,
+        purpose: Purpose::parse(&purpose).ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: "purpose".into(),
+            source: format!("unknown purpose {purpose}").into(),
+        })?,
+        department: department.as_deref().and_then(Department::parse),
+        organisation_id: row.try_get("organisation_id")?,
+        organisation_name: row.try_get("organisation_name")?,
+        recipient: row.try_get("recipient")?,
+        given_on: codec::get_date(row, "given_on")?,
+        method: row.try_get("method")?,
+        recorded_by_name: row.try_get("recorded_by_name")?,
+        recorded_at: codec::get_instant(row, "recorded_at")?,
+        expires_on: optional_date(row, "expires_on")?,
+        withdrawn_at: withdrawn_at.and_then(DateTime::from_timestamp_millis),
+        withdrawn_by_name: row.try_get("withdrawn_by_name")?,
+        end_reason: row.try_get("end_reason")?,
+    })
+}
+
+/// Every consent of the child, newest first.
+pub async fn for_child(db: &Db, child_id: &str) -> Result<Vec<Consent>, sqlx::Error> {
+    let rows = sqlx::query(select_consent!(
+        "WHERE k.child_id = $1 ORDER BY k.recorded_at DESC, k.id"
+    ))
+    .bind(child_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The consents in force on `today`.
+pub async fn active(
+    db: &Db,
+    child_id: &str,
+    today: NaiveDate,
+) -> Result<Vec<Consent>, sqlx::Error> {
+    let rows = sqlx::query(select_consent!(
+        "WHERE k.child_id = $1 AND k.withdrawn_at IS NULL AND (k.expires_on IS NULL OR k.expires_on >= $2) ",
+        "ORDER BY k.recorded_at, k.id"
+    ))
+    .bind(child_id)
+    .bind(codec::date_to_db(today))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// A consent as recorded: what, for whom, how and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConsent {
+    pub purpose: Purpose,
+    pub department: Option<Department>,
+    pub organisation_id: Option<String>,
+    pub given_on: NaiveDate,
+    pub method: String,
+    pub expires_on: Option<NaiveDate>,
+}
+
+pub async fn record(
+    conn: &mut AnyConnection,
+    child_id: &str,
+    municipality: &MunicipalityCode,
+    new: &NewConsent,
+    recorded_by: &str,
+    now: DateTime<Utc>,
+) -> Result<String, sqlx::Error> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let recipient = match (&new.organisation_id, new.department) {
+        (Some(org), _) => org.clone(),
+        (None, Some(d)) => department_key(municipality, d),
+        (None, None) => String::new(),
+    };
+    sqlx::query(
+        "INSERT INTO child_consents (id, child_id, purpose, department, organisation_id, recipient, given_on, \
+         method, recorded_by, recorded_at, expires_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&id)
+    .bind(child_id)
+    .bind(new.purpose.code())
+    .bind(new.department.map(Department::as_str))
+    .bind(new.organisation_id.as_deref())
+    .bind(recipient)
+    .bind(codec::date_to_db(new.given_on))
+    .bind(&new.method)
+    .bind(recorded_by)
+    .bind(codec::instant_to_db(now))
+    .bind(new.expires_on.map(codec::date_to_db))
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Ends a consent now. False when there was no such active consent of this child.
+pub async fn withdraw(
+    conn: &mut AnyConnection,
+    child_id: &str,
+    consent_id: &str,
+    by: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE child_consents SET withdrawn_at = $1, withdrawn_by = $2, end_reason = $3 \
+         WHERE id = $4 AND child_id = $5 AND withdrawn_at IS NULL",
+    )
+    .bind(codec::instant_to_db(now))
+    .bind(by)
+    .bind(reason)
+    .bind(consent_id)
+    .bind(child_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

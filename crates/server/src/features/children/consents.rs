@@ -1,0 +1,344 @@
+//! The consents page of a child: what the family agreed to share, with whom, since when;
+//! the family (online) and staff (from paper) record and withdraw them here.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, RawForm, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use tsunagu_core::access::{Department, Permission, Target, may};
+use tsunagu_core::municipality::MunicipalityCode;
+
+use super::consent::{self, Consent, NewConsent, Purpose};
+use super::{load_in_scope, profile, refuse, repo};
+use crate::audit::{self, Action, Event, Outcome};
+use crate::auth::guard::audit_context;
+use crate::auth::session::CurrentSession;
+use crate::error::{AppError, PageError};
+use crate::features::organisations::repo::{Organisation, partners_in_prefecture};
+use crate::state::AppState;
+use crate::web::layout::Chrome;
+use crate::web::params;
+
+#[derive(Template)]
+#[template(path = "children/consents.html")]
+struct ConsentsPage {
+    chrome: Chrome,
+    csrf_token: String,
+    child: repo::Child,
+    consents: Vec<Consent>,
+    today: NaiveDate,
+    can_record: bool,
+    is_guardian: bool,
+    partners: Vec<Organisation>,
+    purposes: Vec<(&'static str, &'static str)>,
+    departments: Vec<(&'static str, &'static str)>,
+    values: HashMap<String, String>,
+    errors: Vec<String>,
+    notice: String,
+}
+
+impl ConsentsPage {
+    fn value(&self, key: &str) -> String {
+        self.values.get(key).cloned().unwrap_or_default()
+    }
+}
+
+fn is_guardian(current: &CurrentSession, target: &Target) -> bool {
+    target.guardian_account_ids.contains(&current.account.id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render(
+    state: &AppState,
+    current: &CurrentSession,
+    child: repo::Child,
+    target: &Target,
+    values: HashMap<String, String>,
+    errors: Vec<String>,
+    notice: String,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let prefecture = format!("{:02}", target.municipality_code.prefecture_number());
+    let page = ConsentsPage {
+        chrome: Chrome::for_session(
+            format!("{} さんの同意の記録", child.name),
+            state.settings.demo,
+            Some(current),
+        ),
+        csrf_token: current.csrf_token.clone(),
+        consents: consent::for_child(&state.db, &child.id).await?,
+        today: state.clock.today_jst(),
+        can_record: may(&current.actor, Permission::RecordConsent, Some(target)).allowed(),
+        is_guardian: is_guardian(current, target),
+        partners: partners_in_prefecture(&state.db, &prefecture).await?,
+        purposes: Purpose::ALL
+            .iter()
+            .map(|p| (p.code(), p.label_ja()))
+            .collect(),
+        departments: Department::ALL
+            .iter()
+            .map(|d| (d.as_str(), d.label_ja()))
+            .collect(),
+        child,
+        values,
+        errors,
+        notice,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let Some((child, target, via_break_glass)) =
+        load_in_scope(&state, &current, &id, Permission::ReadChild).await?
+    else {
+        return refuse(&state, &current, &parts, &id).await;
+    };
+    super::audit_read(
+        &state,
+        &current,
+        &parts,
+        &id,
+        if via_break_glass {
+            "break_glass;consents"
+        } else {
+            "consents"
+        },
+    )
+    .await?;
+    let notice = match parts.uri.query() {
+        Some("saved=1") => "同意を記録しました。".to_string(),
+        Some("withdrawn=1") => {
+            "同意を撤回しました。この時点から共有先は記録を開けません。".to_string()
+        }
+        _ => String::new(),
+    };
+    render(
+        &state,
+        &current,
+        child,
+        &target,
+        HashMap::new(),
+        Vec::new(),
+        notice,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Checks a consent as submitted; a guardian's consent is given online, today.
+fn parse_consent(
+    form: &HashMap<String, String>,
+    today: NaiveDate,
+    guardian: bool,
+    partners: &[Organisation],
+    owner: &str,
+) -> Result<NewConsent, Vec<String>> {
+    let get = |k: &str| {
+        form.get(k)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let mut errors = Vec::new();
+    let purpose = Purpose::parse(&get("purpose"));
+    if purpose.is_none() {
+        errors.push("同意の目的を選んでください".to_string());
+    }
+    let mut department = None;
+    let mut organisation_id = None;
+    match purpose {
+        Some(Purpose::Department) => match Department::parse(&get("department")) {
+            Some(d) => department = Some(d),
+            None => errors.push("共有する担当課を選んでください".to_string()),
+        },
+        Some(Purpose::Organisation) => {
+            let chosen = get("organisation_id");
+            if chosen == owner {
+                errors.push("記録を管理する組織は同意がなくても記録を扱います".to_string());
+            } else if partners.iter().any(|o| o.id == chosen) {
+                organisation_id = Some(chosen);
+            } else {
+                errors.push("共有する外部機関を一覧から選んでください".to_string());
+            }
+        }
+        _ => {}
+    }
+    let date = |key: &str, label: &str, errors: &mut Vec<String>| {
+        let text = get(key);
+        if text.is_empty() {
+            return None;
+        }
+        let parsed = profile::parse_date(&text);
+        if parsed.is_none() {
+            errors.push(format!(
+                "{label}「{text}」を 2026-04-01 の形式で入力してください"
+            ));
+        }
+        parsed
+    };
+    let (given_on, method) = if guardian {
+        (Some(today), "online".to_string())
+    } else {
+        let given = date("given_on", "同意日", &mut errors);
+        if given.is_none() && get("given_on").is_empty() {
+            errors.push("同意日を入力してください".to_string());
+        }
+        if given.is_some_and(|d| d > today) {
+            errors.push("同意日が未来の日付になっています".to_string());
+        }
+        let method = get("method");
+        if !matches!(method.as_str(), "paper" | "online") {
+            errors.push("同意の方法（書面・オンライン）を選んでください".to_string());
+        }
+        (given, method)
+    };
+    let expires_on = date("expires_on", "有効期限", &mut errors);
+    if let (Some(e), Some(g)) = (expires_on, given_on)
+        && e <= g.max(today)
+    {
+        errors.push("有効期限は今日より後の日付にしてください".to_string());
+    }
+    match (purpose, given_on) {
+        (Some(purpose), Some(given_on)) if errors.is_empty() => Ok(NewConsent {
+            purpose,
+            department,
+            organisation_id,
+            given_on,
+            method,
+            expires_on,
+        }),
+        _ => Err(errors),
+    }
+}
+
+pub async fn record(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
+    let form = params::form(&body)?;
+    let Some((child, target, _)) =
+        load_in_scope(&state, &current, &id, Permission::RecordConsent).await?
+    else {
+        return refuse(&state, &current, &parts, &id).await;
+    };
+    let today = state.clock.today_jst();
+    let prefecture = format!("{:02}", target.municipality_code.prefecture_number());
+    let partners = partners_in_prefecture(&state.db, &prefecture).await?;
+    let guardian = is_guardian(&current, &target);
+    let mut new = parse_consent(
+        &form,
+        today,
+        guardian,
+        &partners,
+        &target.owner_organisation_id,
+    );
+    if let Ok(n) = &new {
+        let active = consent::active(&state.db, &id, today).await?;
+        if active.iter().any(|c| {
+            c.purpose == n.purpose
+                && c.department == n.department
+                && c.organisation_id == n.organisation_id
+        }) {
+            new = Err(vec![
+                "同じ内容の有効な同意がすでにあります。変更するときは、いまの同意を撤回してから記録してください"
+                    .to_string(),
+            ]);
+        }
+    }
+    let new = match new {
+        Ok(n) => n,
+        Err(errors) => {
+            return render(
+                &state,
+                &current,
+                child,
+                &target,
+                form,
+                errors,
+                String::new(),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+    };
+    let municipality = MunicipalityCode::parse(&child.municipality_code)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let now = state.clock.now();
+    let ctx = audit_context(&parts, Some(&current));
+    let mut tx = state.db.pool().begin().await?;
+    let consent_id =
+        consent::record(&mut tx, &id, &municipality, &new, &current.account.id, now).await?;
+    let event = Event::new(Action::Update, Outcome::Allowed)
+        .resource(repo::RESOURCE_TYPE, &id)
+        .child(&id)
+        .fields(["consents"])
+        .detail(format!(
+            "consent_given:{}:{}{}",
+            consent_id,
+            new.purpose.code(),
+            new.department
+                .map(|d| format!(":{}", d.as_str()))
+                .or(new.organisation_id.as_ref().map(|o| format!(":{o}")))
+                .unwrap_or_default()
+        ));
+    audit::record(&mut tx, &ctx, &event, now).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/children/{id}/consents?saved=1")).into_response())
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    Path((id, consent_id)): Path<(String, String)>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
+    let form = params::form(&body)?;
+    if load_in_scope(&state, &current, &id, Permission::RecordConsent)
+        .await?
+        .is_none()
+    {
+        return refuse(&state, &current, &parts, &id).await;
+    }
+    let reason = form
+        .get("reason")
+        .map(|r| r.trim().to_string())
+        .unwrap_or_default();
+    if reason.chars().count() > 200 {
+        return Err(
+            AppError::BadRequest("撤回の理由は200文字以内で入力してください".into()).into(),
+        );
+    }
+    let now = state.clock.now();
+    let ctx = audit_context(&parts, Some(&current));
+    let mut tx = state.db.pool().begin().await?;
+    let reason = if reason.is_empty() {
+        "撤回".to_string()
+    } else {
+        reason
+    };
+    if !consent::withdraw(&mut tx, &id, &consent_id, &current.account.id, &reason, now).await? {
+        tx.rollback().await?;
+        // A consent id that is not this child's (or already ended): audited as denied.
+        return refuse(&state, &current, &parts, &id).await;
+    }
+    let event = Event::new(Action::Update, Outcome::Allowed)
+        .resource(repo::RESOURCE_TYPE, &id)
+        .child(&id)
+        .fields(["consents"])
+        .detail(format!("consent_withdrawn:{consent_id}"));
+    audit::record(&mut tx, &ctx, &event, now).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/children/{id}/consents?withdrawn=1")).into_response())
+}

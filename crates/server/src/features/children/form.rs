@@ -1,0 +1,412 @@
+//! Registering a child and editing the profile: one form for both, every problem named in
+//! Japanese, and on edit a version check that shows the other person's change instead of
+//! overwriting it.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, RawForm, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use tsunagu_core::access::{Permission, registering_membership};
+use tsunagu_core::care::CareItem;
+use tsunagu_core::device::DeviceKind;
+
+use super::profile::{self, Change};
+use super::store::{self, Edit, HistoryEntry, Saved};
+use super::{load_in_scope, refuse, repo};
+use crate::audit::{self, Action, Event, Outcome};
+use crate::auth::guard::audit_context;
+use crate::auth::session::CurrentSession;
+use crate::error::{AppError, PageError};
+use crate::state::AppState;
+use crate::web::layout::Chrome;
+use crate::web::params;
+
+/// One row of the care-item part of the form, as it was filled in.
+pub(crate) struct CareFormRow {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub variants: Vec<(&'static str, &'static str)>,
+    pub checked: bool,
+    pub watch: String,
+    pub variant: String,
+}
+
+pub(crate) fn care_rows(form: &HashMap<String, String>) -> Vec<CareFormRow> {
+    CareItem::ALL
+        .iter()
+        .map(|item| CareFormRow {
+            code: item.code(),
+            label: item.label_ja(),
+            variants: item
+                .variants()
+                .iter()
+                .map(|v| (v.code(), v.label_ja()))
+                .collect(),
+            checked: form.contains_key(&format!("care_{}", item.code())),
+            watch: form
+                .get(&format!("watch_{}", item.code()))
+                .cloned()
+                .unwrap_or_default(),
+            variant: form
+                .get(&format!("variant_{}", item.code()))
+                .cloned()
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The choices the form's selects offer.
+pub(crate) struct Choices {
+    pub sexes: &'static [(&'static str, &'static str)],
+    pub statuses: &'static [(&'static str, &'static str)],
+    pub intake_sources: &'static [(&'static str, &'static str)],
+    pub employments: &'static [(&'static str, &'static str)],
+    pub wishes: &'static [(&'static str, &'static str)],
+    pub devices: Vec<(&'static str, &'static str)>,
+    pub guardian_rows: Vec<usize>,
+    pub device_rows: Vec<usize>,
+    pub sibling_rows: Vec<usize>,
+}
+
+impl Choices {
+    pub fn new() -> Self {
+        Choices {
+            sexes: &profile::SEXES,
+            statuses: &profile::STATUSES,
+            intake_sources: &profile::INTAKE_SOURCES,
+            employments: &profile::EMPLOYMENTS,
+            wishes: &profile::WISHES,
+            devices: DeviceKind::ALL
+                .iter()
+                .map(|d| (d.code(), d.label_ja()))
+                .collect(),
+            guardian_rows: (0..profile::GUARDIAN_ROWS).collect(),
+            device_rows: (0..profile::DEVICE_ROWS).collect(),
+            sibling_rows: (0..profile::SIBLING_ROWS).collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "children/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    csrf_token: String,
+    /// `None` when registering.
+    child_id: Option<String>,
+    version: i64,
+    values: HashMap<String, String>,
+    errors: Vec<String>,
+    conflict: Vec<HistoryEntry>,
+    care: Vec<CareFormRow>,
+    choices: Choices,
+}
+
+impl FormPage {
+    fn value(&self, key: &str) -> String {
+        self.values.get(key).cloned().unwrap_or_default()
+    }
+
+    fn row(&self, prefix: &str, i: &usize, key: &str) -> String {
+        self.value(&format!("{prefix}{i}_{key}"))
+    }
+
+    fn action(&self) -> String {
+        match &self.child_id {
+            Some(id) => format!("/children/{id}"),
+            None => "/children".into(),
+        }
+    }
+}
+
+fn form_page(
+    state: &AppState,
+    current: &CurrentSession,
+    child_id: Option<String>,
+    version: i64,
+    values: HashMap<String, String>,
+    errors: Vec<String>,
+    conflict: Vec<HistoryEntry>,
+) -> FormPage {
+    let title = if child_id.is_some() {
+        "児童の記録の編集"
+    } else {
+        "児童の登録"
+    };
+    FormPage {
+        chrome: Chrome::for_session(title, state.settings.demo, Some(current)),
+        csrf_token: current.csrf_token.clone(),
+        child_id,
+        version,
+        care: care_rows(&values),
+        values,
+        errors,
+        conflict,
+        choices: Choices::new(),
+    }
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    current: CurrentSession,
+) -> Result<Html<String>, PageError> {
+    let mut values = HashMap::new();
+    if let Some(m) = current.memberships.first() {
+        values.insert("municipality_code".to_string(), m.municipality_code.clone());
+    }
+    values.insert(
+        "intake_date".to_string(),
+        state.clock.today_jst().format("%Y-%m-%d").to_string(),
+    );
+    let page = form_page(&state, &current, None, 0, values, Vec::new(), Vec::new());
+    Ok(Html(page.render()?))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
+    let form = params::form(&body)?;
+    let profile = match profile::parse(&form, state.clock.today_jst()) {
+        Ok(p) => p,
+        Err(errors) => {
+            let page = form_page(&state, &current, None, 0, form, errors, Vec::new());
+            return Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response());
+        }
+    };
+    let Some(writer) = registering_membership(
+        &current.actor,
+        Permission::WriteChild,
+        &profile.municipality_code,
+    ) else {
+        let errors = vec!["担当外の市区町村の児童は登録できません".to_string()];
+        let page = form_page(&state, &current, None, 0, form, errors, Vec::new());
+        return Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response());
+    };
+    let id = create_child(&state, &current, &parts, &writer.organisation_id, &profile).await?;
+    Ok(Redirect::to(&format!("/children/{id}")).into_response())
+}
+
+/// Creates the record and its audit entry in one transaction (the form and the API).
+pub(crate) async fn create_child(
+    state: &AppState,
+    current: &CurrentSession,
+    parts: &Parts,
+    owner: &str,
+    profile: &profile::Profile,
+) -> Result<String, AppError> {
+    let now = state.clock.now();
+    let ctx = audit_context(parts, Some(current));
+    let mut tx = state.db.pool().begin().await?;
+    let id = store::create(&mut tx, owner, profile, now).await?;
+    let fields: Vec<String> = profile
+        .described()
+        .into_iter()
+        .filter(|(_, _, v)| !v.is_empty())
+        .map(|(f, _, _)| f.to_string())
+        .collect();
+    let event = Event::new(Action::Create, Outcome::Allowed)
+        .resource(repo::RESOURCE_TYPE, &id)
+        .child(&id)
+        .fields(fields);
+    audit::record(&mut tx, &ctx, &event, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    if load_in_scope(&state, &current, &id, Permission::WriteChild)
+        .await?
+        .is_none()
+    {
+        return refuse(&state, &current, &parts, &id).await;
+    }
+    super::audit_read(&state, &current, &parts, &id, "edit").await?;
+    let Some((profile, version)) = store::load(&state.db, &id).await? else {
+        return refuse(&state, &current, &parts, &id).await;
+    };
+    let page = form_page(
+        &state,
+        &current,
+        Some(id),
+        version,
+        profile.to_fields(),
+        Vec::new(),
+        Vec::new(),
+    );
+    Ok(Html(page.render()?).into_response())
+}
+
+/// The outcome of saving an edit, for the form and the API to answer in their own way.
+#[allow(dead_code)] // `version` and `changes` are what the JSON API answers with.
+pub(crate) enum EditOutcome {
+    Saved {
+        version: i64,
+        changes: Vec<Change>,
+    },
+    Invalid(Vec<String>),
+    Conflict {
+        current: i64,
+        others: Vec<HistoryEntry>,
+    },
+    Missing,
+}
+
+/// Checks and saves an edit of a record the actor may write; audits the changed fields.
+pub(crate) async fn save_edit(
+    state: &AppState,
+    current: &CurrentSession,
+    parts: &Parts,
+    id: &str,
+    expected: i64,
+    form: &HashMap<String, String>,
+    source: &str,
+) -> Result<EditOutcome, AppError> {
+    let mut profile = match profile::parse(form, state.clock.today_jst()) {
+        Ok(p) => p,
+        Err(errors) => return Ok(EditOutcome::Invalid(errors)),
+    };
+    let Some((child, _, _)) = load_in_scope(state, current, id, Permission::WriteChild).await?
+    else {
+        return Ok(EditOutcome::Missing);
+    };
+    if profile.municipality_code.to_string() != child.municipality_code {
+        return Ok(EditOutcome::Invalid(vec![
+            "住所地の市区町村は変更できません。転居の場合は状態を「転出」にし、転入先で登録してください"
+                .to_string(),
+        ]));
+    }
+    // The municipality is fixed above; keep its stored spelling.
+    profile.municipality_code =
+        tsunagu_core::municipality::MunicipalityCode::parse(&child.municipality_code)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+    let now = state.clock.now();
+    let ctx = audit_context(parts, Some(current));
+    let edit = Edit {
+        id,
+        expected,
+        account_id: &current.account.id,
+        source,
+        now,
+    };
+    let saved = store::update(&state.db, edit, &profile, async |conn, changes| {
+        let event = Event::new(Action::Update, Outcome::Allowed)
+            .resource(repo::RESOURCE_TYPE, id)
+            .child(id)
+            .fields(changes.iter().map(|c| c.field.clone()))
+            .detail(source);
+        audit::record(conn, &ctx, &event, now).await.map(|_| ())
+    })
+    .await?;
+    Ok(match saved {
+        Saved::Updated { version, changes } => EditOutcome::Saved { version, changes },
+        Saved::Unchanged { version } => EditOutcome::Saved {
+            version,
+            changes: Vec::new(),
+        },
+        Saved::Conflict { current, others } => EditOutcome::Conflict { current, others },
+        Saved::Missing => EditOutcome::Missing,
+    })
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
+    let form = params::form(&body)?;
+    let expected = params::number(
+        form.get("version").map(String::as_str),
+        "版",
+        0,
+        1,
+        i64::MAX,
+    )?;
+    if expected == 0 {
+        return Err(AppError::BadRequest(
+            "版の情報がありません。編集画面を開き直してください".into(),
+        )
+        .into());
+    }
+    match save_edit(&state, &current, &parts, &id, expected, &form, "form").await? {
+        EditOutcome::Saved { .. } => Ok(Redirect::to(&format!("/children/{id}")).into_response()),
+        EditOutcome::Invalid(errors) => {
+            let page = form_page(
+                &state,
+                &current,
+                Some(id),
+                expected,
+                form,
+                errors,
+                Vec::new(),
+            );
+            Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response())
+        }
+        EditOutcome::Conflict { current: v, others } => {
+            let errors = vec![format!(
+                "この記録は、編集を始めた後に他の人が更新しました（版 {expected} → {v}）。下の変更内容を確認し、必要なら入力し直して保存してください。入力した内容はまだ保存されていません。"
+            )];
+            let page = form_page(&state, &current, Some(id), v, form, errors, others);
+            Ok((StatusCode::CONFLICT, Html(page.render()?)).into_response())
+        }
+        EditOutcome::Missing => refuse(&state, &current, &parts, &id).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "children/history.html")]
+struct HistoryPage {
+    chrome: Chrome,
+    child: repo::Child,
+    entries: Vec<HistoryEntry>,
+}
+
+/// Every edit of the record: who, when, which fields, before and after.
+pub async fn history_page(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let Some((child, _, via_break_glass)) =
+        load_in_scope(&state, &current, &id, Permission::ReadChild).await?
+    else {
+        return refuse(&state, &current, &parts, &id).await;
+    };
+    super::audit_read(
+        &state,
+        &current,
+        &parts,
+        &id,
+        if via_break_glass {
+            "break_glass;history"
+        } else {
+            "history"
+        },
+    )
+    .await?;
+    let mut entries = store::history(&state.db, &id, 0).await?;
+    entries.reverse();
+    let page = HistoryPage {
+        chrome: Chrome::for_session(
+            format!("{} さんの記録の変更履歴", child.name),
+            state.settings.demo,
+            Some(&current),
+        ),
+        child,
+        entries,
+    };
+    Ok(Html(page.render()?).into_response())
+}

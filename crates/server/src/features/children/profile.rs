@@ -1,0 +1,923 @@
+//! A child's whole profile as people edit it: parsed from the flat field map that the
+//! form, the file import and the JSON API all produce, checked with every problem named
+//! in Japanese, and compared field by field for the edit history.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use tsunagu_core::care::{self, CareEntry, CareItem, CareVariant, Watch};
+use tsunagu_core::device::DeviceKind;
+use tsunagu_core::municipality::MunicipalityCode;
+use unicode_normalization::UnicodeNormalization;
+
+/// Rows the form offers for each list (a blank row is ignored).
+pub const GUARDIAN_ROWS: usize = 3;
+pub const DEVICE_ROWS: usize = 6;
+pub const SIBLING_ROWS: usize = 4;
+
+pub const SEXES: [(&str, &str); 4] = [
+    ("female", "女"),
+    ("male", "男"),
+    ("other", "その他"),
+    ("unknown", "不明"),
+];
+pub const STATUSES: [(&str, &str); 4] = [
+    ("active", "支援中"),
+    ("moved_out", "転出"),
+    ("aged_out", "対象年齢外"),
+    ("deceased", "死亡"),
+];
+pub const INTAKE_SOURCES: [(&str, &str); 4] = [
+    ("hospital_discharge", "退院時の継続看護依頼票"),
+    ("health_centre", "保健センター"),
+    ("family_application", "家族からの申請"),
+    ("transfer", "他市区町村からの転入"),
+];
+pub const EMPLOYMENTS: [(&str, &str); 5] = [
+    ("working", "就労中"),
+    ("on_leave", "休業中（育休等）"),
+    ("seeking", "求職中"),
+    ("not_working", "就労していない"),
+    ("unknown", "未確認"),
+];
+pub const WISHES: [(&str, &str); 3] = [
+    ("yes", "就労を希望"),
+    ("no", "希望なし"),
+    ("unknown", "未確認"),
+];
+pub const PHYSICAL_GRADES: [&str; 6] = ["1", "2", "3", "4", "5", "6"];
+pub const CARE_CATEGORIES: [&str; 3] = ["1", "2", "3"];
+
+/// The label of a code in one of the tables above ("" for an unknown code).
+pub fn label_of(table: &[(&'static str, &'static str)], code: &str) -> &'static str {
+    table
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+        .unwrap_or("")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Guardian {
+    pub name: String,
+    pub kana: String,
+    pub relation: String,
+    pub phone: String,
+    pub email: String,
+    pub employment: String,
+    pub wishes_to_work: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub kind: DeviceKind,
+    pub power_watts: Option<i64>,
+    pub battery_internal_minutes: Option<i64>,
+    pub battery_external_minutes: Option<i64>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sibling {
+    pub name: String,
+    pub birth_date: Option<NaiveDate>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub name: String,
+    pub kana: String,
+    pub birth_date: NaiveDate,
+    pub sex: String,
+    pub municipality_code: MunicipalityCode,
+    pub address: String,
+    pub status: String,
+    pub status_date: Option<NaiveDate>,
+    pub intake_source: String,
+    pub intake_date: Option<NaiveDate>,
+    pub diagnoses: String,
+    pub hospital: String,
+    pub doctor: String,
+    pub physical_disability_grade: String,
+    pub ryoiku_techo: String,
+    pub recipient_certificate: String,
+    pub care_category: String,
+    pub attending: String,
+    pub care: Vec<CareEntry>,
+    pub guardians: Vec<Guardian>,
+    pub devices: Vec<Device>,
+    pub siblings: Vec<Sibling>,
+}
+
+/// One changed field, in words, for the history and the conflict message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub field: String,
+    pub label: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// Hours as typed ("4", "4.5", "４．５") to whole minutes; 0–72 hours.
+fn hours_to_minutes(text: &str) -> Result<Option<i64>, ()> {
+    let text: String = text.nfkc().collect::<String>().trim().to_string();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let hours: f64 = text.parse().map_err(|_| ())?;
+    if !(0.0..=72.0).contains(&hours) || !hours.is_finite() {
+        return Err(());
+    }
+    Ok(Some((hours * 60.0).round() as i64))
+}
+
+pub fn minutes_to_hours(minutes: Option<i64>) -> String {
+    match minutes {
+        None => String::new(),
+        Some(m) if m % 60 == 0 => (m / 60).to_string(),
+        Some(m) => format!("{:.1}", m as f64 / 60.0),
+    }
+}
+
+fn is_kana(text: &str) -> bool {
+    text.chars()
+        .all(|c| matches!(c, 'ぁ'..='ゖ' | 'ァ'..='ヺ' | 'ー' | '・' | ' ' | '　'))
+}
+
+/// A date as typed: `2020-04-02`, `2020/4/2` or full-width digits.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let text: String = text.nfkc().collect::<String>().trim().replace('/', "-");
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok()
+}
+
+/// Phone numbers keep digits, hyphens and a leading +; 10–13 digits.
+fn normalise_phone(text: &str) -> Option<String> {
+    let text: String = text.nfkc().collect::<String>().trim().replace('ー', "-");
+    if text.is_empty() {
+        return Some(String::new());
+    }
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    let allowed = text
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c.is_ascii_digit() || c == '-' || (c == '+' && i == 0));
+    (allowed && (10..=13).contains(&digits)).then_some(text)
+}
+
+struct Fields<'a> {
+    form: &'a HashMap<String, String>,
+    errors: Vec<String>,
+}
+
+impl Fields<'_> {
+    fn text(&self, key: &str) -> String {
+        self.form
+            .get(key)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Text up to `max` characters; required when `required`.
+    fn bounded(&mut self, key: &str, label: &str, max: usize, required: bool) -> String {
+        let value = self.text(key);
+        if required && value.is_empty() {
+            self.errors.push(format!("{label}を入力してください"));
+        } else if value.chars().count() > max {
+            self.errors
+                .push(format!("{label}は{max}文字以内で入力してください"));
+        }
+        value
+    }
+
+    fn code(&mut self, key: &str, label: &str, table: &[(&str, &str)], default: &str) -> String {
+        let value = self.text(key);
+        let value = if value.is_empty() {
+            default.to_string()
+        } else {
+            value
+        };
+        if table.iter().any(|(c, l)| *c == value || *l == value) {
+            table
+                .iter()
+                .find(|(c, l)| *c == value || *l == value)
+                .map(|(c, _)| c.to_string())
+                .unwrap_or_default()
+        } else {
+            self.errors
+                .push(format!("{label}の「{value}」は選択肢にありません"));
+            default.to_string()
+        }
+    }
+
+    fn date(&mut self, key: &str, label: &str, today: NaiveDate) -> Option<NaiveDate> {
+        let text = self.text(key);
+        if text.is_empty() {
+            return None;
+        }
+        match parse_date(&text) {
+            None => {
+                self.errors.push(format!(
+                    "{label}「{text}」を 2020-04-02 の形式で入力してください"
+                ));
+                None
+            }
+            Some(d) if d > today => {
+                self.errors
+                    .push(format!("{label}が未来の日付になっています"));
+                None
+            }
+            Some(d) => Some(d),
+        }
+    }
+}
+
+/// Parses and checks a whole profile. Every problem is named, in Japanese, at once.
+pub fn parse(form: &HashMap<String, String>, today: NaiveDate) -> Result<Profile, Vec<String>> {
+    let mut f = Fields {
+        form,
+        errors: Vec::new(),
+    };
+    let name = f.bounded("name", "氏名", 100, true);
+    let kana = f.text("kana");
+    if kana.is_empty() || kana.chars().count() > 100 || !is_kana(&kana) {
+        f.errors
+            .push("ふりがなを、ひらがなまたはカタカナ100文字以内で入力してください".to_string());
+    }
+    let birth_text = f.text("birth_date");
+    let birth = parse_date(&birth_text);
+    match birth {
+        None => f
+            .errors
+            .push("生年月日を 2020-04-02 の形式で入力してください".to_string()),
+        Some(d) if d > today => f
+            .errors
+            .push("生年月日が未来の日付になっています".to_string()),
+        Some(d) if d < NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(d) => f
+            .errors
+            .push("生年月日が古すぎます（1990年以降）".to_string()),
+        _ => {}
+    }
+    let sex_text = f.text("sex");
+    let sex = SEXES
+        .iter()
+        .find(|(c, l)| *c == sex_text || *l == sex_text)
+        .map(|(c, _)| c.to_string());
+    if sex.is_none() {
+        f.errors.push("性別を選んでください".to_string());
+    }
+    let code = MunicipalityCode::parse(&f.text("municipality_code"));
+    if let Err(err) = &code {
+        f.errors.push(format!("住所地の市区町村: {err}"));
+    }
+    let address = f.bounded("address", "住所", 200, false);
+    let status = f.code("status", "状態", &STATUSES, "active");
+    let status_date = f.date("status_date", "状態の日付", today);
+    if status != "active" && status_date.is_none() {
+        f.errors.push(format!(
+            "状態を「{}」にするときは、その日付を入力してください",
+            label_of(&STATUSES, &status)
+        ));
+    }
+    let intake_source = f.code(
+        "intake_source",
+        "把握の経路",
+        &INTAKE_SOURCES,
+        "health_centre",
+    );
+    let intake_date = f.date("intake_date", "把握した日", today);
+    if let (Some(b), Some(i)) = (birth, intake_date)
+        && i < b
+    {
+        f.errors
+            .push("把握した日が生年月日より前になっています".to_string());
+    }
+    let diagnoses = f.bounded("diagnoses", "診断名", 1000, false);
+    let hospital = f.bounded("hospital", "主な医療機関", 100, false);
+    let doctor = f.bounded("doctor", "主治医", 100, false);
+    let grade = f
+        .text("physical_disability_grade")
+        .nfkc()
+        .collect::<String>();
+    let grade = grade.trim_end_matches('級').to_string();
+    if !grade.is_empty() && !PHYSICAL_GRADES.contains(&grade.as_str()) {
+        f.errors
+            .push("身体障害者手帳の等級は1級から6級で入力してください".to_string());
+    }
+    let ryoiku_techo = f.bounded("ryoiku_techo", "療育手帳の区分", 20, false);
+    let recipient = f.text("recipient_certificate");
+    let recipient_certificate = match recipient.as_str() {
+        "" | "no" | "なし" => String::new(),
+        "yes" | "あり" => "yes".to_string(),
+        other => {
+            f.errors.push(format!(
+                "受給者証の「{other}」は「あり」か「なし」で入力してください"
+            ));
+            String::new()
+        }
+    };
+    let care_category = f
+        .text("care_category")
+        .nfkc()
+        .collect::<String>()
+        .replace("区分", "");
+    if !care_category.is_empty() && !CARE_CATEGORIES.contains(&care_category.as_str()) {
+        f.errors
+            .push("医療的ケア区分は1・2・3のいずれかで入力してください".to_string());
+    }
+    if !care_category.is_empty() && recipient_certificate.is_empty() {
+        f.errors
+            .push("医療的ケア区分は受給者証が「あり」のときに入力してください".to_string());
+    }
+    let attending = f.bounded("attending", "在籍先（保育所・学校など）", 100, false);
+    let care = parse_care(form).unwrap_or_else(|errors| {
+        f.errors.extend(errors);
+        Vec::new()
+    });
+    let guardians = parse_guardians(&mut f);
+    let devices = parse_devices(&mut f);
+    let siblings = parse_siblings(&mut f, today);
+    match (birth, sex, code) {
+        (Some(birth_date), Some(sex), Ok(municipality_code)) if f.errors.is_empty() => {
+            Ok(Profile {
+                name,
+                kana,
+                birth_date,
+                sex,
+                municipality_code,
+                address,
+                status,
+                status_date,
+                intake_source,
+                intake_date,
+                diagnoses,
+                hospital,
+                doctor,
+                physical_disability_grade: grade,
+                ryoiku_techo,
+                recipient_certificate,
+                care_category,
+                attending,
+                care,
+                guardians,
+                devices,
+                siblings,
+            })
+        }
+        _ => Err(f.errors),
+    }
+}
+
+fn parse_guardians(f: &mut Fields<'_>) -> Vec<Guardian> {
+    let mut list = Vec::new();
+    for i in 0..GUARDIAN_ROWS {
+        let n = i + 1;
+        let key = |k: &str| format!("g{i}_{k}");
+        let row_has_anything = ["name", "kana", "relation", "phone", "email"]
+            .iter()
+            .any(|k| !f.text(&key(k)).is_empty());
+        if !row_has_anything {
+            continue;
+        }
+        let name = f.bounded(&key("name"), &format!("保護者{n}の氏名"), 100, true);
+        let kana = f.text(&key("kana"));
+        if kana.chars().count() > 100 || !is_kana(&kana) {
+            f.errors.push(format!(
+                "保護者{n}のふりがなは、ひらがなまたはカタカナで入力してください"
+            ));
+        }
+        let relation = f.bounded(&key("relation"), &format!("保護者{n}の続柄"), 20, true);
+        let phone_text = f.text(&key("phone"));
+        let phone = normalise_phone(&phone_text).unwrap_or_else(|| {
+            f.errors.push(format!(
+                "保護者{n}の電話番号「{phone_text}」は、数字とハイフンで10〜13桁で入力してください"
+            ));
+            String::new()
+        });
+        let email = f.text(&key("email")).nfkc().collect::<String>();
+        if !email.is_empty()
+            && (email.chars().count() > 254
+                || !email.contains('@')
+                || email.starts_with('@')
+                || email.ends_with('@')
+                || email.contains(char::is_whitespace))
+        {
+            f.errors.push(format!(
+                "保護者{n}のメールアドレス「{email}」の形式が正しくありません"
+            ));
+        }
+        let employment = f.code(
+            &key("employment"),
+            &format!("保護者{n}の就労状況"),
+            &EMPLOYMENTS,
+            "unknown",
+        );
+        let wishes_to_work = f.code(
+            &key("wishes_to_work"),
+            &format!("保護者{n}の就労希望"),
+            &WISHES,
+            "unknown",
+        );
+        list.push(Guardian {
+            name,
+            kana,
+            relation,
+            phone,
+            email,
+            employment,
+            wishes_to_work,
+        });
+    }
+    list
+}
+
+fn parse_devices(f: &mut Fields<'_>) -> Vec<Device> {
+    let mut list = Vec::new();
+    for i in 0..DEVICE_ROWS {
+        let n = i + 1;
+        let key = |k: &str| format!("d{i}_{k}");
+        let kind_text = f.text(&key("kind"));
+        let others = [
+            "power_watts",
+            "battery_internal_hours",
+            "battery_external_hours",
+            "note",
+        ]
+        .iter()
+        .any(|k| !f.text(&key(k)).is_empty());
+        if kind_text.is_empty() {
+            if others {
+                f.errors.push(format!("医療機器{n}の種類を選んでください"));
+            }
+            continue;
+        }
+        let Some(kind) = DeviceKind::parse(&kind_text) else {
+            f.errors.push(format!(
+                "医療機器{n}の種類「{kind_text}」は選択肢にありません"
+            ));
+            continue;
+        };
+        let watts_text = f.text(&key("power_watts")).nfkc().collect::<String>();
+        let power_watts = if watts_text.is_empty() {
+            None
+        } else {
+            match watts_text
+                .trim_end_matches(['W', 'w'])
+                .trim()
+                .parse::<i64>()
+            {
+                Ok(w) if (0..=3000).contains(&w) => Some(w),
+                _ => {
+                    f.errors.push(format!(
+                        "医療機器{n}の消費電力「{watts_text}」は0〜3000の整数（W）で入力してください"
+                    ));
+                    None
+                }
+            }
+        };
+        let mut battery = |k: &str, label: &str| {
+            let text = f.text(&key(k));
+            hours_to_minutes(&text).unwrap_or_else(|()| {
+                f.errors.push(format!(
+                    "医療機器{n}の{label}「{text}」は0〜72の時間数（例 4.5）で入力してください"
+                ));
+                None
+            })
+        };
+        let battery_internal_minutes = battery("battery_internal_hours", "内部バッテリー");
+        let battery_external_minutes = battery("battery_external_hours", "外部バッテリー");
+        let note = f.bounded(&key("note"), &format!("医療機器{n}の備考"), 200, false);
+        list.push(Device {
+            kind,
+            power_watts,
+            battery_internal_minutes,
+            battery_external_minutes,
+            note,
+        });
+    }
+    list
+}
+
+fn parse_siblings(f: &mut Fields<'_>, today: NaiveDate) -> Vec<Sibling> {
+    let mut list = Vec::new();
+    for i in 0..SIBLING_ROWS {
+        let n = i + 1;
+        let key = |k: &str| format!("s{i}_{k}");
+        if ["name", "birth_date", "note"]
+            .iter()
+            .all(|k| f.text(&key(k)).is_empty())
+        {
+            continue;
+        }
+        let name = f.bounded(&key("name"), &format!("きょうだい{n}の氏名"), 100, true);
+        let birth_date = f.date(
+            &key("birth_date"),
+            &format!("きょうだい{n}の生年月日"),
+            today,
+        );
+        let note = f.bounded(&key("note"), &format!("きょうだい{n}の備考"), 200, false);
+        list.push(Sibling {
+            name,
+            birth_date,
+            note,
+        });
+    }
+    list
+}
+
+/// The ticked care items with their 見守り level and kind, checked against the score table
+/// so an impossible combination is refused with the table's own Japanese message.
+pub fn parse_care(form: &HashMap<String, String>) -> Result<Vec<CareEntry>, Vec<String>> {
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    for item in CareItem::ALL {
+        if !form.contains_key(&format!("care_{}", item.code())) {
+            continue;
+        }
+        let text = |k: &str| {
+            form.get(&format!("{k}_{}", item.code()))
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        let watch = match text("watch").as_str() {
+            "" => None,
+            t => match Watch::parse(t) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    errors.push(e.to_string());
+                    continue;
+                }
+            },
+        };
+        let variant = match text("variant").as_str() {
+            "" => None,
+            t => match CareVariant::parse(t) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    errors.push(e.to_string());
+                    continue;
+                }
+            },
+        };
+        entries.push(CareEntry {
+            item,
+            variant,
+            watch,
+        });
+    }
+    if errors.is_empty()
+        && let Err(e) = care::score(&entries, &care::SCORE_TABLE_2021)
+    {
+        errors.push(e.to_string());
+    }
+    if errors.is_empty() {
+        Ok(entries)
+    } else {
+        Err(errors)
+    }
+}
+
+fn date_text(date: Option<NaiveDate>) -> String {
+    date.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+impl Profile {
+    /// The flat field map this profile parses from (the form's values when editing).
+    pub fn to_fields(&self) -> HashMap<String, String> {
+        let mut m = HashMap::new();
+        let mut put = |k: String, v: String| {
+            m.insert(k, v);
+        };
+        put("name".into(), self.name.clone());
+        put("kana".into(), self.kana.clone());
+        put("birth_date".into(), date_text(Some(self.birth_date)));
+        put("sex".into(), self.sex.clone());
+        put(
+            "municipality_code".into(),
+            self.municipality_code.to_string(),
+        );
+        put("address".into(), self.address.clone());
+        put("status".into(), self.status.clone());
+        put("status_date".into(), date_text(self.status_date));
+        put("intake_source".into(), self.intake_source.clone());
+        put("intake_date".into(), date_text(self.intake_date));
+        put("diagnoses".into(), self.diagnoses.clone());
+        put("hospital".into(), self.hospital.clone());
+        put("doctor".into(), self.doctor.clone());
+        put(
+            "physical_disability_grade".into(),
+            self.physical_disability_grade.clone(),
+        );
+        put("ryoiku_techo".into(), self.ryoiku_techo.clone());
+        put(
+            "recipient_certificate".into(),
+            self.recipient_certificate.clone(),
+        );
+        put("care_category".into(), self.care_category.clone());
+        put("attending".into(), self.attending.clone());
+        for e in &self.care {
+            put(format!("care_{}", e.item.code()), "on".into());
+            if let Some(w) = e.watch {
+                put(format!("watch_{}", e.item.code()), w.code().into());
+            }
+            if let Some(v) = e.variant {
+                put(format!("variant_{}", e.item.code()), v.code().into());
+            }
+        }
+        for (i, g) in self.guardians.iter().enumerate() {
+            put(format!("g{i}_name"), g.name.clone());
+            put(format!("g{i}_kana"), g.kana.clone());
+            put(format!("g{i}_relation"), g.relation.clone());
+            put(format!("g{i}_phone"), g.phone.clone());
+            put(format!("g{i}_email"), g.email.clone());
+            put(format!("g{i}_employment"), g.employment.clone());
+            put(format!("g{i}_wishes_to_work"), g.wishes_to_work.clone());
+        }
+        for (i, d) in self.devices.iter().enumerate() {
+            put(format!("d{i}_kind"), d.kind.code().into());
+            put(
+                format!("d{i}_power_watts"),
+                d.power_watts.map(|w| w.to_string()).unwrap_or_default(),
+            );
+            put(
+                format!("d{i}_battery_internal_hours"),
+                minutes_to_hours(d.battery_internal_minutes),
+            );
+            put(
+                format!("d{i}_battery_external_hours"),
+                minutes_to_hours(d.battery_external_minutes),
+            );
+            put(format!("d{i}_note"), d.note.clone());
+        }
+        for (i, s) in self.siblings.iter().enumerate() {
+            put(format!("s{i}_name"), s.name.clone());
+            put(format!("s{i}_birth_date"), date_text(s.birth_date));
+            put(format!("s{i}_note"), s.note.clone());
+        }
+        m
+    }
+
+    pub fn score(&self) -> Result<care::Score, care::CareError> {
+        care::score(&self.care, &care::SCORE_TABLE_2021)
+    }
+
+    /// Every field in words, in the order the profile shows them, for comparing.
+    pub fn described(&self) -> Vec<(&'static str, &'static str, String)> {
+        let care = self
+            .care
+            .iter()
+            .map(|e| {
+                let mut s = e.item.label_ja().to_string();
+                if let Some(v) = e.variant {
+                    s.push_str(&format!("（{}）", v.label_ja()));
+                }
+                if let Some(w) = e.watch {
+                    s.push_str(&format!("［見守り{}］", w.label_ja()));
+                }
+                s
+            })
+            .collect::<Vec<_>>()
+            .join("、");
+        let guardians = self
+            .guardians
+            .iter()
+            .map(|g| {
+                format!(
+                    "{}（{}）{} {} {} 就労:{} 希望:{}",
+                    g.name,
+                    g.relation,
+                    g.kana,
+                    g.phone,
+                    g.email,
+                    label_of(&EMPLOYMENTS, &g.employment),
+                    label_of(&WISHES, &g.wishes_to_work)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" / ");
+        let devices = self
+            .devices
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {}W 内部{}h 外部{}h {}",
+                    d.kind.label_ja(),
+                    d.power_watts.map(|w| w.to_string()).unwrap_or_default(),
+                    minutes_to_hours(d.battery_internal_minutes),
+                    minutes_to_hours(d.battery_external_minutes),
+                    d.note
+                )
+                .trim()
+                .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join(" / ");
+        let siblings = self
+            .siblings
+            .iter()
+            .map(|s| {
+                format!("{} {} {}", s.name, date_text(s.birth_date), s.note)
+                    .trim()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join(" / ");
+        vec![
+            ("name", "氏名", self.name.clone()),
+            ("kana", "ふりがな", self.kana.clone()),
+            ("birth_date", "生年月日", date_text(Some(self.birth_date))),
+            ("sex", "性別", label_of(&SEXES, &self.sex).to_string()),
+            (
+                "municipality_code",
+                "住所地（団体コード）",
+                self.municipality_code.to_string(),
+            ),
+            ("address", "住所", self.address.clone()),
+            (
+                "status",
+                "状態",
+                label_of(&STATUSES, &self.status).to_string(),
+            ),
+            ("status_date", "状態の日付", date_text(self.status_date)),
+            (
+                "intake_source",
+                "把握の経路",
+                label_of(&INTAKE_SOURCES, &self.intake_source).to_string(),
+            ),
+            ("intake_date", "把握した日", date_text(self.intake_date)),
+            ("diagnoses", "診断名", self.diagnoses.clone()),
+            ("hospital", "主な医療機関", self.hospital.clone()),
+            ("doctor", "主治医", self.doctor.clone()),
+            (
+                "physical_disability_grade",
+                "身体障害者手帳",
+                if self.physical_disability_grade.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}級", self.physical_disability_grade)
+                },
+            ),
+            ("ryoiku_techo", "療育手帳", self.ryoiku_techo.clone()),
+            (
+                "recipient_certificate",
+                "受給者証",
+                if self.recipient_certificate == "yes" {
+                    "あり".into()
+                } else {
+                    String::new()
+                },
+            ),
+            (
+                "care_category",
+                "医療的ケア区分",
+                if self.care_category.is_empty() {
+                    String::new()
+                } else {
+                    format!("区分{}", self.care_category)
+                },
+            ),
+            ("attending", "在籍先", self.attending.clone()),
+            ("care_items", "医療的ケア", care),
+            ("guardians", "保護者", guardians),
+            ("devices", "医療機器", devices),
+            ("siblings", "きょうだい", siblings),
+        ]
+    }
+
+    /// What differs from `before`, field by field.
+    pub fn changes_from(&self, before: &Profile) -> Vec<Change> {
+        before
+            .described()
+            .into_iter()
+            .zip(self.described())
+            .filter(|((_, _, old), (_, _, new))| old != new)
+            .map(|((field, label, old), (_, _, new))| Change {
+                field: field.to_string(),
+                label: label.to_string(),
+                before: old,
+                after: new,
+            })
+            .collect()
+    }
+}
+
+/// Fields a guardian may propose changes to: address, guardians' contact and work,
+/// care items and devices. Staff confirm the proposal before it changes the record.
+pub fn proposable_field(key: &str) -> bool {
+    let row_field = |prefix: char| {
+        key.strip_prefix(prefix)
+            .and_then(|rest| rest.split_once('_'))
+            .filter(|(n, _)| n.parse::<usize>().is_ok())
+            .map(|(_, field)| field)
+    };
+    key == "address"
+        || ["care_", "watch_", "variant_"]
+            .iter()
+            .any(|p| key.starts_with(p))
+        || row_field('d').is_some()
+        || row_field('g').is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn minimal() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("name", "山田 はると"),
+            ("kana", "やまだ はると"),
+            ("birth_date", "2022-06-14"),
+            ("sex", "male"),
+            ("municipality_code", "131199"),
+        ]
+    }
+
+    #[test]
+    fn a_minimal_profile_parses_with_defaults() {
+        let p = parse(&form(&minimal()), today()).unwrap();
+        assert_eq!(p.status, "active");
+        assert_eq!(p.intake_source, "health_centre");
+        assert!(p.guardians.is_empty() && p.devices.is_empty());
+    }
+
+    #[test]
+    fn every_problem_is_named_at_once() {
+        let mut f = minimal();
+        f.retain(|(k, _)| *k != "name");
+        f.push(("birth_date", "2027-01-01"));
+        f.push(("status", "moved_out"));
+        f.push(("g0_name", "山田 花子"));
+        f.push(("g0_phone", "03-1234"));
+        f.push(("d0_kind", "人工呼吸器"));
+        f.push(("d0_battery_internal_hours", "100"));
+        f.push(("d1_power_watts", "40"));
+        f.push(("care_category", "2"));
+        let errors = parse(&form(&f), today()).unwrap_err();
+        let all = errors.join("\n");
+        for expected in [
+            "氏名を入力してください",
+            "生年月日が未来の日付",
+            "「転出」にするときは",
+            "保護者1の続柄を入力してください",
+            "保護者1の電話番号「03-1234」",
+            "医療機器1の内部バッテリー「100」",
+            "医療機器2の種類を選んでください",
+            "受給者証が「あり」のとき",
+        ] {
+            assert!(all.contains(expected), "missing {expected} in {all}");
+        }
+    }
+
+    #[test]
+    fn full_width_and_slashes_are_accepted() {
+        let mut f = minimal();
+        f.push(("birth_date", "２０２２/６/１４"));
+        f.push(("g0_name", "山田 花子"));
+        f.push(("g0_relation", "母"));
+        f.push(("g0_phone", "０９０ー１２３４ー５６７８"));
+        f.push(("g0_wishes_to_work", "就労を希望"));
+        f.push(("d0_kind", "ventilator"));
+        f.push(("d0_battery_internal_hours", "４．５"));
+        f.push(("d0_power_watts", "45W"));
+        let p = parse(&form(&f), today()).unwrap();
+        assert_eq!(p.birth_date, NaiveDate::from_ymd_opt(2022, 6, 14).unwrap());
+        assert_eq!(p.guardians[0].phone, "090-1234-5678");
+        assert_eq!(p.guardians[0].wishes_to_work, "yes");
+        assert_eq!(p.devices[0].battery_internal_minutes, Some(270));
+        assert_eq!(p.devices[0].power_watts, Some(45));
+    }
+
+    #[test]
+    fn fields_round_trip_and_changes_are_named() {
+        let mut f = minimal();
+        f.push(("care_ventilator", "on"));
+        f.push(("watch_ventilator", "high"));
+        f.push(("g0_name", "山田 花子"));
+        f.push(("g0_relation", "母"));
+        f.push(("d0_kind", "ventilator"));
+        f.push(("d0_battery_internal_hours", "4.5"));
+        let p = parse(&form(&f), today()).unwrap();
+        let again = parse(&p.to_fields(), today()).unwrap();
+        assert_eq!(p, again);
+        let mut changed = p.clone();
+        changed.address = "板橋区板橋1-1".into();
+        changed.guardians[0].phone = "03-1234-5678".into();
+        let changes = changed.changes_from(&p);
+        let fields: Vec<_> = changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["address", "guardians"]);
+        assert_eq!(changes[0].after, "板橋区板橋1-1");
+    }
+}

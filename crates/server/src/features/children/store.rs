@@ -1,0 +1,388 @@
+//! Storing a whole profile: create, load, and update with a version check that keeps the
+//! edit history. The second of two concurrent writers gets [`Saved::Conflict`] and the
+//! changes made since the version they started from, never a silent overwrite.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+use tsunagu_core::device::DeviceKind;
+use tsunagu_core::kana::search_key;
+use tsunagu_core::municipality::MunicipalityCode;
+
+use super::profile::{Change, Device, Guardian, Profile, Sibling};
+use super::repo;
+use crate::db::{Db, codec};
+
+fn optional_date(text: Option<String>) -> Option<NaiveDate> {
+    text.and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok())
+}
+
+fn decode(column: &str, message: String) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: column.to_string(),
+        source: message.into(),
+    }
+}
+
+/// The profile and its version, or `None` for no such child.
+pub async fn load(db: &Db, id: &str) -> Result<Option<(Profile, i64)>, sqlx::Error> {
+    let Some(row) = sqlx::query(
+        "SELECT name, kana, birth_date, sex, municipality_code, address, status, status_date, intake_source, \
+         intake_date, diagnoses, hospital, doctor, physical_disability_grade, ryoiku_techo, recipient_certificate, \
+         care_category, attending, version FROM children WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    else {
+        return Ok(None);
+    };
+    let code: String = row.try_get("municipality_code")?;
+    let guardians = sqlx::query(
+        "SELECT name, kana, relation, phone, email, employment, wishes_to_work FROM guardians \
+         WHERE child_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Guardian {
+            name: r.try_get("name")?,
+            kana: r.try_get("kana")?,
+            relation: r.try_get("relation")?,
+            phone: r.try_get("phone")?,
+            email: r.try_get("email")?,
+            employment: r.try_get("employment")?,
+            wishes_to_work: r.try_get("wishes_to_work")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let devices = sqlx::query(
+        "SELECT kind, power_watts, battery_internal_minutes, battery_external_minutes, note FROM child_devices \
+         WHERE child_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        let kind: String = r.try_get("kind")?;
+        Ok(Device {
+            kind: DeviceKind::parse(&kind)
+                .ok_or_else(|| decode("kind", format!("unknown device {kind}")))?,
+            power_watts: r.try_get("power_watts")?,
+            battery_internal_minutes: r.try_get("battery_internal_minutes")?,
+            battery_external_minutes: r.try_get("battery_external_minutes")?,
+            note: r.try_get("note")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let siblings = sqlx::query(
+        "SELECT name, birth_date, note FROM child_siblings WHERE child_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Sibling {
+            name: r.try_get("name")?,
+            birth_date: optional_date(r.try_get("birth_date")?),
+            note: r.try_get("note")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let profile = Profile {
+        name: row.try_get("name")?,
+        kana: row.try_get("kana")?,
+        birth_date: codec::get_date(&row, "birth_date")?,
+        sex: row.try_get("sex")?,
+        municipality_code: MunicipalityCode::parse(&code)
+            .map_err(|e| decode("municipality_code", e.to_string()))?,
+        address: row.try_get("address")?,
+        status: row.try_get("status")?,
+        status_date: optional_date(row.try_get("status_date")?),
+        intake_source: row.try_get("intake_source")?,
+        intake_date: optional_date(row.try_get("intake_date")?),
+        diagnoses: row.try_get("diagnoses")?,
+        hospital: row.try_get("hospital")?,
+        doctor: row.try_get("doctor")?,
+        physical_disability_grade: row.try_get("physical_disability_grade")?,
+        ryoiku_techo: row.try_get("ryoiku_techo")?,
+        recipient_certificate: row.try_get("recipient_certificate")?,
+        care_category: row.try_get("care_category")?,
+        attending: row.try_get("attending")?,
+        care: repo::care_of(db, id).await?,
+        guardians,
+        devices,
+        siblings,
+    };
+    Ok(Some((profile, row.try_get("version")?)))
+}
+
+/// Writes the lists that hang off the child (guardians, devices, siblings, care items).
+async fn write_lists(
+    conn: &mut AnyConnection,
+    id: &str,
+    profile: &Profile,
+) -> Result<(), sqlx::Error> {
+    for table in [
+        "DELETE FROM guardians WHERE child_id = $1",
+        "DELETE FROM child_devices WHERE child_id = $1",
+        "DELETE FROM child_siblings WHERE child_id = $1",
+    ] {
+        sqlx::query(table).bind(id).execute(&mut *conn).await?;
+    }
+    for (position, g) in profile.guardians.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO guardians (id, child_id, position, name, kana, relation, phone, email, employment, \
+             wishes_to_work) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(id)
+        .bind(position as i64)
+        .bind(&g.name)
+        .bind(&g.kana)
+        .bind(&g.relation)
+        .bind(&g.phone)
+        .bind(&g.email)
+        .bind(&g.employment)
+        .bind(&g.wishes_to_work)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (position, d) in profile.devices.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO child_devices (id, child_id, position, kind, power_watts, battery_internal_minutes, \
+             battery_external_minutes, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(id)
+        .bind(position as i64)
+        .bind(d.kind.code())
+        .bind(d.power_watts)
+        .bind(d.battery_internal_minutes)
+        .bind(d.battery_external_minutes)
+        .bind(&d.note)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (position, s) in profile.siblings.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO child_siblings (id, child_id, position, name, birth_date, note) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(id)
+        .bind(position as i64)
+        .bind(&s.name)
+        .bind(s.birth_date.map(codec::date_to_db))
+        .bind(&s.note)
+        .execute(&mut *conn)
+        .await?;
+    }
+    repo::set_care(conn, id, &profile.care).await
+}
+
+/// Creates the record owned by `owner`; the caller audits in the same transaction.
+pub async fn create(
+    conn: &mut AnyConnection,
+    owner: &str,
+    profile: &Profile,
+    now: DateTime<Utc>,
+) -> Result<String, sqlx::Error> {
+    let id = repo::create(
+        conn,
+        &repo::NewChild {
+            owner_organisation_id: owner.to_string(),
+            municipality_code: profile.municipality_code,
+            name: profile.name.clone(),
+            kana: profile.kana.clone(),
+            birth_date: profile.birth_date,
+            sex: profile.sex.clone(),
+        },
+        now,
+    )
+    .await?;
+    write_details(conn, &id, profile, None).await?;
+    write_lists(conn, &id, profile).await?;
+    Ok(id)
+}
+
+/// The scalar fields beyond the ones `repo::create` writes. With `version`, only when the
+/// record is still at that version (and the version moves on); the answer says whether a
+/// row was written.
+async fn write_details(
+    conn: &mut AnyConnection,
+    id: &str,
+    p: &Profile,
+    version: Option<(i64, DateTime<Utc>)>,
+) -> Result<bool, sqlx::Error> {
+    let query = sqlx::query(
+        "UPDATE children SET name = $1, kana = $2, search_key = $3, birth_date = $4, sex = $5, address = $6, \
+         status = $7, status_date = $8, intake_source = $9, intake_date = $10, diagnoses = $11, hospital = $12, \
+         doctor = $13, physical_disability_grade = $14, ryoiku_techo = $15, recipient_certificate = $16, \
+         care_category = $17, attending = $18, version = version + $19, updated_at = COALESCE($20, updated_at) \
+         WHERE id = $21 AND ($22 = 0 OR version = $23)",
+    )
+    .bind(&p.name)
+    .bind(&p.kana)
+    .bind(search_key(&format!("{} {}", p.name, p.kana)))
+    .bind(codec::date_to_db(p.birth_date))
+    .bind(&p.sex)
+    .bind(&p.address)
+    .bind(&p.status)
+    .bind(p.status_date.map(codec::date_to_db))
+    .bind(&p.intake_source)
+    .bind(p.intake_date.map(codec::date_to_db))
+    .bind(&p.diagnoses)
+    .bind(&p.hospital)
+    .bind(&p.doctor)
+    .bind(&p.physical_disability_grade)
+    .bind(&p.ryoiku_techo)
+    .bind(&p.recipient_certificate)
+    .bind(&p.care_category)
+    .bind(&p.attending)
+    .bind(i64::from(version.is_some()))
+    .bind(version.map(|(_, at)| codec::instant_to_db(at)))
+    .bind(id)
+    .bind(i64::from(version.is_some()))
+    .bind(version.map(|(v, _)| v).unwrap_or(0));
+    Ok(query.execute(conn).await?.rows_affected() == 1)
+}
+
+/// One edit as the history shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    pub account_name: String,
+    pub source: String,
+    pub changes: Vec<Change>,
+}
+
+impl HistoryEntry {
+    pub fn source_ja(&self) -> &'static str {
+        match self.source.as_str() {
+            "api" => "API",
+            "import" => "ファイル取込",
+            "proposal" => "家族の申出を確認",
+            _ => "画面",
+        }
+    }
+}
+
+pub enum Saved {
+    Updated {
+        version: i64,
+        changes: Vec<Change>,
+    },
+    Unchanged {
+        version: i64,
+    },
+    /// The record moved on since `expected`; here is what others changed.
+    Conflict {
+        current: i64,
+        others: Vec<HistoryEntry>,
+    },
+    Missing,
+}
+
+/// Who edits which record, starting from which version, through what.
+pub struct Edit<'a> {
+    pub id: &'a str,
+    pub expected: i64,
+    pub account_id: &'a str,
+    /// form / api / import / proposal
+    pub source: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// Saves `profile` over the record if it is still at `edit.expected`. The caller has
+/// checked the writer may do it; `audit` runs in the same transaction with the changes.
+pub async fn update<F>(
+    db: &Db,
+    edit: Edit<'_>,
+    profile: &Profile,
+    audit: F,
+) -> Result<Saved, sqlx::Error>
+where
+    F: AsyncFnOnce(&mut AnyConnection, &[Change]) -> Result<(), sqlx::Error>,
+{
+    let Edit {
+        id,
+        expected,
+        account_id,
+        source,
+        now,
+    } = edit;
+    // Read before the transaction: on SQLite a read inside a write transaction would
+    // hold the writer; the version check in the UPDATE catches anyone in between.
+    let Some((before, current)) = load(db, id).await? else {
+        return Ok(Saved::Missing);
+    };
+    if current != expected {
+        return Ok(Saved::Conflict {
+            current,
+            others: history(db, id, expected).await?,
+        });
+    }
+    let changes = profile.changes_from(&before);
+    if changes.is_empty() {
+        return Ok(Saved::Unchanged { version: current });
+    }
+    let mut tx = db.pool().begin().await?;
+    if !write_details(&mut tx, id, profile, Some((expected, now))).await? {
+        tx.rollback().await?;
+        return Ok(Saved::Conflict {
+            current: expected + 1,
+            others: history(db, id, expected).await?,
+        });
+    }
+    write_lists(&mut tx, id, profile).await?;
+    sqlx::query(
+        "INSERT INTO child_history (id, child_id, version, at, account_id, source, changes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(id)
+    .bind(expected + 1)
+    .bind(codec::instant_to_db(now))
+    .bind(account_id)
+    .bind(source)
+    .bind(serde_json::to_string(&changes).unwrap_or_default())
+    .execute(&mut *tx)
+    .await?;
+    audit(&mut tx, &changes).await?;
+    tx.commit().await?;
+    Ok(Saved::Updated {
+        version: expected + 1,
+        changes,
+    })
+}
+
+/// The edits after version `since`, oldest first.
+pub async fn history(db: &Db, id: &str, since: i64) -> Result<Vec<HistoryEntry>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT h.version, h.at, a.display_name, h.source, h.changes FROM child_history h \
+         JOIN accounts a ON a.id = h.account_id WHERE h.child_id = $1 AND h.version > $2 ORDER BY h.version",
+    )
+    .bind(id)
+    .bind(since)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let changes: String = r.try_get("changes")?;
+            Ok(HistoryEntry {
+                version: r.try_get("version")?,
+                at: codec::get_instant(r, "at")?,
+                account_name: r.try_get("display_name")?,
+                source: r.try_get("source")?,
+                changes: serde_json::from_str(&changes)
+                    .map_err(|e| decode("changes", e.to_string()))?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,109 @@
+//! The transition board: children in reach whose next step (nursery entry, 就学, junior
+//! high, upper secondary, graduation) falls in the next 18 months, grouped by 年度 and kind,
+//! so nursery places, school consultations and services are ready in time.
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use tsunagu_core::access::{Permission, scope_filter};
+use tsunagu_core::calendar::{fiscal_year, format_wareki, life_stage};
+use tsunagu_core::transitions::{BOARD_HORIZON_MONTHS, TransitionKind, upcoming};
+
+use super::{filters, repo};
+use crate::auth::session::CurrentSession;
+use crate::error::PageError;
+use crate::state::AppState;
+use crate::web::layout::Chrome;
+
+/// One child on the board.
+struct BoardRow {
+    child_id: String,
+    name: String,
+    kana: String,
+    municipality: String,
+    stage_now: String,
+    date: String,
+    prepare_from: String,
+    tier: &'static str,
+    preparing: bool,
+}
+
+/// One 年度 × kind group.
+struct BoardGroup {
+    fiscal_year: String,
+    kind: &'static str,
+    rows: Vec<BoardRow>,
+}
+
+#[derive(Template)]
+#[template(path = "children/transitions.html")]
+struct BoardPage {
+    chrome: Chrome,
+    groups: Vec<BoardGroup>,
+    total: usize,
+    chosen: filters::Chosen,
+    horizon: u32,
+    today: String,
+}
+
+impl BoardPage {
+    fn value(&self, key: &str) -> &str {
+        self.chosen.value(key)
+    }
+}
+
+pub async fn board(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Html<String>, PageError> {
+    let today = state.clock.today_jst();
+    let mut chosen = filters::parse(&q, today)?;
+    chosen.filter.status = "active".into();
+    let scope = scope_filter(&current.actor, Permission::ReadChild);
+    let (children, _) = repo::list(&state.db, &scope, &chosen.filter, today, 100_000, 0).await?;
+    let fy = fiscal_year(today);
+    let mut groups: BTreeMap<(i32, TransitionKind), Vec<BoardRow>> = BTreeMap::new();
+    for child in children {
+        // The next transition only: what this child's people must prepare for first.
+        let Some(next) = upcoming(child.birth_date, today, BOARD_HORIZON_MONTHS)
+            .into_iter()
+            .next()
+        else {
+            continue;
+        };
+        groups
+            .entry((next.fiscal_year, next.kind))
+            .or_default()
+            .push(BoardRow {
+                stage_now: life_stage(child.birth_date, fy).label_ja(),
+                date: format_wareki(next.date),
+                prepare_from: format_wareki(next.prepare_from),
+                preparing: next.prepare_from <= today,
+                tier: child.tier_ja(),
+                child_id: child.id,
+                name: child.name,
+                kana: child.kana,
+                municipality: child.municipality_name,
+            });
+    }
+    let total = groups.values().map(Vec::len).sum();
+    let page = BoardPage {
+        chrome: Chrome::for_session("移行ボード", state.settings.demo, Some(&current)),
+        groups: groups
+            .into_iter()
+            .map(|((year, kind), rows)| BoardGroup {
+                fiscal_year: tsunagu_core::calendar::format_fiscal_year(year),
+                kind: kind.label_ja(),
+                rows,
+            })
+            .collect(),
+        total,
+        chosen,
+        horizon: BOARD_HORIZON_MONTHS,
+        today: format_wareki(today),
+    };
+    Ok(Html(page.render()?))
+}
