@@ -2,10 +2,13 @@
 //! one record (or a refusal that offers break-glass), registration, CSV export and the
 //! record's access history for the family and the owner.
 
+pub mod api;
 pub mod consent;
 pub mod consents;
+pub mod export;
 pub mod filters;
 pub mod form;
+pub mod import;
 pub mod profile;
 pub mod proposals;
 pub mod repo;
@@ -16,8 +19,8 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use tsunagu_core::access::{Permission, Target, may, scope_filter};
 use tsunagu_core::care;
@@ -44,11 +47,6 @@ pub fn routes() -> Routes {
             form::new_form,
         )
         .post("/children", Access::Permission(P::WriteChild), form::create)
-        .get(
-            "/children/export.csv",
-            Access::Permission(P::ExportChildren),
-            export,
-        )
         .get(
             "/children/transitions",
             Access::Permission(P::ReadChild),
@@ -105,6 +103,9 @@ pub fn routes() -> Routes {
             Access::Permission(P::ReadChild),
             access_log,
         )
+        .merge(export::routes())
+        .merge(import::routes())
+        .merge(api::routes())
 }
 
 #[derive(Template)]
@@ -386,67 +387,6 @@ async fn detail(
         via_break_glass,
     };
     Ok(Html(page.render()?).into_response())
-}
-
-/// The visible list as CSV (UTF-8 with BOM, for Excel), audited with the filter used.
-async fn export(
-    State(state): State<AppState>,
-    current: CurrentSession,
-    parts: Parts,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, PageError> {
-    let today = state.clock.today_jst();
-    let chosen = filters::parse(&q, today)?;
-    let scope = scope_filter(&current.actor, Permission::ExportChildren);
-    let (children, total) =
-        repo::list(&state.db, &scope, &chosen.filter, today, 100_000, 0).await?;
-    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let csv_error = |e: csv::Error| AppError::Internal(e.to_string());
-    out.write_record([
-        "ID",
-        "氏名",
-        "ふりがな",
-        "生年月日",
-        "性別",
-        "住所地",
-        "団体コード",
-        "状態",
-    ])
-    .map_err(csv_error)?;
-    for c in &children {
-        out.write_record([
-            c.id.as_str(),
-            &params::csv_safe(&c.name),
-            &params::csv_safe(&c.kana),
-            &c.birth_date.format("%Y-%m-%d").to_string(),
-            c.sex_ja(),
-            &c.municipality_name,
-            &c.municipality_code,
-            c.status_ja(),
-        ])
-        .map_err(csv_error)?;
-    }
-    let bytes = out
-        .into_inner()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let ctx = audit_context(&parts, Some(&current));
-    let event = Event::new(Action::Export, Outcome::Allowed)
-        .resource(repo::RESOURCE_TYPE, "list")
-        .detail(format!("{}; rows={total}", chosen.describe()));
-    audit::record_standalone(&state.db, &ctx, &event, state.clock.now())
-        .await
-        .map_err(AppError::from)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"children.csv\"",
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
 }
 
 /// One line of the access history as the family reads it.
