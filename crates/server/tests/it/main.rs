@@ -13,4 +13,5 @@ mod children;
 mod cli;
 mod database;
 mod pages;
+mod registry;
 mod web_shell;
