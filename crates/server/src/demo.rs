@@ -1,5 +1,14 @@
 //! `tsunagu demo`: a fresh database with reference data and synthetic demo content.
 //! Every name here is fictional. Later features add their content to [`seed`].
+//!
+//! Two scales: the demo (a few dozen children around 板橋区, for trying the product) and
+//! the national set ([`national`]: about 20,000 children and a year of audit entries, for
+//! the benchmarks in `bench/`).
+
+mod bulk;
+mod names;
+pub mod national;
+mod synth;
 
 use chrono::{DateTime, Utc};
 use tsunagu_core::municipality::MunicipalityCode;
@@ -9,8 +18,13 @@ use crate::error::StartupError;
 use serde::Serialize;
 use tsunagu_core::access::Role;
 
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use tsunagu_core::device::DeviceKind;
+
 use crate::auth::{password, totp};
 use crate::features::accounts::repo;
+use crate::features::children::profile::{Device, Guardian, Profile, Sibling};
 use crate::features::organisations::{self, Department, NewOrganisation, OrganisationKind};
 
 /// The demo database file; replaced on every run.
@@ -53,9 +67,105 @@ pub struct DemoAccount {
 
 pub const DEMO_ACCOUNTS_FILE: &str = "./data/demo-accounts.json";
 
-/// Realistic organisations around one ward (板橋区), its neighbour (練馬区) and the Tokyo
-/// support centre; one account per role; a few children with a guardian. Returns the accounts.
+/// How much synthetic data to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// A few dozen children in several municipalities, one account per role.
+    Demo,
+    /// The demo plus about 20,000 children over all municipalities and a year of audit
+    /// entries, with bench accounts.
+    National,
+}
+
+/// The demo needs an empty (freshly migrated) database: it never mixes with real records.
+pub async fn ensure_empty(db: &Db) -> Result<(), StartupError> {
+    use sqlx::Row;
+    let accounts: i64 = sqlx::query("SELECT count(*) FROM accounts")
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)?;
+    let children: i64 = sqlx::query("SELECT count(*) FROM children")
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)?;
+    if accounts > 0 || children > 0 {
+        return Err(StartupError::Input(
+            "デモデータは空のデータベースにだけ作成できます（アカウントまたは児童の記録があります）".into(),
+            "the demo needs an empty database",
+        ));
+    }
+    Ok(())
+}
+
+/// Seeds `scale` into an empty database; returns the accounts to print and what the
+/// national set wrote (for `Scale::National`).
+pub async fn seed_scale(
+    db: &Db,
+    now: DateTime<Utc>,
+    scale: Scale,
+) -> Result<(Vec<DemoAccount>, Option<national::Report>), StartupError> {
+    ensure_empty(db).await?;
+    let (mut accounts, seeded) = seed_demo(db, now).await?;
+    if scale == Scale::Demo {
+        return Ok((accounts, None));
+    }
+    let org = |key: &str| seeded.orgs.get(key).map(|o| o.0.clone());
+    let account = |login: &str| seeded.account_ids.get(login).cloned();
+    let mut existing = national::Existing {
+        owners: Default::default(),
+        staff: Default::default(),
+        centres: Default::default(),
+        centre_staff: Default::default(),
+    };
+    for key in WELFARE_DEPARTMENTS {
+        if let Some((id, _, code)) = seeded.orgs.get(key) {
+            existing.owners.insert(code.to_string(), id.clone());
+        }
+    }
+    for (code, login) in [("131199", "itabashi.welfare"), ("131202", "nerima.welfare")] {
+        if let Some(id) = account(login) {
+            existing.staff.insert(code.into(), id);
+        }
+    }
+    if let Some(id) = org("tokyo-centre") {
+        existing.centres.insert("13".into(), id);
+    }
+    if let Some(id) = account("center.staff") {
+        existing.centre_staff.insert("13".into(), id);
+    }
+    let mut report = national::Report::default();
+    let bench = national::seed(db, now, existing, &mut report).await?;
+    accounts.extend(bench);
+    Ok((accounts, Some(report)))
+}
+
+/// The 障害福祉 departments of the demo: they own the children of their municipality.
+const WELFARE_DEPARTMENTS: [&str; 6] = [
+    "itabashi-welfare",
+    "nerima-welfare",
+    "kita-welfare",
+    "toshima-welfare",
+    "hachioji-welfare",
+    "hinohara-welfare",
+];
+
+/// What the demo made that the national set builds on.
+struct Seeded {
+    orgs: OrgIds,
+    account_ids: std::collections::HashMap<&'static str, String>,
+}
+
+/// The demo scale into an empty database (see [`seed_scale`]). Returns the accounts.
 pub async fn seed(db: &Db, now: DateTime<Utc>) -> Result<Vec<DemoAccount>, StartupError> {
+    Ok(seed_scale(db, now, Scale::Demo).await?.0)
+}
+
+/// Realistic organisations around one ward (板橋区), its neighbours and the Tokyo support
+/// centre; one account per role; a few dozen children, one with the demo guardian.
+async fn seed_demo(
+    db: &Db,
+    now: DateTime<Utc>,
+) -> Result<(Vec<DemoAccount>, Seeded), StartupError> {
     let itabashi = code("131199")?;
     let tokyo = code("130001")?;
     let nerima = code("131202")?;
@@ -127,6 +237,42 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> Result<Vec<DemoAccount>, Start
                 "ねりまく しょうがいしゃさーびすちょうせいか",
                 Department::DisabilityWelfare,
                 nerima,
+            ),
+        ),
+        (
+            "kita-welfare",
+            department(
+                "北区 健康福祉部 障害福祉課",
+                "きたく しょうがいふくしか",
+                Department::DisabilityWelfare,
+                code("131172")?,
+            ),
+        ),
+        (
+            "toshima-welfare",
+            department(
+                "豊島区 保健福祉部 障害福祉課",
+                "としまく しょうがいふくしか",
+                Department::DisabilityWelfare,
+                code("131164")?,
+            ),
+        ),
+        (
+            "hachioji-welfare",
+            department(
+                "八王子市 福祉部 障害者福祉課",
+                "はちおうじし しょうがいしゃふくしか",
+                Department::DisabilityWelfare,
+                code("132012")?,
+            ),
+        ),
+        (
+            "hinohara-welfare",
+            department(
+                "檜原村 福祉けんこう課",
+                "ひのはらむら ふくしけんこうか",
+                Department::DisabilityWelfare,
+                code("133078")?,
             ),
         ),
         (
@@ -310,7 +456,7 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> Result<Vec<DemoAccount>, Start
         ),
     ];
     let mut accounts = Vec::new();
-    let mut guardian_id = String::new();
+    let mut account_ids = std::collections::HashMap::new();
     for (login, name, kana, org_key, role) in people {
         let (org_id, org_name, municipality) = ids
             .get(org_key)
@@ -339,9 +485,7 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> Result<Vec<DemoAccount>, Start
             repo::set_pending_totp(&mut conn, &id, secret).await?;
             repo::enable_totp(&mut conn, &id, 0).await?;
         }
-        if role == Role::Guardian {
-            guardian_id = id.clone();
-        }
+        account_ids.insert(login, id);
         accounts.push(DemoAccount {
             login: login.into(),
             password,
@@ -351,126 +495,433 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> Result<Vec<DemoAccount>, Start
             municipality_code: municipality.to_string(),
         });
     }
-    seed_children(db, &ids, &guardian_id, now).await?;
-    Ok(accounts)
+    seed_children(db, &ids, &account_ids, now).await?;
+    Ok((
+        accounts,
+        Seeded {
+            orgs: ids,
+            account_ids,
+        },
+    ))
 }
 
 type OrgIds = std::collections::HashMap<&'static str, (String, String, MunicipalityCode)>;
+type AccountIds = std::collections::HashMap<&'static str, String>;
 
-/// A few fictional children: in 板橋区 (one with the demo guardian, one shared with the
-/// nursery) and in 練馬区, so scope and break-glass can be tried.
+/// How many generated children each demo municipality gets besides the four named ones.
+const EXTRA_CHILDREN: [(&str, usize); 6] = [
+    ("itabashi-welfare", 12),
+    ("nerima-welfare", 8),
+    ("kita-welfare", 4),
+    ("toshima-welfare", 4),
+    ("hachioji-welfare", 3),
+    ("hinohara-welfare", 1),
+];
+
+/// The four named children tests and browser tests rely on.
+const NAMED: [&str; 4] = ["山田 はると", "佐藤 ゆい", "鈴木 そうた", "高橋 めい"];
+
+fn demo_date(y: i32, m: u32, d: u32) -> Result<chrono::NaiveDate, StartupError> {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| StartupError::Io("demo date".into()))
+}
+
+fn guardian(
+    name: &str,
+    kana: &str,
+    relation: &str,
+    phone: &str,
+    email: &str,
+    work: (&str, &str),
+) -> Guardian {
+    Guardian {
+        name: name.into(),
+        kana: kana.into(),
+        relation: relation.into(),
+        phone: phone.into(),
+        email: email.into(),
+        employment: work.0.into(),
+        wishes_to_work: work.1.into(),
+    }
+}
+
+fn device(
+    kind: DeviceKind,
+    watts: Option<i64>,
+    internal: Option<i64>,
+    external: Option<i64>,
+    note: &str,
+) -> Device {
+    Device {
+        kind,
+        power_watts: watts,
+        battery_internal_minutes: internal,
+        battery_external_minutes: external,
+        note: note.into(),
+    }
+}
+
+/// The four named children with realistic profiles: 山田 はると (ventilator, tracheostomy,
+/// suction and tube feeding; the demo guardian's child), 佐藤 ゆい (tube feeding alone,
+/// shared with the nursery), 鈴木 そうた (intermittent catheterisation) in 板橋区, and
+/// 高橋 めい (oxygen alone) in 練馬区.
+fn named_children(
+    rng: &mut StdRng,
+    ids: &OrgIds,
+    today: chrono::NaiveDate,
+) -> Result<Vec<(&'static str, Profile)>, StartupError> {
+    use tsunagu_core::care::{CareEntry, CareItem as I, CareVariant as V, Watch as W};
+    let place = |key: &str| -> Result<(MunicipalityCode, String), StartupError> {
+        let (_, _, code) = ids
+            .get(key)
+            .ok_or_else(|| StartupError::Io(format!("demo organisation {key}")))?;
+        let name = if key == "nerima-welfare" {
+            "練馬区"
+        } else {
+            "板橋区"
+        };
+        Ok((*code, name.to_string()))
+    };
+    let base = |rng: &mut StdRng, key: &str| -> Result<Profile, StartupError> {
+        let (code, name) = place(key)?;
+        Ok(synth::profile(
+            rng,
+            &synth::Place {
+                code,
+                name: &name,
+                prefecture: "東京都",
+            },
+            today,
+        ))
+    };
+
+    let mut haruto = base(rng, "itabashi-welfare")?;
+    haruto.name = "山田 はると".into();
+    haruto.kana = "やまだ はると".into();
+    haruto.birth_date = demo_date(2022, 6, 14)?;
+    haruto.sex = "male".into();
+    haruto.address = "板橋区みどり町2-5-8".into();
+    haruto.status = "active".into();
+    haruto.status_date = None;
+    haruto.intake_source = "hospital_discharge".into();
+    haruto.intake_date = Some(demo_date(2022, 9, 30)?);
+    haruto.diagnoses = "脊髄性筋萎縮症（SMA）I型".into();
+    haruto.hospital = "いたばし小児医療センター（架空）".into();
+    haruto.doctor = "小林 医師".into();
+    haruto.physical_disability_grade = "1".into();
+    haruto.ryoiku_techo = String::new();
+    haruto.recipient_certificate = "yes".into();
+    haruto.care_category = "3".into();
+    haruto.attending = "訪問型児童発達支援".into();
+    haruto.care = vec![
+        CareEntry::new(I::Ventilator).with_watch(W::High),
+        CareEntry::new(I::Tracheostomy).with_watch(W::High),
+        CareEntry::new(I::Suction).with_watch(W::High),
+        CareEntry::new(I::TubeFeeding).with_watch(W::High),
+    ];
+    haruto.guardians = vec![
+        guardian(
+            "山田 さくら",
+            "やまだ さくら",
+            "母",
+            "090-0000-1001",
+            "sakura.yamada@example.jp",
+            ("not_working", "yes"),
+        ),
+        guardian(
+            "山田 大輔",
+            "やまだ だいすけ",
+            "父",
+            "090-0000-1002",
+            "",
+            ("working", "unknown"),
+        ),
+    ];
+    haruto.devices = vec![
+        device(
+            DeviceKind::Ventilator,
+            Some(90),
+            Some(360),
+            Some(600),
+            "在宅用（架空の機種）",
+        ),
+        device(DeviceKind::Suction, Some(80), Some(60), None, ""),
+        device(DeviceKind::PulseOximeter, None, Some(1440), None, ""),
+    ];
+    haruto.siblings = vec![Sibling {
+        name: "山田 ひなた".into(),
+        birth_date: Some(demo_date(2019, 3, 2)?),
+        note: "同居".into(),
+    }];
+
+    let mut yui = base(rng, "itabashi-welfare")?;
+    yui.name = "佐藤 ゆい".into();
+    yui.kana = "さとう ゆい".into();
+    yui.birth_date = demo_date(2021, 4, 2)?;
+    yui.sex = "female".into();
+    yui.intake_date = Some(demo_date(2021, 7, 1)?);
+    yui.sibling_dates_after(yui.birth_date);
+    yui.diagnoses = "先天性食道閉鎖症術後".into();
+    yui.attending = "ひだまり保育園（架空）".into();
+    yui.care = vec![CareEntry::new(I::TubeFeeding).with_watch(W::Low)];
+    yui.devices = Vec::new();
+    yui.physical_disability_grade = String::new();
+    yui.recipient_certificate = "yes".into();
+    yui.care_category = "1".into();
+    yui.guardians = vec![guardian(
+        "佐藤 恵",
+        "さとう めぐみ",
+        "母",
+        "090-0000-2001",
+        "",
+        ("working", "unknown"),
+    )];
+
+    let mut sota = base(rng, "itabashi-welfare")?;
+    sota.name = "鈴木 そうた".into();
+    sota.kana = "すずき そうた".into();
+    sota.birth_date = demo_date(2019, 11, 3)?;
+    sota.sex = "male".into();
+    sota.intake_date = Some(demo_date(2020, 2, 10)?);
+    sota.sibling_dates_after(sota.birth_date);
+    sota.diagnoses = "二分脊椎".into();
+    sota.attending = "小学校 特別支援学級".into();
+    sota.care = vec![CareEntry::new(I::Catheterisation).with_variant(V::Intermittent)];
+    sota.devices = Vec::new();
+    sota.physical_disability_grade = "2".into();
+    sota.recipient_certificate = String::new();
+    sota.care_category = String::new();
+
+    let mut mei = base(rng, "nerima-welfare")?;
+    mei.name = "高橋 めい".into();
+    mei.kana = "たかはし めい".into();
+    mei.birth_date = demo_date(2020, 4, 1)?;
+    mei.sex = "female".into();
+    mei.intake_date = Some(demo_date(2020, 6, 1)?);
+    mei.sibling_dates_after(mei.birth_date);
+    mei.diagnoses = "慢性肺疾患（新生児期発症）".into();
+    mei.care = vec![CareEntry::new(I::Oxygen).with_watch(W::High)];
+    mei.devices = vec![
+        device(DeviceKind::OxygenConcentrator, Some(200), None, None, ""),
+        device(DeviceKind::OxygenCylinder, None, None, None, "外出用"),
+    ];
+    mei.recipient_certificate = "yes".into();
+    mei.care_category = "1".into();
+
+    Ok(vec![
+        ("itabashi-welfare", haruto),
+        ("itabashi-welfare", yui),
+        ("itabashi-welfare", sota),
+        ("nerima-welfare", mei),
+    ])
+}
+
+trait SiblingDates {
+    fn sibling_dates_after(&mut self, birth: chrono::NaiveDate);
+}
+
+impl SiblingDates for Profile {
+    /// A generated older sibling may be dated before a replaced birth date: keep them sane.
+    fn sibling_dates_after(&mut self, birth: chrono::NaiveDate) {
+        for s in &mut self.siblings {
+            if s.birth_date.is_some_and(|d| d >= birth) {
+                s.birth_date = None;
+            }
+        }
+    }
+}
+
+/// The demo children: the four named ones and a few dozen generated ones in six
+/// municipalities (fictional names, realistic care patterns), with consents, the demo
+/// guardian's link to 山田 はると, one pending family proposal, and an audit entry each.
 async fn seed_children(
     db: &Db,
     ids: &OrgIds,
-    guardian_id: &str,
+    accounts: &AccountIds,
     now: DateTime<Utc>,
 ) -> Result<(), StartupError> {
+    use crate::audit::{self, Action, Context, Event, Outcome};
+    use crate::features::children::{consent, proposals, store};
+
     let org = |key: &str| {
         ids.get(key)
             .cloned()
             .ok_or_else(|| StartupError::Io(format!("demo organisation {key}")))
     };
-    let date = |y, m, d| {
-        chrono::NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| StartupError::Io("demo date".into()))
+    let account = |login: &str| {
+        accounts
+            .get(login)
+            .cloned()
+            .ok_or_else(|| StartupError::Io(format!("demo account {login}")))
     };
-    let itabashi = org("itabashi-welfare")?;
-    let nerima = org("nerima-welfare")?;
-    let nursery = org("nursery")?;
-    let children = [
-        (
-            "山田 はると",
-            "やまだ はると",
-            date(2022, 6, 14)?,
-            "male",
-            &itabashi,
-            true,
-            false,
-        ),
-        (
-            "佐藤 ゆい",
-            "さとう ゆい",
-            date(2021, 4, 2)?,
-            "female",
-            &itabashi,
-            false,
-            true,
-        ),
-        (
-            "鈴木 そうた",
-            "すずき そうた",
-            date(2019, 11, 3)?,
-            "male",
-            &itabashi,
-            false,
-            false,
-        ),
-        (
-            "高橋 めい",
-            "たかはし めい",
-            date(2020, 4, 1)?,
-            "female",
-            &nerima,
-            false,
-            false,
-        ),
-    ];
+    let today = now.with_timezone(&tsunagu_core::clock::JST).date_naive();
+    let mut rng = StdRng::seed_from_u64(national::SEED ^ 0xde30);
+    let mut children = named_children(&mut rng, ids, today)?;
+    for (key, count) in EXTRA_CHILDREN {
+        let (_, org_name, code) = org(key)?;
+        let town = org_name.split(' ').next().unwrap_or_default().to_string();
+        let mut made = 0;
+        while made < count {
+            let p = synth::profile(
+                &mut rng,
+                &synth::Place {
+                    code,
+                    name: &town,
+                    prefecture: "東京都",
+                },
+                today,
+            );
+            if NAMED.contains(&p.name.as_str()) {
+                continue;
+            }
+            children.push((key, p));
+            made += 1;
+        }
+    }
+
+    let centre = org("tokyo-centre")?.0;
+    let consultation = org("consultation")?.0;
+    let nursery = org("nursery")?.0;
+    let guardian_account = account("guardian")?;
+    let admin = account("admin")?;
     let mut tx = db.pool().begin().await?;
-    for (name, kana, birth_date, sex, owner, with_guardian, shared_with_nursery) in children {
-        let id = crate::features::children::repo::create(
+    for (key, profile) in &children {
+        let (owner_id, _, code) = org(key)?;
+        let recorder = match *key {
+            "itabashi-welfare" => account("itabashi.welfare")?,
+            "nerima-welfare" => account("nerima.welfare")?,
+            _ => admin.clone(),
+        };
+        let id = store::create(&mut tx, &owner_id, profile, now).await?;
+        let ctx = Context {
+            actor_account_id: Some(recorder.clone()),
+            actor_organisation_id: Some(owner_id.clone()),
+            client_addr: "127.0.0.1".into(),
+            user_agent: "tsunagu demo".into(),
+        };
+        audit::record(
             &mut tx,
-            &crate::features::children::repo::NewChild {
-                owner_organisation_id: owner.0.clone(),
-                municipality_code: owner.2,
-                name: name.into(),
-                kana: kana.into(),
-                birth_date,
-                sex: sex.into(),
-            },
+            &ctx,
+            &Event::new(Action::Create, Outcome::Allowed)
+                .resource(crate::features::children::repo::RESOURCE_TYPE, &id)
+                .child(&id)
+                .detail("demo"),
             now,
         )
         .await?;
-        crate::features::children::repo::set_care(&mut tx, &id, &demo_care(name)).await?;
-        if with_guardian && !guardian_id.is_empty() {
-            crate::features::children::repo::add_guardian(&mut tx, &id, guardian_id, "母").await?;
+
+        // Consents: the registry always; then by child.
+        let given_on = profile.intake_date.unwrap_or(today);
+        let mut plan: Vec<(consent::Purpose, Option<Department>, Option<String>)> =
+            vec![(consent::Purpose::Registry, None, None)];
+        let preschool = today.years_since(profile.birth_date).unwrap_or(0) <= 6;
+        match profile.name.as_str() {
+            "山田 はると" => {
+                plan.push((consent::Purpose::Department, Some(Department::Health), None));
+                plan.push((
+                    consent::Purpose::Department,
+                    Some(Department::Childcare),
+                    None,
+                ));
+                plan.push((consent::Purpose::Organisation, None, Some(centre.clone())));
+                plan.push((
+                    consent::Purpose::Organisation,
+                    None,
+                    Some(consultation.clone()),
+                ));
+                plan.push((consent::Purpose::DisasterPlan, None, None));
+            }
+            "佐藤 ゆい" => {
+                plan.push((consent::Purpose::Organisation, None, Some(nursery.clone())));
+                plan.push((consent::Purpose::Organisation, None, Some(centre.clone())));
+            }
+            "鈴木 そうた" | "高橋 めい" => {}
+            _ => {
+                if rng.random_bool(0.8) {
+                    plan.push((consent::Purpose::Organisation, None, Some(centre.clone())));
+                }
+                if rng.random_bool(0.5) {
+                    plan.push((consent::Purpose::Department, Some(Department::Health), None));
+                }
+                if preschool && rng.random_bool(0.3) {
+                    plan.push((
+                        consent::Purpose::Department,
+                        Some(Department::Childcare),
+                        None,
+                    ));
+                }
+                if *key == "itabashi-welfare" && rng.random_bool(0.3) {
+                    plan.push((
+                        consent::Purpose::Organisation,
+                        None,
+                        Some(consultation.clone()),
+                    ));
+                }
+            }
         }
-        if shared_with_nursery && !guardian_id.is_empty() {
-            use crate::features::children::consent;
-            let consent = consent::NewConsent {
-                purpose: consent::Purpose::Organisation,
-                department: None,
-                organisation_id: Some(nursery.0.clone()),
-                given_on: now.date_naive(),
+        for (purpose, department, organisation_id) in plan {
+            let new = consent::NewConsent {
+                purpose,
+                department,
+                organisation_id,
+                given_on,
                 method: "paper".into(),
                 expires_on: None,
             };
-            consent::record(&mut tx, &id, &owner.2, &consent, guardian_id, now).await?;
+            consent::record(&mut tx, &id, &code, &new, &recorder, now).await?;
+        }
+
+        if profile.name == "山田 はると" {
+            crate::features::children::repo::add_guardian(&mut tx, &id, &guardian_account, "母")
+                .await?;
+            // The family's pending proposal: a new external battery for the ventilator.
+            let mut after = profile.clone();
+            if let Some(ventilator) = after.devices.first_mut() {
+                ventilator.battery_external_minutes = Some(720);
+            }
+            if let Some(mother) = after.guardians.first_mut() {
+                mother.employment = "seeking".into();
+            }
+            let proposed_at = now - chrono::Duration::hours(2);
+            let proposal = proposals::NewProposal {
+                child_id: &id,
+                proposed_by: &guardian_account,
+                proposed_at,
+                base_version: 1,
+                fields: after.to_fields(),
+                changes: after.changes_from(profile),
+                message: "人工呼吸器の外部バッテリーを買い替えました（予備と合わせて12時間）。仕事を探し始めました。",
+            };
+            let proposal_id = proposals::insert_pending(&mut tx, &proposal).await?;
+            let ctx = Context {
+                actor_account_id: Some(guardian_account.clone()),
+                actor_organisation_id: Some(owner_id.clone()),
+                client_addr: "127.0.0.1".into(),
+                user_agent: "tsunagu demo".into(),
+            };
+            audit::record(
+                &mut tx,
+                &ctx,
+                &Event::new(Action::Create, Outcome::Allowed)
+                    .resource("child_proposal", &proposal_id)
+                    .child(&id)
+                    .fields(proposal.changes.iter().map(|c| c.field.clone())),
+                proposed_at,
+            )
+            .await?;
         }
     }
     tx.commit().await?;
     Ok(())
 }
 
-/// Realistic care patterns: ventilator + tracheostomy + suction + tube feeding; tube
-/// feeding alone; oxygen alone; none.
-fn demo_care(name: &str) -> Vec<tsunagu_core::care::CareEntry> {
-    use tsunagu_core::care::{CareEntry, CareItem as I, Watch as W};
-    match name {
-        "山田 はると" => vec![
-            CareEntry::new(I::Ventilator).with_watch(W::High),
-            CareEntry::new(I::Tracheostomy).with_watch(W::High),
-            CareEntry::new(I::Suction).with_watch(W::High),
-            CareEntry::new(I::TubeFeeding).with_watch(W::High),
-        ],
-        "佐藤 ゆい" => vec![CareEntry::new(I::TubeFeeding).with_watch(W::Low)],
-        "高橋 めい" => vec![CareEntry::new(I::Oxygen).with_watch(W::High)],
-        _ => Vec::new(),
-    }
-}
-
 /// Writes the demo accounts for scripts (the file holds demo secrets only).
 pub fn write_accounts_file(accounts: &[DemoAccount]) -> Result<(), StartupError> {
     let json =
         serde_json::to_string_pretty(accounts).map_err(|e| StartupError::Io(e.to_string()))?;
+    if let Some(folder) = std::path::Path::new(DEMO_ACCOUNTS_FILE).parent() {
+        std::fs::create_dir_all(folder)
+            .map_err(|e| StartupError::Io(format!("{}: {e}", folder.display())))?;
+    }
     std::fs::write(DEMO_ACCOUNTS_FILE, json)
         .map_err(|e| StartupError::Io(format!("{DEMO_ACCOUNTS_FILE}: {e}")))
 }

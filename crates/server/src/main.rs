@@ -79,6 +79,17 @@ enum Command {
         listen: String,
         #[command(flatten)]
         web: WebArgs,
+        /// demo: a few dozen children; national: about 20,000 children over all
+        /// municipalities and a year of audit entries (for bench/)
+        #[arg(long, value_enum, default_value_t = DemoScale::Demo)]
+        scale: DemoScale,
+        /// Seed this EMPTY, freshly created database instead of recreating ./data/demo.db
+        /// (sqlite://PATH or postgres://…; deliberately not read from the environment)
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Seed, write the accounts file and exit without serving
+        #[arg(long)]
+        seed_only: bool,
     },
     /// The audit trail
     Audit {
@@ -108,6 +119,12 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DemoScale {
+    Demo,
+    National,
 }
 
 #[derive(Subcommand)]
@@ -183,14 +200,48 @@ async fn run(command: Command) -> Result<(), StartupError> {
             tsunagu::spawn_maintenance(database.clone(), clock.clone(), &settings);
             tsunagu::serve(listener, tsunagu::app(database, clock, settings)).await
         }
-        Command::Demo { listen, web } => {
+        Command::Demo {
+            listen,
+            web,
+            scale,
+            database_url,
+            seed_only,
+        } => {
             let addr = config::parse_listen(&listen)?;
-            let listener = tsunagu::bind(addr).await?;
-            let path = PathBuf::from(tsunagu::demo::DEMO_DATABASE);
-            tsunagu::demo::remove_previous(&path)?;
-            let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display()))?;
+            let listener = if seed_only {
+                None
+            } else {
+                Some(tsunagu::bind(addr).await?)
+            };
+            let url = match &database_url {
+                Some(url) => DatabaseUrl::parse(url)?,
+                None => {
+                    let path = PathBuf::from(tsunagu::demo::DEMO_DATABASE);
+                    tsunagu::demo::remove_previous(&path)?;
+                    DatabaseUrl::parse(&format!("sqlite://{}", path.display()))?
+                }
+            };
             let database = tsunagu::open_database(&url, None).await?;
-            let accounts = tsunagu::demo::seed(&database, clock.now()).await?;
+            let scale = match scale {
+                DemoScale::Demo => tsunagu::demo::Scale::Demo,
+                DemoScale::National => tsunagu::demo::Scale::National,
+            };
+            let started = std::time::Instant::now();
+            let (accounts, report) =
+                tsunagu::demo::seed_scale(&database, clock.now(), scale).await?;
+            if let Some(r) = report {
+                println!(
+                    "全国規模のデータ / national set ({:.1} s): 児童 {} 人（人工呼吸器 {} 人）、{} 市区町村、同意 {} 件、組織 {}、アカウント {}、監査ログ {} 件",
+                    started.elapsed().as_secs_f64(),
+                    r.children,
+                    r.ventilator,
+                    r.municipalities_with_children,
+                    r.consents,
+                    r.organisations,
+                    r.accounts,
+                    r.audit_entries
+                );
+            }
             tsunagu::demo::write_accounts_file(&accounts)?;
             println!(
                 "デモ用アカウント / demo accounts（{}）:",
@@ -203,11 +254,23 @@ async fn run(command: Command) -> Result<(), StartupError> {
                     a.login, a.password, a.role, totp, a.organisation
                 );
             }
+            let Some(listener) = listener else {
+                println!(
+                    "デモデータを作成しました / demo data written: {}",
+                    url.redacted()
+                );
+                database.close().await;
+                return Ok(());
+            };
             println!("つなぐ デモ環境を起動しました / tsunagu demo is running: http://{addr}/");
-            println!(
-                "データベース / database: {}（起動のたびに作り直します / recreated on every run）",
-                path.display()
-            );
+            if database_url.is_none() {
+                println!(
+                    "データベース / database: {}（起動のたびに作り直します / recreated on every run）",
+                    tsunagu::demo::DEMO_DATABASE
+                );
+            } else {
+                println!("データベース / database: {}", url.redacted());
+            }
             println!("終了するには Ctrl+C / press Ctrl+C to stop");
             tsunagu::serve(listener, tsunagu::app(database, clock, web.settings(true))).await
         }

@@ -3,7 +3,8 @@
 //! and CSRF, and hands the session to the handler.
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Request};
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -65,6 +66,14 @@ impl Routes {
         T: 'static,
     {
         self.add(Method::POST, path, access, axum::routing::post(handler))
+    }
+
+    pub fn patch<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::PATCH, path, access, axum::routing::patch(handler))
     }
 
     pub fn delete<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
@@ -222,7 +231,7 @@ async fn guard(access: Access, req: Request, next: Next) -> Response {
         && unsafe_method(&parts.method)
         && access != Access::Public
     {
-        match csrf::check_token(parts, body, &s.csrf_token).await {
+        match check_token(parts, body, &s.csrf_token).await {
             Ok(req) => req,
             Err(()) => return refuse(api, AppError::CsrfFailed),
         }
@@ -237,6 +246,44 @@ async fn guard(access: Access, req: Request, next: Next) -> Response {
         req.extensions_mut().insert(s);
     }
     next.run(req).await
+}
+
+/// The CSRF check of [`csrf::check_token`], which also finds the `csrf_token` field of a
+/// `multipart/form-data` body (the children import's file upload): the body is read (within
+/// the request limit), searched, and handed on intact. The header, when sent, decides.
+async fn check_token(parts: Parts, body: Body, expected: &str) -> Result<Request, ()> {
+    use subtle::ConstantTimeEq;
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    if !content_type.starts_with("multipart/form-data") || parts.headers.contains_key(csrf::HEADER)
+    {
+        return csrf::check_token(parts, body, expected).await;
+    }
+    let bytes = axum::body::to_bytes(body, crate::web::security::BODY_LIMIT_BYTES)
+        .await
+        .map_err(|_| ())?;
+    let probe = Request::builder()
+        .header(header::CONTENT_TYPE, &content_type)
+        .body(Body::from(bytes.clone()))
+        .map_err(|_| ())?;
+    let mut form = axum::extract::Multipart::from_request(probe, &())
+        .await
+        .map_err(|_| ())?;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some(csrf::FORM_FIELD) {
+            let given = field.text().await.map_err(|_| ())?;
+            return if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+                Ok(Request::from_parts(parts, Body::from(bytes)))
+            } else {
+                Err(())
+            };
+        }
+    }
+    Err(())
 }
 
 /// The signed-in person, for handlers on non-public routes.

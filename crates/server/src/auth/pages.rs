@@ -526,6 +526,8 @@ struct HomePage {
     chrome: Chrome,
     session: CurrentSession,
     password_changed: bool,
+    /// The family's own children (guardians only): the way into their records.
+    own_children: Vec<crate::features::children::repo::Child>,
 }
 
 async fn home(
@@ -536,9 +538,11 @@ async fn home(
     let Some(current) = current else {
         return Ok(Redirect::to("/login").into_response());
     };
+    let own_children = crate::features::children::own_children(&state, &current).await?;
     let page = HomePage {
         chrome: Chrome::for_session("マイページ", state.settings.demo, Some(&current)),
         password_changed: q.contains_key("password_changed"),
+        own_children,
         session: current,
     };
     Ok(Html(page.render()?).into_response())

@@ -12,7 +12,7 @@ use crate::harness::{Env, js_string, poll, screenshot, set_viewport};
 const DESKTOP: u32 = 1280;
 const PHONE: u32 = 360;
 
-fn account<'a>(accounts: &'a [Value], login: &str) -> &'a Value {
+pub(crate) fn account<'a>(accounts: &'a [Value], login: &str) -> &'a Value {
     accounts
         .iter()
         .find(|a| a["login"] == login)
@@ -20,7 +20,7 @@ fn account<'a>(accounts: &'a [Value], login: &str) -> &'a Value {
 }
 
 /// Types into a field found by id.
-async fn fill(env: &Env, id: &str, text: &str) {
+pub(crate) async fn fill(env: &Env, id: &str, text: &str) {
     let field = env
         .client()
         .find(Locator::Id(id))
@@ -33,7 +33,7 @@ async fn fill(env: &Env, id: &str, text: &str) {
         .unwrap_or_else(|e| panic!("type into #{id}: {e}"));
 }
 
-async fn submit(env: &Env) {
+pub(crate) async fn submit(env: &Env) {
     env.client()
         .find(Locator::Css("main form button[type=submit]"))
         .await
@@ -43,17 +43,17 @@ async fn submit(env: &Env) {
         .expect("click submit");
 }
 
-async fn body_text(env: &Env) -> String {
+pub(crate) async fn body_text(env: &Env) -> String {
     js_string(env.client(), "return document.body.innerText;").await
 }
 
 /// Password, then a TOTP code computed from the demo secret. A second sign-in of the same
 /// person within 30 s must use the next step's code: a used step is refused (replay).
-async fn sign_in(env: &Env, accounts: &[Value], login: &str) {
+pub(crate) async fn sign_in(env: &Env, accounts: &[Value], login: &str) {
     sign_in_at_step(env, accounts, login, 0).await;
 }
 
-async fn sign_in_at_step(env: &Env, accounts: &[Value], login: &str, steps_ahead: i64) {
+pub(crate) async fn sign_in_at_step(env: &Env, accounts: &[Value], login: &str, steps_ahead: i64) {
     let person = account(accounts, login);
     env.goto("/login").await;
     fill(env, "login_id", login).await;

@@ -294,6 +294,13 @@ const MATRIX: &[(&str, &str, On, bool, [u16; 10])] = &[
     ("POST",   "/children/{id}/proposals",       On::ItabashiFamily, false, [  D,   D,   D,   D,   D,   D,   D,   D, 400,   D]),
     ("POST",   "/children/{id}/proposals",       On::Nerima,         false, [  D,   D,   D,   D,   D,   D,   D,   D, 404,   D]),
     ("POST",   "/children/{id}/proposals/{proposal_id}/decision", On::ItabashiFamily, false, [  D,   D, 404, 404, 404,   D,   D,   D,   D,   D]),
+    ("GET",    "/children/export.xlsx",          On::Nothing,        false, [  D,   D, 200, 200, 200,   D,   D,   D,   D,   D]),
+    ("GET",    "/children/import",               On::Nothing,        false, [  D,   D, 200, 200, 200,   D,   D,   D,   D,   D]),
+    ("GET",    "/children/import/template.csv",  On::Nothing,        false, [  D,   D, 200, 200, 200,   D,   D,   D,   D,   D]),
+    ("POST",   "/children/import",               On::Nothing,        false, [  D,   D, 400, 400, 400,   D,   D,   D,   D,   D]),
+    ("GET",    "/children/import/{id}",          On::Missing,        false, [  D,   D, 404, 404, 404,   D,   D,   D,   D,   D]),
+    ("POST",   "/children/import/{id}/check",    On::Missing,        false, [  D,   D, 404, 404, 404,   D,   D,   D,   D,   D]),
+    ("POST",   "/children/import/{id}/commit",   On::Missing,        false, [  D,   D, 404, 404, 404,   D,   D,   D,   D,   D]),
     ("GET",    "/break-glass",                   On::Nothing,        false, [  D,   D, 200, 200, 200,   D,   D,   D,   D,   D]),
     ("POST",   "/break-glass/{id}/revoke",       On::GrantOnOther,   false, [  D,   D, 404, 404, 404,   D,   D,   D,   D,   D]),
     ("POST",   "/break-glass/{id}/revoke",       On::GrantOnOwn,     false, [  D,   D, 404, 303, 404,   D,   D,   D,   D,   D]),
@@ -302,6 +309,20 @@ const MATRIX: &[(&str, &str, On, bool, [u16; 10])] = &[
     ("POST",   "/break-glass",                   On::Missing,        false, [  D,   D, 404, 404,   D,   D,   D,   D,   D,   D]),
     ("POST",   "/break-glass",                   On::ItabashiFamily, false, [  D,   D, 303, 303,   D,   D,   D,   D,   D,   D]),
     ("POST",   "/break-glass",                   On::Nerima,         false, [  D,   D, 303, 303,   D,   D,   D,   D,   D,   D]),
+    // Below the break-glass rows: 板橋区 staff now hold a grant on 練馬区's record (read only).
+    ("GET",    "/api/v1/children",               On::Nothing,        false, [  D,   D, 200, 200, 200,   D,   D, 200, 200,   D]),
+    ("POST",   "/api/v1/children",               On::Nothing,        false, [  D,   D, 400, 400, 400,   D,   D,   D,   D,   D]),
+    ("GET",    "/api/v1/children/{id}",          On::ItabashiFamily, false, [  D,   D, 200, 200, 200,   D,   D, 404, 200,   D]),
+    ("GET",    "/api/v1/children/{id}",          On::ItabashiShared, false, [  D,   D, 200, 200, 404,   D,   D, 200, 404,   D]),
+    ("GET",    "/api/v1/children/{id}",          On::Nerima,         false, [  D,   D, 200, 200, 404,   D,   D, 404, 404,   D]),
+    ("GET",    "/api/v1/children/{id}",          On::Sapporo,        false, [  D,   D, 404, 404, 404,   D,   D, 404, 404,   D]),
+    ("GET",    "/api/v1/children/{id}",          On::Missing,        false, [  D,   D, 404, 404, 404,   D,   D, 404, 404,   D]),
+    ("PATCH",  "/api/v1/children/{id}",          On::ItabashiFamily, false, [  D,   D, 400, 400, 400,   D,   D,   D,   D,   D]),
+    ("GET",    "/api/v1/children/{id}/transitions", On::ItabashiFamily, false, [  D,   D, 200, 200, 200,   D,   D, 404, 200,   D]),
+    ("GET",    "/api/v1/children/{id}/transitions", On::Sapporo,    false, [  D,   D, 404, 404, 404,   D,   D, 404, 404,   D]),
+    ("GET",    "/api/v1/children/{id}/access-log", On::ItabashiFamily, false, [  D,   D, 404, 200, 404,   D,   D, 404, 200,   D]),
+    ("GET",    "/api/v1/children/{id}/access-log", On::ItabashiShared, false, [  D,   D, 404, 200, 404,   D,   D, 404, 404,   D]),
+    ("GET",    "/api/v1/children/{id}/access-log", On::Nerima,      false, [  D,   D, 404, 404, 404,   D,   D, 404, 404,   D]),
     ("GET",    "/admin/organisations",           On::Nothing,        false, [200, 200,   D,   D,   D,   D,   D,   D,   D,   D]),
     ("GET",    "/admin/organisations/new",       On::Nothing,        false, [200, 200,   D,   D,   D,   D,   D,   D,   D,   D]),
     ("POST",   "/admin/organisations",           On::Nothing,        false, [  A,   A,   D,   D,   D,   D,   D,   D,   D,   D]),
@@ -390,6 +411,7 @@ async fn matrix_request(
     match method {
         "GET" => app.get_as(session, uri).await,
         "DELETE" => app.send_as(session, Method::DELETE, uri).await,
+        "PATCH" => app.send_as(session, Method::PATCH, uri).await,
         "POST" => {
             let fields: Vec<(&str, &str)> = match pattern {
                 "/children" => vec![
@@ -516,7 +538,10 @@ async fn every_role_against_every_protected_route() {
                 }
             }
             // Every read of a child's record is audited as a read of that child.
-            if *method == "GET" && *pattern == "/children/{id}" && got == 200 {
+            if *method == "GET"
+                && (*pattern == "/children/{id}" || pattern.starts_with("/api/v1/children/{id}"))
+                && got == 200
+            {
                 let reads_after = app
                     .count(
                         "SELECT count(*) FROM audit_log WHERE actor_account_id = $1 AND action = 'read' AND child_id = $2",
@@ -528,7 +553,9 @@ async fn every_role_against_every_protected_route() {
                 }
             }
             // What a denied person sees names nothing of the record.
-            if got == 404 && pattern.starts_with("/children/") {
+            if got == 404
+                && (pattern.starts_with("/children/") || pattern.starts_with("/api/v1/children/"))
+            {
                 for name in [
                     ITABASHI_FAMILY_NAME,
                     ITABASHI_SHARED_NAME,

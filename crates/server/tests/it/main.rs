@@ -4,12 +4,14 @@
 mod support;
 
 mod admin;
+mod api_children;
 mod api_municipalities;
 mod audit;
 mod audit_trail;
 mod auth;
 mod authz;
 mod children;
+mod children_import;
 mod cli;
 mod database;
 mod pages;

@@ -1,7 +1,1141 @@
-//! The children JSON API.
+//! The children JSON API: the same policy, validation and audit as the pages.
+//!
+//! - `GET /api/v1/children`: the list page's filters (`q`, `municipality`, `care_item`,
+//!   `device`, `tier`, `age`, `stage`, `status`, `wishes_to_work`) with `page`/`per_page`;
+//!   not a read of any one record (no audit entry per child, like the page).
+//! - `POST /api/v1/children`: registers a child (201 and the record).
+//! - `GET /api/v1/children/{id}`: the whole record; an audited read.
+//! - `PATCH /api/v1/children/{id}`: changes the fields present in the body; `version` is
+//!   required and a stale one answers 409 with the changes others made meanwhile.
+//! - `GET /api/v1/children/{id}/transitions`: school and nursery transitions; an audited read.
+//! - `GET /api/v1/children/{id}/access-log`: who opened the record; the family and the owner
+//!   organisation only; an audited read.
+//!
+//! A record out of the caller's reach answers 404 `not_found` exactly like a missing one,
+//! and the attempt is audited as denied. Bodies use the field keys of `profile::parse` (the
+//! one validator), with the lists as arrays of objects instead of numbered form rows.
 
-use crate::auth::guard::Routes;
+use std::collections::{HashMap, HashSet};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use tsunagu_core::access::{Permission, registering_membership, scope_filter};
+use tsunagu_core::care::{CareError, CareItem};
+use tsunagu_core::transitions::{self, Transition};
+
+use super::form::{EditOutcome, create_child, save_edit};
+use super::profile::{self, Guardian, Profile, Sibling};
+use super::repo::{self, Child};
+use super::{access_rows, audit_read, filters, load_in_scope, may_see_access_log, store};
+use crate::audit::{self, Action, AuditQuery, Event, Outcome};
+use crate::auth::guard::{Access, Routes, audit_context};
+use crate::auth::session::CurrentSession;
+use crate::error::{ApiError, AppError};
+use crate::features::break_glass;
+use crate::state::AppState;
+use crate::web::params;
+
+/// Rows per page when `per_page` is not given, and the most a page may hold.
+const PER_PAGE: i64 = 50;
+const MAX_PER_PAGE: i64 = 100;
 
 pub fn routes() -> Routes {
+    use Permission as P;
     Routes::new()
+        .get("/api/v1/children", Access::Permission(P::ReadChild), list)
+        .post(
+            "/api/v1/children",
+            Access::Permission(P::WriteChild),
+            create,
+        )
+        .get(
+            "/api/v1/children/{id}",
+            Access::Permission(P::ReadChild),
+            detail,
+        )
+        .patch(
+            "/api/v1/children/{id}",
+            Access::Permission(P::WriteChild),
+            update,
+        )
+        .get(
+            "/api/v1/children/{id}/transitions",
+            Access::Permission(P::ReadChild),
+            transitions_of,
+        )
+        .get(
+            "/api/v1/children/{id}/access-log",
+            Access::Permission(P::ReadChild),
+            access_log,
+        )
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------
+
+/// An error in the API's one shape, `{"error":{"code","message"}}`, with any members of
+/// `extra` beside them (the list of problems, the changes others made).
+fn error_with(status: StatusCode, code: &str, message: String, extra: Value) -> Response {
+    let mut error = Map::new();
+    error.insert("code".into(), code.into());
+    error.insert("message".into(), message.into());
+    if let Value::Object(more) = extra {
+        error.extend(more);
+    }
+    (status, Json(json!({ "error": error }))).into_response()
+}
+
+/// Out of reach and missing answer the same, so ids cannot be probed; the attempt is
+/// audited as denied (as the pages' refusal does).
+async fn not_found(
+    state: &AppState,
+    current: &CurrentSession,
+    parts: &Parts,
+    id: &str,
+    what: &str,
+) -> Result<Response, ApiError> {
+    let ctx = audit_context(parts, Some(current));
+    let event = Event::new(Action::Denied, Outcome::Denied)
+        .resource(repo::RESOURCE_TYPE, id)
+        .detail(what);
+    audit::record_standalone(&state.db, &ctx, &event, state.clock.now())
+        .await
+        .map_err(AppError::from)?;
+    Ok(error_with(
+        StatusCode::NOT_FOUND,
+        AppError::NotFound.code(),
+        "指定された児童の記録は見つかりません（存在しないか、参照できる範囲の外にあります）".into(),
+        Value::Null,
+    ))
+}
+
+fn invalid(errors: Vec<String>) -> Response {
+    error_with(
+        StatusCode::BAD_REQUEST,
+        "invalid_child",
+        format!("入力内容を確認してください: {}", errors.join(" / ")),
+        json!({ "errors": errors }),
+    )
+}
+
+/// The body as a JSON object, or 400 `bad_request`.
+fn json_object(body: &Bytes) -> Result<Map<String, Value>, AppError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(AppError::BadRequest(
+            "児童の記録をJSONのオブジェクトで送信してください（Content-Type: application/json）"
+                .into(),
+        )),
+    }
+}
+
+/// The audit detail of a read through the API.
+fn read_detail(via_break_glass: bool, what: &str) -> String {
+    let what = if what.is_empty() {
+        "api".to_string()
+    } else {
+        format!("api;{what}")
+    };
+    if via_break_glass {
+        format!("break_glass;{what}")
+    } else {
+        what
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// What the API answers
+// ---------------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct ListScore {
+    total: i64,
+    tier: String,
+}
+
+/// One row of the list: enough to choose a record, not the record.
+#[derive(Serialize)]
+struct ListItem {
+    id: String,
+    municipality_code: String,
+    municipality_name: String,
+    version: i64,
+    name: String,
+    name_kana: String,
+    birth_date: NaiveDate,
+    sex: String,
+    status: String,
+    care_items: Vec<&'static str>,
+    score: ListScore,
+}
+
+#[derive(Serialize)]
+struct ListPage {
+    items: Vec<ListItem>,
+    total: i64,
+    page: i64,
+    per_page: i64,
+}
+
+#[derive(Serialize)]
+struct CareJson {
+    item: &'static str,
+    label: &'static str,
+    watch: Option<&'static str>,
+    variant: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ScoreJson {
+    basic: u32,
+    watch: u32,
+    total: u32,
+    tier: &'static str,
+    tier_label: &'static str,
+}
+
+#[derive(Serialize)]
+struct DeviceJson {
+    kind: &'static str,
+    label: &'static str,
+    power_watts: Option<i64>,
+    battery_internal_hours: Option<f64>,
+    battery_external_hours: Option<f64>,
+    note: String,
+}
+
+#[derive(Serialize)]
+struct TransitionJson {
+    kind: &'static str,
+    label: &'static str,
+    date: NaiveDate,
+    date_wareki: String,
+    fiscal_year: i32,
+    prepare_from: NaiveDate,
+    prepare_from_wareki: String,
+    optional: bool,
+}
+
+impl TransitionJson {
+    fn of(t: &Transition) -> Self {
+        TransitionJson {
+            kind: t.kind.code(),
+            label: t.kind.label_ja(),
+            date: t.date,
+            date_wareki: tsunagu_core::calendar::format_wareki_with_seireki(t.date),
+            fiscal_year: t.fiscal_year,
+            prepare_from: t.prepare_from,
+            prepare_from_wareki: tsunagu_core::calendar::format_wareki_with_seireki(t.prepare_from),
+            optional: t.optional,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct OwnerJson {
+    id: String,
+    name: String,
+}
+
+/// The whole record. The writable members carry the names a `POST`/`PATCH` body uses, so
+/// a record can be fetched, changed and sent back; the others are read-only.
+#[derive(Serialize)]
+struct ChildJson {
+    id: String,
+    version: i64,
+    municipality_code: String,
+    municipality_name: String,
+    owner_organisation: OwnerJson,
+    name: String,
+    name_kana: String,
+    birth_date: NaiveDate,
+    sex: String,
+    address: String,
+    status: String,
+    status_date: Option<NaiveDate>,
+    intake_source: String,
+    intake_date: Option<NaiveDate>,
+    diagnoses: String,
+    hospital: String,
+    doctor: String,
+    physical_disability_grade: String,
+    ryoiku_techo: String,
+    recipient_certificate: bool,
+    care_category: String,
+    attending: String,
+    care_items: Vec<CareJson>,
+    /// `null` only if the stored items no longer score under the current table.
+    score: Option<ScoreJson>,
+    guardians: Vec<Guardian>,
+    devices: Vec<DeviceJson>,
+    siblings: Vec<Sibling>,
+    life_stage: Value,
+    transitions: Vec<TransitionJson>,
+    via_break_glass: bool,
+}
+
+fn hours(minutes: Option<i64>) -> Option<f64> {
+    minutes.map(|m| m as f64 / 60.0)
+}
+
+/// The stage in this 年度, `{"stage","grade","label"}`.
+fn life_stage_json(birth: NaiveDate, today: NaiveDate) -> Value {
+    let stage =
+        tsunagu_core::calendar::life_stage(birth, tsunagu_core::calendar::fiscal_year(today));
+    let mut value = serde_json::to_value(stage).unwrap_or_else(|_| json!({}));
+    if let Value::Object(map) = &mut value {
+        map.insert("label".into(), stage.label_ja().into());
+    }
+    value
+}
+
+fn child_json(
+    child: Child,
+    profile: Profile,
+    version: i64,
+    today: NaiveDate,
+    via_break_glass: bool,
+) -> ChildJson {
+    let score = profile.score().ok().map(|s| ScoreJson {
+        basic: s.basic,
+        watch: s.watch,
+        total: s.total,
+        tier: s.tier.code(),
+        tier_label: s.tier.label_ja(),
+    });
+    ChildJson {
+        life_stage: life_stage_json(profile.birth_date, today),
+        transitions: transitions::upcoming(
+            profile.birth_date,
+            today,
+            transitions::BOARD_HORIZON_MONTHS,
+        )
+        .iter()
+        .map(TransitionJson::of)
+        .collect(),
+        id: child.id,
+        version,
+        municipality_code: child.municipality_code,
+        municipality_name: child.municipality_name,
+        owner_organisation: OwnerJson {
+            id: child.owner_organisation_id,
+            name: child.owner_organisation_name,
+        },
+        name: profile.name,
+        name_kana: profile.kana,
+        birth_date: profile.birth_date,
+        sex: profile.sex,
+        address: profile.address,
+        status: profile.status,
+        status_date: profile.status_date,
+        intake_source: profile.intake_source,
+        intake_date: profile.intake_date,
+        diagnoses: profile.diagnoses,
+        hospital: profile.hospital,
+        doctor: profile.doctor,
+        physical_disability_grade: profile.physical_disability_grade,
+        ryoiku_techo: profile.ryoiku_techo,
+        recipient_certificate: profile.recipient_certificate == "yes",
+        care_category: profile.care_category,
+        attending: profile.attending,
+        care_items: profile
+            .care
+            .iter()
+            .map(|e| CareJson {
+                item: e.item.code(),
+                label: e.item.label_ja(),
+                watch: e.watch.map(|w| w.code()),
+                variant: e.variant.map(|v| v.code()),
+            })
+            .collect(),
+        score,
+        guardians: profile.guardians,
+        devices: profile
+            .devices
+            .into_iter()
+            .map(|d| DeviceJson {
+                kind: d.kind.code(),
+                label: d.kind.label_ja(),
+                power_watts: d.power_watts,
+                battery_internal_hours: hours(d.battery_internal_minutes),
+                battery_external_hours: hours(d.battery_external_minutes),
+                note: d.note,
+            })
+            .collect(),
+        siblings: profile.siblings,
+        via_break_glass,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The body of POST and PATCH as the validator's field map
+// ---------------------------------------------------------------------------------------
+
+/// The single-valued fields, named as `profile::parse` reads them.
+const SCALARS: [&str; 18] = [
+    "name",
+    "kana",
+    "birth_date",
+    "sex",
+    "municipality_code",
+    "address",
+    "status",
+    "status_date",
+    "intake_source",
+    "intake_date",
+    "diagnoses",
+    "hospital",
+    "doctor",
+    "physical_disability_grade",
+    "ryoiku_techo",
+    "recipient_certificate",
+    "care_category",
+    "attending",
+];
+
+/// Members of a fetched record that a body may carry back; they are ignored.
+const READ_ONLY: [&str; 8] = [
+    "id",
+    "municipality_name",
+    "owner_organisation",
+    "score",
+    "life_stage",
+    "transitions",
+    "via_break_glass",
+    "version",
+];
+
+/// A list of the body and its numbered form rows: (body key, row prefix, rows, keys, what
+/// one row is called).
+struct ListShape {
+    key: &'static str,
+    prefix: char,
+    rows: usize,
+    keys: &'static [&'static str],
+    noun: &'static str,
+}
+
+const LISTS: [ListShape; 3] = [
+    ListShape {
+        key: "guardians",
+        prefix: 'g',
+        rows: profile::GUARDIAN_ROWS,
+        keys: &[
+            "name",
+            "kana",
+            "relation",
+            "phone",
+            "email",
+            "employment",
+            "wishes_to_work",
+        ],
+        noun: "保護者",
+    },
+    ListShape {
+        key: "devices",
+        prefix: 'd',
+        rows: profile::DEVICE_ROWS,
+        keys: &[
+            "kind",
+            "power_watts",
+            "battery_internal_hours",
+            "battery_external_hours",
+            "note",
+        ],
+        noun: "医療機器",
+    },
+    ListShape {
+        key: "siblings",
+        prefix: 's',
+        rows: profile::SIBLING_ROWS,
+        keys: &["name", "birth_date", "note"],
+        noun: "きょうだい",
+    },
+];
+
+/// A JSON value as the text a form field would hold; `None` for arrays and objects.
+fn text_of(value: &Value, boolean_field: bool) -> Option<String> {
+    match value {
+        Value::Null => Some(String::new()),
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) if boolean_field => Some(if *b { "yes" } else { "" }.to_string()),
+        _ => None,
+    }
+}
+
+/// Lays the body over `fields` (the stored record's fields when editing, nothing when
+/// registering): a member present replaces its field, a list present replaces the whole
+/// list, an absent member keeps what was there. Problems of shape are named in Japanese;
+/// the values themselves are checked by `profile::parse`.
+fn overlay(body: &Map<String, Value>, fields: &mut HashMap<String, String>) -> Vec<String> {
+    let mut errors = Vec::new();
+    if let (Some(a), Some(b)) = (body.get("kana"), body.get("name_kana"))
+        && a != b
+    {
+        errors.push("ふりがなは kana と name_kana のどちらか一方で指定してください".to_string());
+    }
+    for (key, value) in body {
+        let key = if key == "name_kana" {
+            "kana"
+        } else {
+            key.as_str()
+        };
+        if SCALARS.contains(&key) {
+            match text_of(value, key == "recipient_certificate") {
+                Some(text) => {
+                    fields.insert(key.to_string(), text);
+                }
+                None => errors.push(format!("「{key}」は文字列で指定してください")),
+            }
+        } else if key == "care_items" {
+            care_items(value, fields, &mut errors);
+        } else if let Some(shape) = LISTS.iter().find(|l| l.key == key) {
+            list_rows(shape, value, fields, &mut errors);
+        } else if !READ_ONLY.contains(&key) {
+            errors.push(format!("「{key}」という項目はありません"));
+        }
+    }
+    errors
+}
+
+fn care_items(value: &Value, fields: &mut HashMap<String, String>, errors: &mut Vec<String>) {
+    let rows: &[Value] = match value {
+        Value::Null => &[],
+        Value::Array(rows) => rows,
+        _ => {
+            errors.push("care_items は配列で指定してください".to_string());
+            return;
+        }
+    };
+    for item in CareItem::ALL {
+        for prefix in ["care", "watch", "variant"] {
+            fields.remove(&format!("{prefix}_{}", item.code()));
+        }
+    }
+    let mut seen = HashSet::new();
+    for (i, row) in rows.iter().enumerate() {
+        let n = i + 1;
+        let (code, watch, variant) = match row {
+            Value::String(code) => (code.as_str(), &Value::Null, &Value::Null),
+            Value::Object(map) => {
+                if let Some(k) = map
+                    .keys()
+                    .find(|k| !["item", "watch", "variant", "label"].contains(&k.as_str()))
+                {
+                    errors.push(format!("医療的ケア{n}の「{k}」という項目はありません"));
+                }
+                let Some(code) = map.get("item").and_then(Value::as_str) else {
+                    errors.push(format!(
+                        "医療的ケア{n}の項目コード（item）を指定してください"
+                    ));
+                    continue;
+                };
+                (
+                    code,
+                    map.get("watch").unwrap_or(&Value::Null),
+                    map.get("variant").unwrap_or(&Value::Null),
+                )
+            }
+            _ => {
+                errors.push(format!(
+                    "医療的ケア{n}は項目コードか {{\"item\": …}} の形で指定してください"
+                ));
+                continue;
+            }
+        };
+        let item = match CareItem::parse(code) {
+            Ok(item) => item,
+            Err(e) => {
+                errors.push(e.to_string());
+                continue;
+            }
+        };
+        if !seen.insert(item) {
+            errors.push(CareError::Duplicate(item).to_string());
+            continue;
+        }
+        fields.insert(format!("care_{}", item.code()), "on".into());
+        for (prefix, value) in [("watch", watch), ("variant", variant)] {
+            match text_of(value, false) {
+                Some(text) if text.is_empty() => {}
+                Some(text) => {
+                    fields.insert(format!("{prefix}_{}", item.code()), text);
+                }
+                None => errors.push(format!(
+                    "医療的ケア{n}の {prefix} は文字列で指定してください"
+                )),
+            }
+        }
+    }
+}
+
+fn list_rows(
+    shape: &ListShape,
+    value: &Value,
+    fields: &mut HashMap<String, String>,
+    errors: &mut Vec<String>,
+) {
+    let rows: &[Value] = match value {
+        Value::Null => &[],
+        Value::Array(rows) => rows,
+        _ => {
+            errors.push(format!("{} は配列で指定してください", shape.key));
+            return;
+        }
+    };
+    for i in 0..shape.rows {
+        for k in shape.keys {
+            fields.remove(&format!("{}{i}_{k}", shape.prefix));
+        }
+    }
+    if rows.len() > shape.rows {
+        errors.push(format!(
+            "{}は{}件まで登録できます（{}件指定されています）",
+            shape.noun,
+            shape.rows,
+            rows.len()
+        ));
+        return;
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let n = i + 1;
+        let Value::Object(map) = row else {
+            errors.push(format!("{}{n}はオブジェクトで指定してください", shape.noun));
+            continue;
+        };
+        for (k, v) in map {
+            if k == "label" {
+                continue;
+            }
+            if !shape.keys.contains(&k.as_str()) {
+                errors.push(format!("{}{n}の「{k}」という項目はありません", shape.noun));
+                continue;
+            }
+            match text_of(v, false) {
+                Some(text) => {
+                    fields.insert(format!("{}{i}_{k}", shape.prefix), text);
+                }
+                None => errors.push(format!(
+                    "{}{n}の「{k}」は文字列または数値で指定してください",
+                    shape.noun
+                )),
+            }
+        }
+    }
+}
+
+/// The body checked as a whole profile, every problem named at once.
+fn validated(
+    body: &Map<String, Value>,
+    today: NaiveDate,
+) -> Result<(Profile, HashMap<String, String>), Vec<String>> {
+    let mut fields = HashMap::new();
+    let mut errors = overlay(body, &mut fields);
+    match profile::parse(&fields, today) {
+        Ok(p) if errors.is_empty() => Ok((p, fields)),
+        Ok(_) => Err(errors),
+        Err(more) => {
+            errors.extend(more);
+            Err(errors)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Handlers
+// ---------------------------------------------------------------------------------------
+
+async fn list(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<ListPage>, ApiError> {
+    let today = state.clock.today_jst();
+    let chosen = filters::parse(&q, today)?;
+    let page = params::number(q.get("page").map(String::as_str), "page", 1, 1, 10_000)?;
+    let per_page = params::number(
+        q.get("per_page").map(String::as_str),
+        "per_page",
+        PER_PAGE,
+        1,
+        MAX_PER_PAGE,
+    )?;
+    let scope = scope_filter(&current.actor, Permission::ReadChild);
+    let (children, total) = repo::list(
+        &state.db,
+        &scope,
+        &chosen.filter,
+        today,
+        per_page,
+        (page - 1) * per_page,
+    )
+    .await?;
+    let mut items = Vec::with_capacity(children.len());
+    for child in children {
+        // One small query per row; a page holds at most MAX_PER_PAGE rows.
+        let care_items = repo::care_of(&state.db, &child.id)
+            .await?
+            .iter()
+            .map(|e| e.item.code())
+            .collect();
+        items.push(ListItem {
+            id: child.id,
+            municipality_code: child.municipality_code,
+            municipality_name: child.municipality_name,
+            version: child.version,
+            name: child.name,
+            name_kana: child.kana,
+            birth_date: child.birth_date,
+            sex: child.sex,
+            status: child.status,
+            care_items,
+            score: ListScore {
+                total: child.care_score,
+                tier: child.care_tier,
+            },
+        });
+    }
+    Ok(Json(ListPage {
+        items,
+        total,
+        page,
+        per_page,
+    }))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let Some((child, _, via_break_glass)) =
+        load_in_scope(&state, &current, &id, Permission::ReadChild).await?
+    else {
+        return not_found(&state, &current, &parts, &id, "read").await;
+    };
+    let Some((profile, version)) = store::load(&state.db, &child.id).await? else {
+        return not_found(&state, &current, &parts, &id, "read").await;
+    };
+    audit_read(
+        &state,
+        &current,
+        &parts,
+        &child.id,
+        &read_detail(via_break_glass, ""),
+    )
+    .await?;
+    let today = state.clock.today_jst();
+    Ok(Json(child_json(child, profile, version, today, via_break_glass)).into_response())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body = json_object(&body)?;
+    let today = state.clock.today_jst();
+    let (profile, _) = match validated(&body, today) {
+        Ok(valid) => valid,
+        Err(errors) => return Ok(invalid(errors)),
+    };
+    let Some(writer) = registering_membership(
+        &current.actor,
+        Permission::WriteChild,
+        &profile.municipality_code,
+    ) else {
+        let ctx = audit_context(&parts, Some(&current));
+        let event = Event::new(Action::Denied, Outcome::Denied)
+            .resource("municipality", profile.municipality_code.to_string())
+            .detail("create_child");
+        audit::record_standalone(&state.db, &ctx, &event, state.clock.now())
+            .await
+            .map_err(AppError::from)?;
+        return Ok(error_with(
+            StatusCode::FORBIDDEN,
+            AppError::Forbidden.code(),
+            "担当外の市区町村の児童は登録できません".into(),
+            Value::Null,
+        ));
+    };
+    let id = create_child(&state, &current, &parts, &writer.organisation_id, &profile).await?;
+    let (Some((child, _)), Some((profile, version))) = (
+        repo::get(&state.db, &id, today).await?,
+        store::load(&state.db, &id).await?,
+    ) else {
+        return Err(AppError::Internal(format!("child {id} missing after create")).into());
+    };
+    let mut response = (
+        StatusCode::CREATED,
+        Json(child_json(child, profile, version, today, false)),
+    )
+        .into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/children/{id}")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+#[derive(Serialize)]
+struct Updated {
+    id: String,
+    version: i64,
+    changes: Vec<profile::Change>,
+}
+
+async fn update(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body = json_object(&body)?;
+    let Some(expected) = body
+        .get("version")
+        .and_then(Value::as_i64)
+        .filter(|v| *v >= 1)
+    else {
+        return Ok(error_with(
+            StatusCode::BAD_REQUEST,
+            "version_required",
+            "変更のもとにした版（version、1以上の整数）を指定してください。記録を取得し直してから送信してください"
+                .into(),
+            Value::Null,
+        ));
+    };
+    if load_in_scope(&state, &current, &id, Permission::WriteChild)
+        .await?
+        .is_none()
+    {
+        return not_found(&state, &current, &parts, &id, "write").await;
+    }
+    let Some((stored, _)) = store::load(&state.db, &id).await? else {
+        return not_found(&state, &current, &parts, &id, "write").await;
+    };
+    let mut fields = stored.to_fields();
+    let errors = overlay(&body, &mut fields);
+    if !errors.is_empty() {
+        let mut all = errors;
+        if let Err(more) = profile::parse(&fields, state.clock.today_jst()) {
+            all.extend(more);
+        }
+        return Ok(invalid(all));
+    }
+    let outcome = save_edit(&state, &current, &parts, &id, expected, &fields, "api").await?;
+    Ok(match outcome {
+        EditOutcome::Saved { version, changes } => Json(Updated {
+            id,
+            version,
+            changes,
+        })
+        .into_response(),
+        EditOutcome::Invalid(errors) => invalid(errors),
+        EditOutcome::Conflict { current: v, others } => {
+            let mut labels: Vec<&str> = Vec::new();
+            for change in others.iter().flat_map(|o| &o.changes) {
+                if !labels.contains(&change.label.as_str()) {
+                    labels.push(&change.label);
+                }
+            }
+            let names: Vec<&str> = others.iter().map(|o| o.account_name.as_str()).collect();
+            error_with(
+                StatusCode::CONFLICT,
+                "version_conflict",
+                format!(
+                    "この記録は、版 {expected} の後に他の人が更新しました（現在の版 {v}、更新した人: {}、変更された項目: {}）。変更はまだ保存されていません。記録を取得し直し、必要なら変更をやり直してください",
+                    names.join("、"),
+                    labels.join("、")
+                ),
+                json!({ "current_version": v, "others": others }),
+            )
+        }
+        EditOutcome::Missing => not_found(&state, &current, &parts, &id, "write").await?,
+    })
+}
+
+#[derive(Serialize)]
+struct TransitionRow {
+    #[serde(flatten)]
+    transition: TransitionJson,
+    /// past / upcoming (within the board's horizon) / later
+    when: &'static str,
+}
+
+#[derive(Serialize)]
+struct TransitionsJson {
+    child_id: String,
+    birth_date: NaiveDate,
+    today: NaiveDate,
+    life_stage: Value,
+    horizon_months: u32,
+    transitions: Vec<TransitionRow>,
+}
+
+/// Every transition of the child (nursery entry while it is still ahead, school entry,
+/// junior high, upper secondary, graduation), each marked past, upcoming or later.
+async fn transitions_of(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let Some((child, _, via_break_glass)) =
+        load_in_scope(&state, &current, &id, Permission::ReadChild).await?
+    else {
+        return not_found(&state, &current, &parts, &id, "read").await;
+    };
+    audit_read(
+        &state,
+        &current,
+        &parts,
+        &child.id,
+        &read_detail(via_break_glass, "transitions"),
+    )
+    .await?;
+    let today = state.clock.today_jst();
+    let birth = child.birth_date;
+    let upcoming = transitions::upcoming(birth, today, transitions::BOARD_HORIZON_MONTHS);
+    let mut all: Vec<Transition> = transitions::earliest_nursery_entry(birth, today)
+        .into_iter()
+        .chain(transitions::school_transitions(birth))
+        .collect();
+    all.sort_by_key(|t| (t.date, t.kind));
+    let rows = all
+        .iter()
+        .map(|t| TransitionRow {
+            when: if t.date < today {
+                "past"
+            } else if upcoming.contains(t) {
+                "upcoming"
+            } else {
+                "later"
+            },
+            transition: TransitionJson::of(t),
+        })
+        .collect();
+    Ok(Json(TransitionsJson {
+        child_id: child.id,
+        birth_date: birth,
+        today,
+        life_stage: life_stage_json(birth, today),
+        horizon_months: transitions::BOARD_HORIZON_MONTHS,
+        transitions: rows,
+    })
+    .into_response())
+}
+
+#[derive(Serialize)]
+struct AccessEntryJson {
+    at: DateTime<Utc>,
+    at_jst: String,
+    actor_name: String,
+    organisation_name: String,
+    role_label: String,
+    action: String,
+    action_label: String,
+    outcome: String,
+    /// The reason given, for break-glass entries only.
+    detail: String,
+}
+
+#[derive(Serialize)]
+struct GrantJson {
+    id: String,
+    account_name: String,
+    organisation_name: String,
+    reason: String,
+    started_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize)]
+struct AccessLogJson {
+    child_id: String,
+    entries: Vec<AccessEntryJson>,
+    break_glass: Vec<GrantJson>,
+}
+
+/// Who opened the record, when and how (newest first); the family and the owner only.
+async fn access_log(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let Some((child, target, via_break_glass)) =
+        load_in_scope(&state, &current, &id, Permission::ReadChild).await?
+    else {
+        return not_found(&state, &current, &parts, &id, "read").await;
+    };
+    if !may_see_access_log(&current, &target) {
+        return not_found(&state, &current, &parts, &id, "read").await;
+    }
+    audit_read(
+        &state,
+        &current,
+        &parts,
+        &child.id,
+        &read_detail(via_break_glass, "access_log"),
+    )
+    .await?;
+    let query = AuditQuery {
+        child_id: Some(child.id.clone()),
+        limit: 500,
+        ..AuditQuery::default()
+    };
+    let (entries, _) = audit::search(&state.db, &query)
+        .await
+        .map_err(AppError::from)?;
+    let rows = access_rows(&state, entries.clone()).await?;
+    let entries = entries
+        .into_iter()
+        .zip(rows)
+        .map(|(e, row)| AccessEntryJson {
+            at: e.at,
+            at_jst: row.at,
+            actor_name: row.who,
+            organisation_name: row.organisation,
+            role_label: row.role,
+            action: e.action,
+            action_label: row.action,
+            outcome: e.outcome,
+            detail: row.detail,
+        })
+        .collect();
+    let instant = DateTime::<Utc>::from_timestamp_millis;
+    let grants = break_glass::repo::for_resource(&state.db, repo::RESOURCE_TYPE, &child.id)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .map(|g| GrantJson {
+            started_at: instant(g.started_at),
+            expires_at: instant(g.expires_at),
+            revoked_at: g.revoked_at.and_then(instant),
+            id: g.id,
+            account_name: g.account_name,
+            organisation_name: g.organisation_name,
+            reason: g.reason,
+        })
+        .collect();
+    Ok(Json(AccessLogJson {
+        child_id: child.id,
+        entries,
+        break_glass: grants,
+    })
+    .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
+    }
+
+    fn body(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => panic!("not an object"),
+        }
+    }
+
+    #[test]
+    fn a_structured_body_becomes_the_form_fields() {
+        let b = body(json!({
+            "name": "呼吸 たすく",
+            "name_kana": "こきゅう たすく",
+            "birth_date": "2023-05-05",
+            "sex": "male",
+            "municipality_code": "131199",
+            "recipient_certificate": true,
+            "care_category": 3,
+            "care_items": [
+                {"item": "ventilator", "watch": "high", "variant": null, "label": "人工呼吸器の管理"},
+                "suction"
+            ],
+            "guardians": [{"name": "呼吸 はな", "relation": "母", "phone": "090-1234-5678"}],
+            "devices": [{"kind": "ventilator", "power_watts": 45, "battery_internal_hours": 4.5}],
+            "siblings": [],
+        }));
+        let (p, fields) = validated(&b, today()).unwrap();
+        assert_eq!(fields["care_ventilator"], "on");
+        assert_eq!(fields["watch_ventilator"], "high");
+        assert_eq!(fields["care_suction"], "on");
+        assert!(!fields.contains_key("variant_ventilator"));
+        assert_eq!(p.kana, "こきゅう たすく");
+        assert_eq!(p.recipient_certificate, "yes");
+        assert_eq!(p.care_category, "3");
+        assert_eq!(p.devices[0].battery_internal_minutes, Some(270));
+        assert_eq!(p.devices[0].power_watts, Some(45));
+        assert_eq!(p.guardians[0].relation, "母");
+    }
+
+    #[test]
+    fn shape_problems_are_named_with_the_validators_own() {
+        let b = body(json!({
+            "name": "x".repeat(101),
+            "kana": "やまだ",
+            "birth_date": "2023-02-30",
+            "sex": "female",
+            "municipality_code": "131190",
+            "colour": "blue",
+            "care_items": [{"item": "magic"}, {"item": "suction"}, "suction"],
+            "siblings": [{}, {}, {}, {}, {}],
+            "address": ["not", "text"],
+        }));
+        let errors = validated(&b, today()).unwrap_err().join("\n");
+        for expected in [
+            "「colour」という項目はありません",
+            "「magic」は医療的ケアの項目コードではありません",
+            "が重複しています",
+            "きょうだいは4件まで",
+            "「address」は文字列で指定してください",
+            "氏名は100文字以内",
+            "生年月日を 2020-04-02 の形式で",
+            "住所地の市区町村",
+        ] {
+            assert!(errors.contains(expected), "missing {expected} in {errors}");
+        }
+    }
+
+    #[test]
+    fn lists_replace_whole_lists_and_absent_members_keep_their_fields() {
+        let mut fields: HashMap<String, String> = [
+            ("name", "山田 はると"),
+            ("g0_name", "山田 花子"),
+            ("g1_name", "山田 太郎"),
+            ("care_ventilator", "on"),
+            ("watch_ventilator", "high"),
+            ("care_category", "2"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let b = body(json!({
+            "version": 3,
+            "guardians": [{"name": "山田 さくら"}],
+            "care_items": [],
+        }));
+        assert!(overlay(&b, &mut fields).is_empty());
+        assert_eq!(fields["g0_name"], "山田 さくら");
+        assert!(!fields.contains_key("g1_name"));
+        assert!(!fields.contains_key("care_ventilator"));
+        assert!(!fields.contains_key("watch_ventilator"));
+        assert_eq!(fields["care_category"], "2");
+        assert_eq!(fields["name"], "山田 はると");
+    }
 }

@@ -248,7 +248,6 @@ pub async fn edit_form(
 }
 
 /// The outcome of saving an edit, for the form and the API to answer in their own way.
-#[allow(dead_code)] // `version` and `changes` are what the JSON API answers with.
 pub(crate) enum EditOutcome {
     Saved {
         version: i64,

@@ -1,7 +1,1602 @@
-//! Importing children from CSV and Excel files.
+//! Importing children from CSV and Excel files: upload → column mapping → dry run → commit.
+//!
+//! - The file is CSV (UTF-8 with or without BOM, or Shift_JIS/CP932, detected) or the first
+//!   sheet of an .xlsx. It is parsed once into a table of text cells, kept in
+//!   `child_imports` for the uploader (a day at most, deleted on commit), so the mapping and
+//!   the dry run survive reloads.
+//! - Each source column is mapped to one profile field (pre-selected from its heading) or
+//!   skipped. Every row then goes through [`profile::parse`], the one validator of the form
+//!   and the API, plus the checks only an import needs: the municipality exists in the
+//!   reference data and is one the uploader may register in, and the child is not already
+//!   registered (same name and birth date) nor twice in the file.
+//! - The dry run writes nothing. The commit checks everything again and writes all rows in
+//!   one transaction, or none when any row has a problem.
+//!
+//! Cell syntax of the two list columns (see [`care_cell`] and [`device_cell`]):
+//! - 医療的ケア: items separated by 、 , ; ／ or a line break; each item by its label
+//!   (「人工呼吸器の管理」), its short name (「人工呼吸器」: the label without 「の管理」 or
+//!   the part in brackets) or its code (`ventilator`), optionally followed by brackets with
+//!   the 見守り level (高・中・低, also 「見守り高」) and, for 導尿 and 排便管理, the kind:
+//!   `人工呼吸器(高)、気管切開、吸引(高)、導尿(間欠的導尿・低)`.
+//! - 医療機器: kinds separated the same way, each optionally followed by brackets with the
+//!   power and battery hours and a note: `人工呼吸器(100W 内部4時間 外部8時間)、吸引器`.
 
-use crate::auth::guard::Routes;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use askama::Template;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, RawForm, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, Row};
+use tsunagu_core::access::{Permission, registering_membership, scope_filter};
+use tsunagu_core::care::{CareItem, CareVariant, Watch};
+use tsunagu_core::device::DeviceKind;
+use tsunagu_core::kana::search_key;
+use unicode_normalization::UnicodeNormalization;
+
+use super::profile::{self, Profile};
+use super::{repo, store};
+use crate::audit::{self, Action, Event, Outcome};
+use crate::auth::guard::{Access, Routes, audit_context};
+use crate::auth::session::CurrentSession;
+use crate::db::{Db, codec};
+use crate::error::{AppError, PageError};
+use crate::features::municipalities;
+use crate::state::AppState;
+use crate::web::layout::Chrome;
+use crate::web::params;
+
+/// The largest file taken: 5 MB, within the request limit of `web::security` less room for
+/// the form around the file (that limit is 2 MiB today, so it decides until the import
+/// route is given a larger one there).
+pub const MAX_FILE_BYTES: usize = {
+    let wanted = 5 * 1024 * 1024;
+    let room = crate::web::security::BODY_LIMIT_BYTES - 64 * 1024;
+    if wanted < room { wanted } else { room }
+};
+/// The most data rows one file may hold.
+pub const MAX_ROWS: usize = 5_000;
+/// The most columns one file may hold.
+const MAX_COLUMNS: usize = 200;
+/// An uploaded file is kept this long for the mapping and the dry run.
+const KEEP_HOURS: i64 = 24;
+pub const RESOURCE_TYPE: &str = "child_import";
 
 pub fn routes() -> Routes {
+    let write = || Access::Permission(Permission::WriteChild);
     Routes::new()
+        .get("/children/import", write(), upload_form)
+        .post("/children/import", write(), upload)
+        .get("/children/import/template.csv", write(), template_csv)
+        .get("/children/import/{id}", write(), mapping_page)
+        .post("/children/import/{id}/check", write(), check)
+        .post("/children/import/{id}/commit", write(), commit)
+}
+
+// ---------------------------------------------------------------------------------------
+// The fields a column can go to
+// ---------------------------------------------------------------------------------------
+
+/// One field a column can be mapped to: the key `profile::parse` reads (or `care_items` /
+/// `devices` for the list cells), the heading used in the template and exports, and other
+/// headings that mean the same (compared after [`search_key`] folding).
+pub struct Target {
+    pub key: String,
+    pub label: String,
+    aliases: Vec<String>,
+}
+
+fn target(key: &str, label: &str, aliases: &[&str]) -> Target {
+    Target {
+        key: key.into(),
+        label: label.into(),
+        aliases: aliases.iter().map(|a| a.to_string()).collect(),
+    }
+}
+
+/// Every mappable field, in the order of the template and the exports.
+pub static TARGETS: LazyLock<Vec<Target>> = LazyLock::new(|| {
+    let mut t = vec![
+        target(
+            "name",
+            "氏名",
+            &["児童氏名", "児童名", "名前", "氏名(漢字)", "本人氏名"],
+        ),
+        target(
+            "kana",
+            "ふりがな",
+            &[
+                "氏名(カナ)",
+                "氏名(ふりがな)",
+                "カナ",
+                "かな",
+                "よみがな",
+                "読み仮名",
+                "カナ氏名",
+            ],
+        ),
+        target("birth_date", "生年月日", &["誕生日", "生年月日(西暦)"]),
+        target("sex", "性別", &[]),
+        target(
+            "municipality_code",
+            "団体コード",
+            &[
+                "市区町村コード",
+                "住所地の団体コード",
+                "全国地方公共団体コード",
+                "地方公共団体コード",
+                "自治体コード",
+            ],
+        ),
+        target("address", "住所", &["現住所"]),
+        target("status", "状態", &[]),
+        target("status_date", "状態の日付", &[]),
+        target("intake_source", "把握の経路", &["把握経路"]),
+        target("intake_date", "把握日", &["把握した日"]),
+        target("diagnoses", "診断名", &["病名", "疾患名"]),
+        target(
+            "hospital",
+            "医療機関",
+            &["主な医療機関", "病院", "かかりつけ医療機関"],
+        ),
+        target("doctor", "主治医", &["主治医名"]),
+        target(
+            "physical_disability_grade",
+            "身体障害者手帳",
+            &["身体障害者手帳の等級", "身障手帳", "身体障害者手帳等級"],
+        ),
+        target("ryoiku_techo", "療育手帳", &["療育手帳の区分"]),
+        target("recipient_certificate", "受給者証", &["受給者証の有無"]),
+        target(
+            "care_category",
+            "医療的ケア区分",
+            &["受給者証の医療的ケア区分"],
+        ),
+        target(
+            "attending",
+            "在籍先",
+            &["在籍先(保育所・学校など)", "所属", "通園・通学先"],
+        ),
+        target(
+            "care_items",
+            "医療的ケア",
+            &[
+                "医療的ケアの内容",
+                "医療的ケア項目",
+                "医ケア",
+                "医療的ケアの種類",
+            ],
+        ),
+        target("devices", "医療機器", &["使用している医療機器", "使用機器"]),
+    ];
+    for i in 0..profile::GUARDIAN_ROWS {
+        let n = i + 1;
+        let fields: [(&str, &str, &[&str]); 7] = [
+            ("name", "氏名", &["保護者氏名", "保護者名"]),
+            ("kana", "ふりがな", &["保護者ふりがな", "保護者フリガナ"]),
+            ("relation", "続柄", &["保護者続柄", "続柄"]),
+            (
+                "phone",
+                "電話番号",
+                &["保護者電話番号", "電話番号", "連絡先", "保護者連絡先"],
+            ),
+            (
+                "email",
+                "メール",
+                &["保護者メール", "メールアドレス", "保護者メールアドレス"],
+            ),
+            ("employment", "就労状況", &["保護者就労状況", "就労状況"]),
+            (
+                "wishes_to_work",
+                "就労希望",
+                &["保護者就労希望", "就労希望"],
+            ),
+        ];
+        for (key, label, first_only) in fields {
+            let mut aliases = vec![format!("保護者{n}の{label}")];
+            if key == "phone" {
+                aliases.push(format!("保護者{n}電話"));
+            }
+            if key == "email" {
+                aliases.push(format!("保護者{n}メールアドレス"));
+            }
+            if i == 0 {
+                aliases.extend(first_only.iter().map(|a| a.to_string()));
+            }
+            t.push(Target {
+                key: format!("g{i}_{key}"),
+                label: format!("保護者{n}{label}"),
+                aliases,
+            });
+        }
+    }
+    for i in 0..profile::SIBLING_ROWS {
+        let n = i + 1;
+        for (key, label) in [
+            ("name", "氏名"),
+            ("birth_date", "生年月日"),
+            ("note", "備考"),
+        ] {
+            t.push(Target {
+                key: format!("s{i}_{key}"),
+                label: format!("きょうだい{n}{label}"),
+                aliases: vec![format!("きょうだい{n}の{label}")],
+            });
+        }
+    }
+    t
+});
+
+fn target_of(key: &str) -> Option<&'static Target> {
+    TARGETS.iter().find(|t| t.key == key)
+}
+
+/// The field a heading most likely means, if any.
+fn guess_target(heading: &str) -> Option<&'static Target> {
+    let key = search_key(heading);
+    if key.is_empty() {
+        return None;
+    }
+    TARGETS
+        .iter()
+        .find(|t| search_key(&t.label) == key || t.aliases.iter().any(|a| search_key(a) == key))
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading the file
+// ---------------------------------------------------------------------------------------
+
+/// A file as a table of text: the heading row and the data rows with their row numbers in
+/// the file (the heading is row 1).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<TableRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableRow {
+    pub line: usize,
+    pub cells: Vec<String>,
+}
+
+const UNREADABLE: &str = "ファイルを読み取れませんでした。CSV（UTF-8 または Shift_JIS）か Excel（.xlsx）形式で保存したファイルを選んでください";
+
+/// Reads an uploaded file: .xlsx by its zip signature, otherwise CSV in UTF-8 (with or
+/// without BOM) or, when not valid UTF-8, Shift_JIS (CP932). Errors are in Japanese.
+pub fn read_table(bytes: &[u8]) -> Result<Table, String> {
+    let grid = if bytes.starts_with(b"PK\x03\x04") {
+        read_xlsx(bytes)?
+    } else {
+        read_csv(&decode_text(bytes)?)?
+    };
+    into_table(grid)
+}
+
+/// The text of a CSV file: UTF-8 (BOM or not), else Shift_JIS without a single error.
+pub fn decode_text(bytes: &[u8]) -> Result<String, String> {
+    let text = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        std::str::from_utf8(rest)
+            .map_err(|_| UNREADABLE.to_string())?
+            .to_string()
+    } else if let Ok(text) = std::str::from_utf8(bytes) {
+        text.to_string()
+    } else {
+        encoding_rs::SHIFT_JIS
+            .decode_without_bom_handling_and_without_replacement(bytes)
+            .ok_or_else(|| UNREADABLE.to_string())?
+            .into_owned()
+    };
+    // Binary files that happen to decode still hold control characters.
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(UNREADABLE.to_string());
+    }
+    Ok(text)
+}
+
+/// Rows of cells with their row numbers (1-based, as a spreadsheet shows them).
+type Grid = Vec<(usize, Vec<String>)>;
+
+fn read_csv(text: &str) -> Result<Grid, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut grid = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|_| UNREADABLE.to_string())?;
+        if i > MAX_ROWS + 1 {
+            return Err(too_many_rows());
+        }
+        grid.push((i + 1, record.iter().map(str::to_string).collect()));
+    }
+    Ok(grid)
+}
+
+fn too_many_rows() -> String {
+    format!(
+        "行が多すぎます。1回に取り込めるのは{MAX_ROWS}行までです。ファイルを分けて取り込んでください"
+    )
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<Grid, String> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut book =
+        Xlsx::new(std::io::Cursor::new(bytes.to_vec())).map_err(|_| UNREADABLE.to_string())?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| "Excelファイルにシートがありません".to_string())?
+        .map_err(|_| UNREADABLE.to_string())?;
+    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+    let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
+    let mut grid = Vec::new();
+    for (i, row) in range.rows().enumerate() {
+        if i > MAX_ROWS + 1 {
+            return Err(too_many_rows());
+        }
+        // Columns left of the used range are empty: keep the sheet's column positions.
+        let mut cells = vec![String::new(); first_col];
+        cells.extend(row.iter().map(|cell| match cell {
+            Data::Empty => String::new(),
+            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+            Data::Int(n) => n.to_string(),
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            Data::Float(f) => f.to_string(),
+            Data::Bool(b) => b.to_string(),
+            Data::DateTime(dt) if dt.is_datetime() => {
+                let (y, m, d, ..) = dt.to_ymd_hms_milli();
+                format!("{y:04}-{m:02}-{d:02}")
+            }
+            Data::DateTime(dt) => dt.as_f64().to_string(),
+            Data::Error(e) => format!("#{e}"),
+        }));
+        grid.push((first_row + i + 1, cells));
+    }
+    Ok(grid)
+}
+
+fn into_table(grid: Grid) -> Result<Table, String> {
+    let mut rows = grid
+        .into_iter()
+        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let Some((_, header)) = rows.next() else {
+        return Err(
+            "ファイルが空です。1行目に見出し、2行目から児童を1人1行で入れてください".into(),
+        );
+    };
+    if header.len() > MAX_COLUMNS {
+        return Err(format!("列が多すぎます（{MAX_COLUMNS}列まで）"));
+    }
+    let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+    let rows: Vec<TableRow> = rows.map(|(line, cells)| TableRow { line, cells }).collect();
+    if rows.is_empty() {
+        return Err("見出しの行のほかに、取り込む行がありません".into());
+    }
+    if rows.len() > MAX_ROWS {
+        return Err(too_many_rows());
+    }
+    if rows.iter().any(|r| r.cells.len() > MAX_COLUMNS) {
+        return Err(format!("列が多すぎます（{MAX_COLUMNS}列まで）"));
+    }
+    Ok(Table { header, rows })
+}
+
+// ---------------------------------------------------------------------------------------
+// The list cells
+// ---------------------------------------------------------------------------------------
+
+/// Splits a list cell on 、 , ; / and line breaks outside brackets (after NFKC, so the
+/// full-width forms ，；／（） count too).
+fn split_list(cell: &str) -> Vec<String> {
+    let text: String = cell.nfkc().collect();
+    let mut items = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' | '[' | '「' => {
+                depth += 1;
+                current.push(c);
+            }
+            ')' | ']' | '」' => {
+                depth = depth.saturating_sub(1);
+                current.push(c);
+            }
+            '、' | ',' | ';' | '/' | '\n' | '\r' if depth == 0 => {
+                items.push(std::mem::take(&mut current));
+            }
+            _ => current.push(c),
+        }
+    }
+    items.push(current);
+    items
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The last bracketed group of `text` and what comes before it: `吸引(高)` → (`吸引`, `高`).
+fn peel_group(text: &str) -> Option<(&str, &str)> {
+    let body = text.trim_end().strip_suffix(')')?;
+    let mut depth = 0usize;
+    for (i, c) in body.char_indices().rev() {
+        match c {
+            ')' => depth += 1,
+            '(' if depth == 0 => return Some((text[..i].trim_end(), &body[i + 1..])),
+            '(' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+fn fold(text: &str) -> String {
+    text.nfkc().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The short name of a care item: the label without 「の管理」, the bracketed part or 「使用」.
+fn short_name(item: CareItem) -> String {
+    let label = fold(item.label_ja());
+    let label = match label.find('(') {
+        Some(i) => label[..i].to_string(),
+        None => label,
+    };
+    label
+        .trim_end_matches("の管理")
+        .trim_end_matches("使用")
+        .to_string()
+}
+
+fn care_name(text: &str) -> Option<(CareItem, Option<CareVariant>)> {
+    if let Ok(item) = CareItem::parse(text).or_else(|_| CareItem::parse_label(text)) {
+        return Some((item, None));
+    }
+    let key = fold(text);
+    if let Some(item) = CareItem::ALL.into_iter().find(|i| short_name(*i) == key) {
+        return Some((item, None));
+    }
+    CareVariant::parse(text).ok().map(|v| (v.item(), Some(v)))
+}
+
+fn watch_of(token: &str) -> Option<Watch> {
+    let token = fold(token);
+    let token = token
+        .trim_start_matches("見守りスコア")
+        .trim_start_matches("見守り")
+        .trim_start_matches([':', '='])
+        .trim();
+    Watch::parse(token).ok()
+}
+
+/// The 医療的ケア cell as the `care_`, `watch_` and `variant_` fields `profile::parse`
+/// checks (the combination, e.g. a 見守り level the table lacks, is its business).
+pub fn care_cell(cell: &str, fields: &mut HashMap<String, String>, problems: &mut Vec<String>) {
+    for item_text in split_list(cell) {
+        let mut name = item_text.as_str();
+        let mut groups = Vec::new();
+        let found = loop {
+            if let Some(found) = care_name(name) {
+                break Some(found);
+            }
+            match peel_group(name) {
+                Some((rest, group)) => {
+                    groups.insert(0, group);
+                    name = rest;
+                }
+                None => break None,
+            }
+        };
+        let Some((item, mut variant)) = found else {
+            problems.push(format!(
+                "医療的ケア「{item_text}」という項目はありません（書き方の例：人工呼吸器(高)、吸引(低)）"
+            ));
+            continue;
+        };
+        let mut watch = None;
+        for group in groups {
+            let tokens: Vec<&str> =
+                if watch_of(group).is_some() || CareVariant::parse(group).is_ok() {
+                    vec![group]
+                } else {
+                    group
+                        .split(['・', ',', '、', ' ', '/', ';'])
+                        .filter(|t| !t.trim().is_empty())
+                        .collect()
+                };
+            for token in tokens {
+                if let Some(w) = watch_of(token) {
+                    watch = Some(w);
+                } else if let Ok(v) = CareVariant::parse(token) {
+                    variant = Some(v);
+                } else {
+                    problems.push(format!(
+                        "医療的ケア「{}」の「{token}」は、見守り（高・中・低）か種類として読み取れません",
+                        item.label_ja()
+                    ));
+                }
+            }
+        }
+        let code = item.code();
+        if fields.insert(format!("care_{code}"), "on".into()).is_some() {
+            problems.push(format!(
+                "医療的ケア「{}」が2回書かれています",
+                item.label_ja()
+            ));
+        }
+        if let Some(w) = watch {
+            fields.insert(format!("watch_{code}"), w.code().into());
+        }
+        if let Some(v) = variant {
+            fields.insert(format!("variant_{code}"), v.code().into());
+        }
+    }
+}
+
+fn device_kind(text: &str) -> Option<DeviceKind> {
+    let key = fold(text);
+    DeviceKind::ALL
+        .into_iter()
+        .find(|k| k.code() == key.to_lowercase() || fold(k.label_ja()) == key)
+}
+
+/// The 医療機器 cell as the `d{i}_` fields: `人工呼吸器(100W 内部4時間 外部8時間)`.
+pub fn device_cell(cell: &str, fields: &mut HashMap<String, String>, problems: &mut Vec<String>) {
+    let items = split_list(cell);
+    if items.len() > profile::DEVICE_ROWS {
+        problems.push(format!(
+            "医療機器は{}台まで入力できます",
+            profile::DEVICE_ROWS
+        ));
+        return;
+    }
+    for (i, item_text) in items.iter().enumerate() {
+        let (name, details) = match device_kind(item_text) {
+            Some(_) => (item_text.as_str(), ""),
+            None => peel_group(item_text).unwrap_or((item_text.as_str(), "")),
+        };
+        let Some(kind) = device_kind(name) else {
+            problems.push(format!(
+                "医療機器「{item_text}」という種類はありません（書き方の例：人工呼吸器(100W 内部4時間 外部8時間)）"
+            ));
+            continue;
+        };
+        fields.insert(format!("d{i}_kind"), kind.code().into());
+        let mut note = Vec::new();
+        for token in details
+            .split([' ', '　', '、', ',', ';'])
+            .filter(|t| !t.is_empty())
+        {
+            let hours = |t: &str| {
+                t.trim_start_matches([':', '='])
+                    .trim_end_matches("時間")
+                    .trim_end_matches(['h', 'H'])
+                    .to_string()
+            };
+            if let Some(rest) = token.strip_prefix("内部") {
+                fields.insert(format!("d{i}_battery_internal_hours"), hours(rest));
+            } else if let Some(rest) = token.strip_prefix("外部") {
+                fields.insert(format!("d{i}_battery_external_hours"), hours(rest));
+            } else if token.ends_with(['W', 'w'])
+                && token[..token.len() - 1].chars().all(|c| c.is_ascii_digit())
+            {
+                fields.insert(format!("d{i}_power_watts"), token.to_string());
+            } else {
+                note.push(token);
+            }
+        }
+        if !note.is_empty() {
+            fields.insert(format!("d{i}_note"), note.join(" "));
+        }
+    }
+}
+
+/// The care items of a profile in the cell syntax (exports write what imports read).
+pub fn care_text(p: &Profile) -> String {
+    let mut care = p.care.clone();
+    care.sort_by_key(|e| e.item);
+    care.iter()
+        .map(|e| {
+            let mut mods = Vec::new();
+            if let Some(v) = e.variant {
+                mods.push(v.label_ja().to_string());
+            }
+            if let Some(w) = e.watch {
+                mods.push(w.label_ja().to_string());
+            }
+            if mods.is_empty() {
+                short_name(e.item)
+            } else {
+                format!("{}({})", short_name(e.item), mods.join("・"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// The devices of a profile in the cell syntax.
+pub fn device_text(p: &Profile) -> String {
+    p.devices
+        .iter()
+        .map(|d| {
+            let mut details = Vec::new();
+            if let Some(w) = d.power_watts {
+                details.push(format!("{w}W"));
+            }
+            if d.battery_internal_minutes.is_some() {
+                details.push(format!(
+                    "内部{}時間",
+                    profile::minutes_to_hours(d.battery_internal_minutes)
+                ));
+            }
+            if d.battery_external_minutes.is_some() {
+                details.push(format!(
+                    "外部{}時間",
+                    profile::minutes_to_hours(d.battery_external_minutes)
+                ));
+            }
+            // Brackets and list separators would break the cell apart on the way back in.
+            let note: String = d
+                .note
+                .chars()
+                .map(|c| match c {
+                    '(' | ')' | '（' | '）' | '、' | ',' | '，' | ';' | '；' | '/' | '／' => {
+                        ' '
+                    }
+                    c => c,
+                })
+                .collect();
+            if !note.trim().is_empty() {
+                details.push(note.trim().to_string());
+            }
+            if details.is_empty() {
+                d.kind.label_ja().to_string()
+            } else {
+                format!("{}({})", d.kind.label_ja(), details.join(" "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// A profile as the cells of the template's columns (the exports use this).
+pub fn profile_cells(p: &Profile) -> Vec<String> {
+    let fields = p.to_fields();
+    TARGETS
+        .iter()
+        .map(|t| {
+            let raw = fields.get(&t.key).cloned().unwrap_or_default();
+            let label =
+                |table: &[(&'static str, &'static str)]| profile::label_of(table, &raw).to_string();
+            match t.key.as_str() {
+                "care_items" => care_text(p),
+                "devices" => device_text(p),
+                "sex" => label(&profile::SEXES),
+                "status" => label(&profile::STATUSES),
+                "intake_source" => label(&profile::INTAKE_SOURCES),
+                "recipient_certificate" if raw == "yes" => "あり".into(),
+                "physical_disability_grade" if !raw.is_empty() => format!("{raw}級"),
+                k if k.ends_with("_employment") && !raw.is_empty() => label(&profile::EMPLOYMENTS),
+                k if k.ends_with("_wishes_to_work") && !raw.is_empty() => label(&profile::WISHES),
+                _ => raw,
+            }
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Checking rows
+// ---------------------------------------------------------------------------------------
+
+/// Which field each column goes to ("" = not imported), and the code used for rows whose
+/// 団体コード is empty or not in the file.
+#[derive(Debug, Clone, Default)]
+pub struct Mapping {
+    pub columns: Vec<String>,
+    pub default_code: String,
+}
+
+impl Mapping {
+    fn from_form(form: &HashMap<String, String>, width: usize) -> Mapping {
+        Mapping {
+            columns: (0..width)
+                .map(|i| form.get(&format!("col_{i}")).cloned().unwrap_or_default())
+                .collect(),
+            default_code: form
+                .get("default_municipality_code")
+                .map(|c| c.trim().to_string())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn guessed(table: &Table) -> Mapping {
+        let mut used = HashSet::new();
+        Mapping {
+            columns: table
+                .header
+                .iter()
+                .map(|h| match guess_target(h) {
+                    Some(t) if used.insert(t.key.clone()) => t.key.clone(),
+                    _ => String::new(),
+                })
+                .collect(),
+            default_code: String::new(),
+        }
+    }
+
+    /// Problems of the mapping itself (they concern every row).
+    fn problems(&self, header: &[String]) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, key) in self.columns.iter().enumerate() {
+            if key.is_empty() {
+                continue;
+            }
+            let Some(t) = target_of(key) else {
+                problems.push(format!("列{}の取り込み先が選択肢にありません", i + 1));
+                continue;
+            };
+            if let Some(first) = seen.insert(key.as_str(), i) {
+                problems.push(format!(
+                    "「{}」に2つの列（「{}」と「{}」）が割り当てられています。どちらか一方にしてください",
+                    t.label,
+                    header.get(first).map(String::as_str).unwrap_or(""),
+                    header.get(i).map(String::as_str).unwrap_or("")
+                ));
+            }
+        }
+        for required in ["name", "kana", "birth_date", "sex"] {
+            if !seen.contains_key(required)
+                && let Some(t) = target_of(required)
+            {
+                problems.push(format!("「{}」の列を選んでください", t.label));
+            }
+        }
+        if !seen.contains_key("municipality_code") && self.default_code.is_empty() {
+            problems
+                .push("「団体コード」の列を選ぶか、全行に使う団体コードを入力してください".into());
+        }
+        problems
+    }
+
+    fn fields(&self, row: &TableRow, problems: &mut Vec<String>) -> HashMap<String, String> {
+        let mut fields = HashMap::new();
+        for (i, key) in self.columns.iter().enumerate() {
+            let cell = row.cells.get(i).map(|c| c.trim()).unwrap_or("");
+            match key.as_str() {
+                "" => {}
+                "care_items" => care_cell(cell, &mut fields, problems),
+                "devices" => device_cell(cell, &mut fields, problems),
+                key => {
+                    fields.insert(key.to_string(), cell.to_string());
+                }
+            }
+        }
+        if fields.get("municipality_code").is_none_or(|c| c.is_empty())
+            && !self.default_code.is_empty()
+        {
+            fields.insert("municipality_code".into(), self.default_code.clone());
+        }
+        fields
+    }
+}
+
+/// Children already registered, by name key ([`search_key`]) and birth date.
+type Registered = HashSet<(String, NaiveDate)>;
+
+/// One row's outcome: its problems, or the profile and the owner it will be created with.
+pub struct RowOutcome {
+    pub line: usize,
+    pub name: String,
+    pub birth_date: String,
+    pub problems: Vec<String>,
+    ready: Option<(Profile, String)>,
+}
+
+/// Checks every row as the commit would, writing nothing.
+async fn check_rows(
+    state: &AppState,
+    current: &CurrentSession,
+    table: &Table,
+    mapping: &Mapping,
+) -> Result<Vec<RowOutcome>, AppError> {
+    let today = state.clock.today_jst();
+    let mut outcomes = Vec::with_capacity(table.rows.len());
+    for row in &table.rows {
+        let mut problems = Vec::new();
+        let fields = mapping.fields(row, &mut problems);
+        let parsed = profile::parse(&fields, today);
+        let ready = match parsed {
+            Ok(p) if problems.is_empty() => Some((p, String::new())),
+            Ok(_) => None,
+            Err(errors) => {
+                problems.extend(errors);
+                None
+            }
+        };
+        outcomes.push(RowOutcome {
+            line: row.line,
+            name: fields.get("name").cloned().unwrap_or_default(),
+            birth_date: fields.get("birth_date").cloned().unwrap_or_default(),
+            problems,
+            ready,
+        });
+    }
+    // What the reference data and the registry say, one query per municipality.
+    let mut towns: HashMap<String, Option<(String, Registered)>> = HashMap::new();
+    for outcome in &outcomes {
+        let Some((p, _)) = &outcome.ready else {
+            continue;
+        };
+        let code = p.municipality_code.to_string();
+        if towns.contains_key(&code) {
+            continue;
+        }
+        let town = match municipalities::repo::get(&state.db, p.municipality_code).await? {
+            None => None,
+            Some(m) => Some((m.name, sql::children_in(&state.db, &code).await?)),
+        };
+        towns.insert(code, town);
+    }
+    // And the children in the uploader's reach, wherever they live (a list the policy
+    // cannot express, nationwide or prefecture-wide, is left to the per-town check).
+    let reach: Registered = match repo::list(
+        &state.db,
+        &scope_filter(&current.actor, Permission::ReadChild),
+        &repo::ListFilter::default(),
+        today,
+        100_000,
+        0,
+    )
+    .await
+    {
+        Ok((children, _)) => children
+            .into_iter()
+            .map(|c| (search_key(&c.name), c.birth_date))
+            .collect(),
+        Err(sqlx::Error::Protocol(_)) => HashSet::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let mut in_file: HashMap<(String, NaiveDate), usize> = HashMap::new();
+    for outcome in &mut outcomes {
+        let Some((p, owner)) = &mut outcome.ready else {
+            continue;
+        };
+        let code = p.municipality_code.to_string();
+        let key = (search_key(&p.name), p.birth_date);
+        match towns.get(&code) {
+            Some(Some((town, existing))) => {
+                match registering_membership(
+                    &current.actor,
+                    Permission::WriteChild,
+                    &p.municipality_code,
+                ) {
+                    Some(m) => *owner = m.organisation_id.clone(),
+                    None => outcome
+                        .problems
+                        .push(format!("担当外の市区町村（{town}）の児童は登録できません")),
+                }
+                if existing.contains(&key) || reach.contains(&key) {
+                    outcome.problems.push(
+                        "同じ氏名・生年月日の児童がすでに登録されています（重複の可能性があります）"
+                            .into(),
+                    );
+                }
+            }
+            _ => outcome.problems.push(format!(
+                "住所地の市区町村: 団体コード {code} の市区町村は参照データにありません"
+            )),
+        }
+        if let Some(first) = in_file.get(&key) {
+            outcome
+                .problems
+                .push(format!("{first}行目と同じ児童です（氏名・生年月日が同じ）"));
+        } else {
+            in_file.insert(key, outcome.line);
+        }
+        if !outcome.problems.is_empty() {
+            outcome.ready = None;
+        }
+    }
+    Ok(outcomes)
+}
+
+// ---------------------------------------------------------------------------------------
+// Storage of uploaded tables (this feature's own table)
+// ---------------------------------------------------------------------------------------
+
+mod sql {
+    use super::*;
+
+    pub struct Stored {
+        pub id: String,
+        pub filename: String,
+        pub table: Table,
+    }
+
+    /// Drops uploads older than a day, then stores this one; returns its id.
+    pub async fn save(
+        db: &Db,
+        account_id: &str,
+        filename: &str,
+        table: &Table,
+        now: DateTime<Utc>,
+    ) -> Result<String, AppError> {
+        let data = serde_json::to_string(table).map_err(|e| AppError::Internal(e.to_string()))?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let cutoff = now - chrono::Duration::hours(KEEP_HOURS);
+        let _turn = db.sqlite_writer_turn().await;
+        let mut tx = db.pool().begin().await?;
+        sqlx::query("DELETE FROM child_imports WHERE created_at < $1")
+            .bind(codec::instant_to_db(cutoff))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO child_imports (id, account_id, created_at, filename, row_count, data) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(account_id)
+        .bind(codec::instant_to_db(now))
+        .bind(filename)
+        .bind(table.rows.len() as i64)
+        .bind(data)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The upload if it is this account's and not older than a day.
+    pub async fn load(
+        db: &Db,
+        id: &str,
+        account_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Stored>, AppError> {
+        let cutoff = now - chrono::Duration::hours(KEEP_HOURS);
+        let Some(row) = sqlx::query(
+            "SELECT id, filename, data FROM child_imports \
+             WHERE id = $1 AND account_id = $2 AND created_at >= $3",
+        )
+        .bind(id)
+        .bind(account_id)
+        .bind(codec::instant_to_db(cutoff))
+        .fetch_optional(db.pool())
+        .await?
+        else {
+            return Ok(None);
+        };
+        let data: String = row.try_get("data")?;
+        let table: Table =
+            serde_json::from_str(&data).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(Some(Stored {
+            id: row.try_get("id")?,
+            filename: row.try_get("filename")?,
+            table,
+        }))
+    }
+
+    /// Removes the upload as the first write of the commit's transaction; false when it is
+    /// gone already (committed by a second click).
+    pub async fn take(
+        conn: &mut AnyConnection,
+        id: &str,
+        account_id: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM child_imports WHERE id = $1 AND account_id = $2")
+            .bind(id)
+            .bind(account_id)
+            .execute(conn)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Name keys and birth dates of every child registered in a municipality.
+    pub async fn children_in(db: &Db, code: &str) -> Result<Registered, sqlx::Error> {
+        sqlx::query("SELECT name, birth_date FROM children WHERE municipality_code = $1")
+            .bind(code)
+            .fetch_all(db.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                let name: String = r.try_get("name")?;
+                Ok((search_key(&name), codec::get_date(r, "birth_date")?))
+            })
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Pages
+// ---------------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "children/import.html")]
+struct UploadPage {
+    chrome: Chrome,
+    csrf_token: String,
+    errors: Vec<String>,
+    targets: Vec<(String, String)>,
+    care_examples: Vec<(String, &'static str)>,
+    max_rows: usize,
+    max_megabytes: String,
+}
+
+fn upload_page(state: &AppState, current: &CurrentSession, errors: Vec<String>) -> UploadPage {
+    UploadPage {
+        chrome: Chrome::for_session("ファイルから取り込む", state.settings.demo, Some(current)),
+        csrf_token: current.csrf_token.clone(),
+        errors,
+        targets: TARGETS
+            .iter()
+            .filter(|t| !t.key.starts_with("g1_") && !t.key.starts_with("g2_"))
+            .filter(|t| !t.key.starts_with('s'))
+            .map(|t| (t.label.clone(), t.key.clone()))
+            .collect(),
+        care_examples: CareItem::ALL
+            .iter()
+            .map(|i| (short_name(*i), i.label_ja()))
+            .collect(),
+        max_rows: MAX_ROWS,
+        max_megabytes: format!("{:.1}", MAX_FILE_BYTES as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+async fn upload_form(
+    State(state): State<AppState>,
+    current: CurrentSession,
+) -> Result<Html<String>, PageError> {
+    Ok(Html(upload_page(&state, &current, Vec::new()).render()?))
+}
+
+/// The file name as sent, without folders or control characters, at most 200 characters.
+fn clean_filename(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    base.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
+/// Reads the one file of the form (at most [`MAX_FILE_BYTES`]).
+async fn read_upload(
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(String, Vec<u8>), (StatusCode, String)> {
+    let bad = |m: &str| (StatusCode::BAD_REQUEST, m.to_string());
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "ファイルが大きすぎます。{:.1} MBまでのファイルにしてください（多い場合はファイルを分けてください）",
+                MAX_FILE_BYTES as f64 / (1024.0 * 1024.0)
+            ),
+        )
+    };
+    let no_file = "取り込むファイルを選んでください";
+    let mut form = multipart.map_err(|_| bad(no_file))?;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => return Err(bad(no_file)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(_) => return Err(bad(UNREADABLE)),
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let filename = clean_filename(field.file_name().unwrap_or(""));
+        let mut field = field;
+        let mut bytes = Vec::new();
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    if bytes.len() + chunk.len() > MAX_FILE_BYTES {
+                        return Err(too_large());
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(too_large());
+                }
+                Err(_) => return Err(bad(UNREADABLE)),
+            }
+        }
+        if bytes.is_empty() {
+            return Err(bad(no_file));
+        }
+        return Ok((filename, bytes));
+    }
+}
+
+/// Takes the file, parses it, stores the table and goes on to the mapping.
+async fn upload(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let refused = |status: StatusCode, message: String| -> Result<Response, PageError> {
+        let page = upload_page(&state, &current, vec![message]);
+        Ok((status, Html(page.render()?)).into_response())
+    };
+    let (filename, bytes) = match read_upload(multipart).await {
+        Ok(file) => file,
+        Err((status, message)) => return refused(status, message),
+    };
+    let table = match read_table(&bytes) {
+        Ok(table) => table,
+        Err(message) => return refused(StatusCode::BAD_REQUEST, message),
+    };
+    let now = state.clock.now();
+    let id = sql::save(&state.db, &current.account.id, &filename, &table, now).await?;
+    let ctx = audit_context(&parts, Some(&current));
+    let event = Event::new(Action::Import, Outcome::Allowed)
+        .resource(RESOURCE_TYPE, &id)
+        .detail(format!(
+            "upload; file={filename}; rows={}",
+            table.rows.len()
+        ));
+    audit::record_standalone(&state.db, &ctx, &event, now)
+        .await
+        .map_err(AppError::from)?;
+    Ok(Redirect::to(&format!("/children/import/{id}")).into_response())
+}
+
+/// Someone else's upload, an expired one and a made-up id look the same: 404, audited.
+async fn missing(state: &AppState, current: &CurrentSession, parts: &Parts, id: &str) -> PageError {
+    let ctx = audit_context(parts, Some(current));
+    let event = Event::new(Action::Denied, Outcome::Denied)
+        .resource(RESOURCE_TYPE, id)
+        .detail("import");
+    match audit::record_standalone(&state.db, &ctx, &event, state.clock.now()).await {
+        Ok(_) => PageError(AppError::NotFound),
+        Err(e) => PageError(e.into()),
+    }
+}
+
+struct MappingColumn {
+    index: usize,
+    heading: String,
+    samples: String,
+    selected: String,
+}
+
+#[derive(Template)]
+#[template(path = "children/import_mapping.html")]
+struct MappingPage {
+    chrome: Chrome,
+    csrf_token: String,
+    id: String,
+    filename: String,
+    rows: usize,
+    columns: Vec<MappingColumn>,
+    targets: Vec<(String, String)>,
+    default_code: String,
+    errors: Vec<String>,
+}
+
+fn mapping_view(
+    state: &AppState,
+    current: &CurrentSession,
+    stored: &sql::Stored,
+    mapping: &Mapping,
+    errors: Vec<String>,
+) -> MappingPage {
+    let columns = stored
+        .table
+        .header
+        .iter()
+        .enumerate()
+        .map(|(index, heading)| MappingColumn {
+            index,
+            heading: heading.clone(),
+            samples: stored
+                .table
+                .rows
+                .iter()
+                .filter_map(|r| r.cells.get(index))
+                .filter(|c| !c.trim().is_empty())
+                .take(2)
+                .map(|c| c.chars().take(30).collect::<String>())
+                .collect::<Vec<_>>()
+                .join(" ／ "),
+            selected: mapping.columns.get(index).cloned().unwrap_or_default(),
+        })
+        .collect();
+    MappingPage {
+        chrome: Chrome::for_session("取り込む列の対応付け", state.settings.demo, Some(current)),
+        csrf_token: current.csrf_token.clone(),
+        id: stored.id.clone(),
+        filename: stored.filename.clone(),
+        rows: stored.table.rows.len(),
+        columns,
+        targets: TARGETS
+            .iter()
+            .map(|t| (t.key.clone(), t.label.clone()))
+            .collect(),
+        default_code: mapping.default_code.clone(),
+        errors,
+    }
+}
+
+async fn mapping_page(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let Some(stored) = sql::load(&state.db, &id, &current.account.id, state.clock.now()).await?
+    else {
+        return Err(missing(&state, &current, &parts, &id).await);
+    };
+    let mut mapping = Mapping::guessed(&stored.table);
+    if !mapping.columns.iter().any(|k| k == "municipality_code") {
+        // A town's own list rarely has the code: offer the uploader's town when it is one.
+        let writers: Vec<_> = current
+            .actor
+            .memberships
+            .iter()
+            .filter(|m| tsunagu_core::access::scope_of(m.role, Permission::WriteChild).is_some())
+            .collect();
+        if let [m] = writers.as_slice()
+            && !m.municipality_code.is_prefecture()
+        {
+            mapping.default_code = m.municipality_code.to_string();
+        }
+    }
+    let page = mapping_view(&state, &current, &stored, &mapping, Vec::new());
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "children/import_check.html")]
+struct CheckPage {
+    chrome: Chrome,
+    csrf_token: String,
+    id: String,
+    filename: String,
+    outcomes: Vec<RowOutcome>,
+    with_problems: usize,
+    mapping: Vec<(usize, String)>,
+    default_code: String,
+    /// The commit was asked for and refused.
+    refused: bool,
+}
+
+fn check_view(
+    state: &AppState,
+    current: &CurrentSession,
+    stored: &sql::Stored,
+    mapping: &Mapping,
+    outcomes: Vec<RowOutcome>,
+    refused: bool,
+) -> CheckPage {
+    CheckPage {
+        chrome: Chrome::for_session(
+            if refused {
+                "取り込みませんでした"
+            } else {
+                "取り込みの確認（試し読み）"
+            },
+            state.settings.demo,
+            Some(current),
+        ),
+        csrf_token: current.csrf_token.clone(),
+        id: stored.id.clone(),
+        filename: stored.filename.clone(),
+        with_problems: outcomes.iter().filter(|o| !o.problems.is_empty()).count(),
+        outcomes,
+        mapping: mapping.columns.iter().cloned().enumerate().collect(),
+        default_code: mapping.default_code.clone(),
+        refused,
+    }
+}
+
+/// The stored upload and the mapping sent with the form, or the answer to give instead.
+async fn prepare(
+    state: &AppState,
+    current: &CurrentSession,
+    parts: &Parts,
+    id: &str,
+    body: &[u8],
+) -> Result<Result<(sql::Stored, Mapping), Response>, PageError> {
+    let form = params::form(body)?;
+    let Some(stored) = sql::load(&state.db, id, &current.account.id, state.clock.now()).await?
+    else {
+        return Err(missing(state, current, parts, id).await);
+    };
+    let mapping = Mapping::from_form(&form, stored.table.header.len());
+    let problems = mapping.problems(&stored.table.header);
+    if !problems.is_empty() {
+        let page = mapping_view(state, current, &stored, &mapping, problems);
+        return Ok(Err(
+            (StatusCode::BAD_REQUEST, Html(page.render()?)).into_response()
+        ));
+    }
+    Ok(Ok((stored, mapping)))
+}
+
+/// The dry run: every row with its problems; nothing is written.
+async fn check(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
+    let (stored, mapping) = match prepare(&state, &current, &parts, &id, &body).await? {
+        Ok(ready) => ready,
+        Err(answer) => return Ok(answer),
+    };
+    let outcomes = check_rows(&state, &current, &stored.table, &mapping).await?;
+    let page = check_view(&state, &current, &stored, &mapping, outcomes, false);
+    Ok(Html(page.render()?).into_response())
+}
+
+struct Created {
+    id: String,
+    line: usize,
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "children/import_done.html")]
+struct DonePage {
+    chrome: Chrome,
+    filename: String,
+    created: Vec<Created>,
+}
+
+/// Checks everything again and creates every row in one transaction, or nothing.
+async fn commit(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
+    let (stored, mapping) = match prepare(&state, &current, &parts, &id, &body).await? {
+        Ok(ready) => ready,
+        Err(answer) => return Ok(answer),
+    };
+    let outcomes = check_rows(&state, &current, &stored.table, &mapping).await?;
+    if outcomes.iter().any(|o| o.ready.is_none()) {
+        let page = check_view(&state, &current, &stored, &mapping, outcomes, true);
+        return Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response());
+    }
+    let now = state.clock.now();
+    let ctx = audit_context(&parts, Some(&current));
+    let mut created = Vec::with_capacity(outcomes.len());
+    {
+        let _turn = state.db.sqlite_writer_turn().await;
+        let mut tx = state.db.pool().begin().await.map_err(AppError::from)?;
+        if !sql::take(&mut tx, &stored.id, &current.account.id)
+            .await
+            .map_err(AppError::from)?
+        {
+            return Err(PageError(AppError::Conflict(
+                "このファイルはすでに取り込まれています。児童の一覧を確認してください".into(),
+            )));
+        }
+        for outcome in &outcomes {
+            let Some((profile, owner)) = &outcome.ready else {
+                continue;
+            };
+            let child_id = store::create(&mut tx, owner, profile, now)
+                .await
+                .map_err(AppError::from)?;
+            let fields: Vec<String> = profile
+                .described()
+                .into_iter()
+                .filter(|(_, _, v)| !v.is_empty())
+                .map(|(f, _, _)| f.to_string())
+                .collect();
+            let event = Event::new(Action::Create, Outcome::Allowed)
+                .resource(repo::RESOURCE_TYPE, &child_id)
+                .child(&child_id)
+                .fields(fields)
+                .detail("import");
+            audit::record(&mut tx, &ctx, &event, now)
+                .await
+                .map_err(AppError::from)?;
+            created.push(Created {
+                id: child_id,
+                line: outcome.line,
+                name: profile.name.clone(),
+            });
+        }
+        let event = Event::new(Action::Import, Outcome::Allowed)
+            .resource(RESOURCE_TYPE, &stored.id)
+            .detail(format!(
+                "commit; file={}; rows={}",
+                stored.filename,
+                created.len()
+            ));
+        audit::record(&mut tx, &ctx, &event, now)
+            .await
+            .map_err(AppError::from)?;
+        tx.commit().await.map_err(AppError::from)?;
+    }
+    let page = DonePage {
+        chrome: Chrome::for_session("取り込みました", state.settings.demo, Some(&current)),
+        filename: stored.filename,
+        created,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+// ---------------------------------------------------------------------------------------
+// The template file
+// ---------------------------------------------------------------------------------------
+
+/// An example row for the template (fictional; 板橋区's code).
+fn example_row() -> HashMap<&'static str, &'static str> {
+    HashMap::from([
+        ("name", "記入例 さくら"),
+        ("kana", "きにゅうれい さくら"),
+        ("birth_date", "2023-05-10"),
+        ("sex", "女"),
+        ("municipality_code", "131199"),
+        ("address", "東京都板橋区（記入例）"),
+        ("status", "支援中"),
+        ("intake_source", "退院時の継続看護依頼票"),
+        ("intake_date", "2023-08-01"),
+        ("diagnoses", "（記入例）"),
+        ("hospital", "（記入例）病院"),
+        (
+            "care_items",
+            "人工呼吸器(高)、気管切開、吸引(高)、経管栄養(高)",
+        ),
+        ("devices", "人工呼吸器(100W 内部4時間 外部8時間)、吸引器"),
+        ("g0_name", "記入例 みどり"),
+        ("g0_kana", "きにゅうれい みどり"),
+        ("g0_relation", "母"),
+        ("g0_phone", "090-0000-0000"),
+        ("g0_employment", "休業中（育休等）"),
+        ("g0_wishes_to_work", "就労を希望"),
+    ])
+}
+
+/// The column headings and one example row, UTF-8 with BOM (Excel opens it as is).
+pub fn template_bytes() -> Result<Vec<u8>, AppError> {
+    let example = example_row();
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let csv_error = |e: csv::Error| AppError::Internal(e.to_string());
+    out.write_record(TARGETS.iter().map(|t| t.label.as_str()))
+        .map_err(csv_error)?;
+    out.write_record(
+        TARGETS
+            .iter()
+            .map(|t| example.get(t.key.as_str()).copied().unwrap_or("")),
+    )
+    .map_err(csv_error)?;
+    out.into_inner()
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+async fn template_csv() -> Result<Response, PageError> {
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"children-import-template.csv\"",
+            ),
+        ],
+        template_bytes()?,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
+    }
+
+    #[test]
+    fn headings_are_recognised_in_their_usual_spellings() {
+        let key = |h: &str| guess_target(h).map(|t| t.key.as_str());
+        assert_eq!(key("氏名"), Some("name"));
+        assert_eq!(key("フリガナ"), Some("kana"));
+        assert_eq!(key("氏名（カナ）"), Some("kana"));
+        assert_eq!(key(" 生年月日 "), Some("birth_date"));
+        assert_eq!(key("市区町村コード"), Some("municipality_code"));
+        assert_eq!(key("保護者氏名"), Some("g0_name"));
+        assert_eq!(key("保護者２電話番号"), Some("g1_phone"));
+        assert_eq!(key("就労希望"), Some("g0_wishes_to_work"));
+        assert_eq!(key("医療的ケア"), Some("care_items"));
+        assert_eq!(key("判定スコア"), None);
+        // Every target's own label maps back to it (the template round-trips).
+        for t in TARGETS.iter() {
+            assert_eq!(key(&t.label), Some(t.key.as_str()), "{}", t.label);
+        }
+    }
+
+    #[test]
+    fn care_cells_map_to_the_form_fields() {
+        let mut fields = HashMap::new();
+        let mut problems = Vec::new();
+        care_cell(
+            "人工呼吸器（見守り高）、気管切開の管理，吸引(口鼻腔・気管内)(高)；導尿(間欠的導尿・低)",
+            &mut fields,
+            &mut problems,
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(fields["care_ventilator"], "on");
+        assert_eq!(fields["watch_ventilator"], "high");
+        assert_eq!(fields["care_tracheostomy"], "on");
+        assert!(!fields.contains_key("watch_tracheostomy"));
+        assert_eq!(fields["watch_suction"], "high");
+        assert_eq!(fields["variant_catheterisation"], "intermittent");
+        assert_eq!(fields["watch_catheterisation"], "low");
+        let mut problems = Vec::new();
+        care_cell("人工呼吸器(高)、魔法", &mut HashMap::new(), &mut problems);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].contains("「魔法」という項目はありません"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn device_cells_map_to_the_form_fields() {
+        let mut fields = HashMap::new();
+        let mut problems = Vec::new();
+        device_cell(
+            "人工呼吸器(100W 内部4時間 外部8.5時間 予備あり)、吸引器",
+            &mut fields,
+            &mut problems,
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(fields["d0_kind"], "ventilator");
+        assert_eq!(fields["d0_power_watts"], "100W");
+        assert_eq!(fields["d0_battery_internal_hours"], "4");
+        assert_eq!(fields["d0_battery_external_hours"], "8.5");
+        assert_eq!(fields["d0_note"], "予備あり");
+        assert_eq!(fields["d1_kind"], "suction");
+    }
+
+    #[test]
+    fn the_template_example_passes_the_validator_and_round_trips() {
+        let table = read_table(&template_bytes().unwrap()).unwrap();
+        let mapping = Mapping::guessed(&table);
+        assert!(mapping.problems(&table.header).is_empty());
+        let mut problems = Vec::new();
+        let fields = mapping.fields(&table.rows[0], &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        let p = profile::parse(&fields, today()).unwrap();
+        assert_eq!(p.care.len(), 4);
+        assert_eq!(p.devices.len(), 2);
+        assert_eq!(p.guardians[0].wishes_to_work, "yes");
+        // The profile written out as cells reads back to the same profile.
+        let row = TableRow {
+            line: 2,
+            cells: profile_cells(&p),
+        };
+        let again = profile::parse(&mapping.fields(&row, &mut problems), today()).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(again, p);
+    }
+
+    #[test]
+    fn encodings_are_detected() {
+        let text = "氏名,ふりがな\n髙橋 はると,たかはし はると\n";
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(text);
+        assert_eq!(decode_text(&sjis).unwrap(), text);
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(text.as_bytes());
+        assert_eq!(read_table(&bom).unwrap().header, vec!["氏名", "ふりがな"]);
+        assert!(read_table(b"\x00\x01\x02\xFF\xFE").is_err());
+        assert!(read_table(b"PK\x03\x04not a zip").is_err());
+    }
 }

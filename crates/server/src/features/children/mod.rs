@@ -108,6 +108,32 @@ pub fn routes() -> Routes {
         .merge(api::routes())
 }
 
+/// A guardian's own children (empty for everyone else), for the family's home page.
+pub async fn own_children(
+    state: &AppState,
+    current: &CurrentSession,
+) -> Result<Vec<Child>, AppError> {
+    let scope = scope_filter(&current.actor, Permission::ReadChild);
+    if scope.guardian_account_id.is_none() {
+        return Ok(Vec::new());
+    }
+    let family_only = tsunagu_core::access::ScopeFilter {
+        guardian_account_id: scope.guardian_account_id,
+        ..Default::default()
+    };
+    let today = state.clock.today_jst();
+    let (children, _) = repo::list(
+        &state.db,
+        &family_only,
+        &repo::ListFilter::default(),
+        today,
+        20,
+        0,
+    )
+    .await?;
+    Ok(children)
+}
+
 #[derive(Template)]
 #[template(path = "children/list.html")]
 struct ListPage {
@@ -446,6 +472,16 @@ async fn access_rows(
     Ok(rows)
 }
 
+/// The access history is for the family (a guardian of the child) and the owner
+/// organisation's members only (the page and the API).
+fn may_see_access_log(current: &CurrentSession, target: &Target) -> bool {
+    target.guardian_account_ids.contains(&current.account.id)
+        || current
+            .memberships
+            .iter()
+            .any(|m| m.organisation_id == target.owner_organisation_id)
+}
+
 /// Who opened the record, when and how; for the family and the owner organisation only.
 async fn access_log(
     State(state): State<AppState>,
@@ -458,14 +494,10 @@ async fn access_log(
     else {
         return refuse(&state, &current, &parts, &id).await;
     };
-    let is_guardian = target.guardian_account_ids.contains(&current.account.id);
-    let is_owner = current
-        .memberships
-        .iter()
-        .any(|m| m.organisation_id == target.owner_organisation_id);
-    if !is_guardian && !is_owner {
+    if !may_see_access_log(&current, &target) {
         return refuse(&state, &current, &parts, &id).await;
     }
+    audit_read(&state, &current, &parts, &id, "access_log").await?;
     let query = AuditQuery {
         child_id: Some(id.clone()),
         limit: 500,

@@ -331,3 +331,46 @@ pub async fn decide(
     tx.commit().await?;
     Ok(Redirect::to(&format!("/children/{id}")).into_response())
 }
+
+/// A family proposal written directly, without the form (the demo's pending proposal).
+pub struct NewProposal<'a> {
+    pub child_id: &'a str,
+    pub proposed_by: &'a str,
+    pub proposed_at: DateTime<Utc>,
+    pub base_version: i64,
+    /// The proposed values; only proposable fields are kept.
+    pub fields: HashMap<String, String>,
+    pub changes: Vec<Change>,
+    pub message: &'a str,
+}
+
+/// Stores a pending proposal as the form does; the caller audits in the same transaction.
+pub async fn insert_pending(
+    conn: &mut sqlx::AnyConnection,
+    new: &NewProposal<'_>,
+) -> Result<String, sqlx::Error> {
+    let stored = Stored {
+        fields: new
+            .fields
+            .iter()
+            .filter(|(k, _)| proposable_field(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        changes: new.changes.clone(),
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    sqlx::query(
+        "INSERT INTO child_proposals (id, child_id, proposed_by, proposed_at, base_version, changes, message) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(new.child_id)
+    .bind(new.proposed_by)
+    .bind(codec::instant_to_db(new.proposed_at))
+    .bind(new.base_version)
+    .bind(serde_json::to_string(&stored).map_err(|e| sqlx::Error::Encode(e.into()))?)
+    .bind(new.message)
+    .execute(conn)
+    .await?;
+    Ok(id)
+}

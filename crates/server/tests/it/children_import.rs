@@ -1,0 +1,651 @@
+//! Importing children from files (CSV in UTF-8 or Shift_JIS, .xlsx) through mapping, dry run
+//! and an all-or-nothing commit; exporting the list as CSV (UTF-8, CP932) and .xlsx.
+
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use tsunagu_core::access::Role;
+
+use crate::support::{
+    ITABASHI_FAMILY_NAME, ITABASHI_SHARED_NAME, NERIMA_NAME, Session, TestApp, TestResponse, World,
+    request_as, signed_in,
+};
+
+const BOUNDARY: &str = "----tsunagu-import-test-boundary";
+
+/// A `multipart/form-data` body with the session's token and one file.
+fn multipart_body(csrf: &str, filename: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+async fn upload(app: &TestApp, session: &Session, filename: &str, bytes: &[u8]) -> TestResponse {
+    let body = multipart_body(&session.csrf, filename, bytes);
+    app.request(
+        request_as(session, Method::POST, "/children/import")
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .header("content-length", body.len().to_string())
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+/// Uploads and returns the import's id (from the redirect to the mapping page).
+async fn uploaded(app: &TestApp, session: &Session, filename: &str, bytes: &[u8]) -> String {
+    let res = upload(app, session, filename, bytes).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    res.header("location")
+        .strip_prefix("/children/import/")
+        .expect("redirect to the mapping")
+        .to_string()
+}
+
+/// The mapping the page pre-selected, as form fields.
+fn selected_mapping(html: &str) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    for chunk in html.split("<select id=\"col_").skip(1) {
+        let index: String = chunk.chars().take_while(char::is_ascii_digit).collect();
+        let select = chunk.split("</select>").next().unwrap_or_default();
+        let value = select
+            .split("<option value=\"")
+            .skip(1)
+            .find(|o| o.contains("\" selected>"))
+            .and_then(|o| o.split('"').next())
+            .unwrap_or_default();
+        fields.push((format!("col_{index}"), value.to_string()));
+    }
+    fields
+}
+
+/// Opens the mapping page, keeps what it guessed, and posts it to `check` or `commit`.
+async fn post_guessed(
+    app: &TestApp,
+    session: &Session,
+    id: &str,
+    step: &str,
+    extra: &[(&str, &str)],
+) -> TestResponse {
+    let page = app.get_as(session, &format!("/children/import/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let mapping = selected_mapping(&page.body);
+    let mut fields: Vec<(&str, &str)> = mapping
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    fields.extend_from_slice(extra);
+    app.post_form_as(session, &format!("/children/import/{id}/{step}"), &fields)
+        .await
+}
+
+async fn children(app: &TestApp) -> i64 {
+    app.count("SELECT count(*) FROM children", &[]).await
+}
+
+fn bom_csv(text: &str) -> Vec<u8> {
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(text.as_bytes());
+    bytes
+}
+
+const HEADER: &str = "氏名,フリガナ,生年月日,性別,市区町村コード,医療的ケア,医療機器,保護者氏名,保護者続柄,保護者電話番号,就労希望\n";
+
+/// A GET whose body is kept as bytes (Shift_JIS and .xlsx).
+async fn get_bytes(app: &TestApp, session: &Session, uri: &str) -> (StatusCode, Vec<u8>) {
+    let response = app
+        .router
+        .clone()
+        .oneshot(
+            request_as(session, Method::GET, uri)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    (status, bytes)
+}
+
+async fn staff() -> (TestApp, World, Session) {
+    signed_in(Role::MunicipalStaff).await
+}
+
+#[tokio::test]
+async fn a_utf8_csv_is_mapped_checked_and_imported_in_one_go() {
+    let (app, _world, s) = staff().await;
+    let csv = format!(
+        "{HEADER}\
+         青木 そら,あおき そら,2023-04-10,女,131199,人工呼吸器(高)、気管切開、吸引(高),人工呼吸器(100W 内部4時間 外部8時間),青木 みどり,母,090-1234-5678,就労を希望\n\
+         石田 りく,イシダ リク,2021/9/3,男,131199,経管栄養(高)、持続経管注入ポンプ(低),,石田 あや,母,03-1234-5678,希望なし\n"
+    );
+    let id = uploaded(&app, &s, "一覧.csv", &bom_csv(&csv)).await;
+    let page = app.get_as(&s, &format!("/children/import/{id}")).await;
+    assert!(page.body.contains("一覧.csv") && page.body.contains("2行"));
+    let mapping = selected_mapping(&page.body);
+    assert_eq!(mapping[0].1, "name");
+    assert_eq!(mapping[1].1, "kana");
+    assert_eq!(mapping[4].1, "municipality_code");
+    assert_eq!(mapping[5].1, "care_items");
+    assert_eq!(mapping[10].1, "g0_wishes_to_work");
+
+    let before = children(&app).await;
+    let dry = post_guessed(&app, &s, &id, "check", &[]).await;
+    assert_eq!(dry.status, StatusCode::OK, "{}", dry.body);
+    assert!(dry.body.contains("問題なし"), "{}", dry.body);
+    assert!(dry.body.contains("取り込む（2件）"));
+    assert_eq!(children(&app).await, before, "a dry run writes nothing");
+
+    let done = post_guessed(&app, &s, &id, "commit", &[]).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(
+        done.body.contains("2件の児童を登録しました"),
+        "{}",
+        done.body
+    );
+    assert_eq!(children(&app).await, before + 2);
+    let staff_id = &_world.person(Role::MunicipalStaff).id;
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE actor_account_id = $1 AND action = 'create' AND detail = 'import' AND child_id IS NOT NULL",
+            &[staff_id]
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE actor_account_id = $1 AND action = 'import' AND detail LIKE 'commit;%rows=2'",
+            &[staff_id]
+        )
+        .await,
+        1
+    );
+    // The care items, devices and guardians arrived with their details.
+    let aoki = app
+        .count(
+            "SELECT count(*) FROM child_care_items ci JOIN children c ON c.id = ci.child_id WHERE c.name = $1",
+            &["青木 そら"],
+        )
+        .await;
+    assert_eq!(aoki, 3);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM child_devices d JOIN children c ON c.id = d.child_id WHERE c.name = $1 AND d.power_watts = 100 AND d.battery_external_minutes = 480",
+            &["青木 そら"],
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM guardians g JOIN children c ON c.id = g.child_id WHERE c.name = $1 AND g.wishes_to_work = 'yes'",
+            &["青木 そら"],
+        )
+        .await,
+        1
+    );
+    // The upload is gone: a second click changes nothing.
+    let again = post_guessed_raw(&app, &s, &id).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(children(&app).await, before + 2);
+}
+
+/// A commit of an upload that no longer exists (no mapping page to read first).
+async fn post_guessed_raw(app: &TestApp, s: &Session, id: &str) -> TestResponse {
+    app.post_form_as(
+        s,
+        &format!("/children/import/{id}/commit"),
+        &[("col_0", "name")],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_shift_jis_csv_without_a_code_column_takes_the_towns_code() {
+    let (app, _world, s) = staff().await;
+    let text = "氏名,ふりがな,生年月日,性別,住所\r\n髙橋 そら,たかはし そら,2022-01-05,女,東京都板橋区１丁目\r\n";
+    let (sjis, _, had_errors) = encoding_rs::SHIFT_JIS.encode(text);
+    assert!(!had_errors);
+    assert!(std::str::from_utf8(&sjis).is_err(), "really Shift_JIS");
+    let id = uploaded(&app, &s, "sjis.csv", &sjis).await;
+    let page = app.get_as(&s, &format!("/children/import/{id}")).await;
+    assert!(
+        page.body
+            .contains("name=\"default_municipality_code\" type=\"text\" inputmode=\"numeric\" maxlength=\"6\" value=\"131199\""),
+        "the uploader's town is offered"
+    );
+    let before = children(&app).await;
+    let done = post_guessed(
+        &app,
+        &s,
+        &id,
+        "commit",
+        &[("default_municipality_code", "131199")],
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(children(&app).await, before + 1);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM children WHERE name = $1 AND municipality_code = '131199'",
+            &["髙橋 そら"]
+        )
+        .await,
+        1,
+        "the name decoded from CP932 as written"
+    );
+}
+
+#[tokio::test]
+async fn an_xlsx_file_is_read_from_its_first_sheet() {
+    let (app, _world, s) = staff().await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    for (col, heading) in [
+        "氏名",
+        "ふりがな",
+        "生年月日",
+        "性別",
+        "団体コード",
+        "医療的ケア",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string(0, col as u16, *heading).unwrap();
+    }
+    ws.write_string(1, 0, "上田 ひな").unwrap();
+    ws.write_string(1, 1, "うえだ ひな").unwrap();
+    let birth = rust_xlsxwriter::ExcelDateTime::from_ymd(2024, 2, 29).unwrap();
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy/m/d");
+    ws.write_datetime_with_format(1, 2, &birth, &date).unwrap();
+    ws.write_string(1, 3, "女").unwrap();
+    ws.write_number(1, 4, 131199.0).unwrap();
+    ws.write_string(1, 5, "酸素療法(高)").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+
+    let id = uploaded(&app, &s, "list.xlsx", &bytes).await;
+    let dry = post_guessed(&app, &s, &id, "check", &[]).await;
+    assert!(dry.body.contains("2024-02-29"), "{}", dry.body);
+    assert!(dry.body.contains("取り込む（1件）"), "{}", dry.body);
+    let before = children(&app).await;
+    let done = post_guessed(&app, &s, &id, "commit", &[]).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(children(&app).await, before + 1);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM children WHERE name = $1 AND birth_date = '2024-02-29'",
+            &["上田 ひな"]
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn one_bad_row_stops_the_whole_file_and_every_problem_is_named() {
+    let (app, world, s) = staff().await;
+    let bad = format!(
+        "{HEADER}\
+         良い 行,よい ぎょう,2023-01-01,女,131199,,,,,,\n\
+         日付 ちがい,ひづけ ちがい,2023-02-30,女,131199,,,,,,\n\
+         検査 すうじ,けんさ すうじ,2023-01-01,男,131198,,,,,,\n\
+         ケア ふめい,けあ ふめい,2023-01-01,女,131199,人工呼吸器(高)、魔法,,,,,\n\
+         {ITABASHI_FAMILY_NAME},やまだ はると,2022-06-14,女,131199,,,,,,\n\
+         良い 行,よい ぎょう,2023-01-01,女,131199,,,,,,\n\
+         練馬 の子,ねりま のこ,2023-01-01,女,131202,,,,,,\n"
+    );
+    let id = uploaded(&app, &s, "bad.csv", &bom_csv(&bad)).await;
+    let before = children(&app).await;
+    let creates_before = app
+        .audit_count(&world.person(Role::MunicipalStaff).id, "create", "allowed")
+        .await;
+    let dry = post_guessed(&app, &s, &id, "check", &[]).await;
+    assert_eq!(dry.status, StatusCode::OK);
+    let body = &dry.body;
+    assert!(body.contains("問題のある行 6行"), "{body}");
+    assert!(!body.contains("取り込む（"), "no commit button");
+    let row = |line: usize| {
+        let start = body
+            .find(&format!("<td>{line}行目</td>"))
+            .unwrap_or_else(|| panic!("row {line} listed"));
+        let end = body[start..].find("</tr>").unwrap() + start;
+        body[start..end].to_string()
+    };
+    assert!(row(2).contains("問題なし"));
+    assert!(
+        row(3).contains("生年月日を 2020-04-02 の形式で入力してください"),
+        "{}",
+        row(3)
+    );
+    assert!(row(4).contains("検査数字が正しくありません"), "{}", row(4));
+    assert!(
+        row(5).contains("「魔法」という項目はありません"),
+        "{}",
+        row(5)
+    );
+    assert!(row(6).contains("すでに登録されています"), "{}", row(6));
+    assert!(row(7).contains("2行目と同じ児童です"), "{}", row(7));
+    assert!(row(8).contains("担当外の市区町村（練馬区）"), "{}", row(8));
+
+    // The commit checks again and writes nothing at all.
+    let refused = post_guessed(&app, &s, &id, "commit", &[]).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.body.contains("どの行も登録していません"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(children(&app).await, before);
+    assert_eq!(
+        app.audit_count(&world.person(Role::MunicipalStaff).id, "create", "allowed")
+            .await,
+        creates_before
+    );
+
+    // The fixed file goes in whole.
+    let fixed = format!(
+        "{HEADER}\
+         良い 行,よい ぎょう,2023-01-01,女,131199,,,,,,\n\
+         日付 ちがい,ひづけ ちがい,2023-02-28,女,131199,,,,,,\n\
+         検査 すうじ,けんさ すうじ,2023-01-01,男,131199,,,,,,\n\
+         ケア ふめい,けあ ふめい,2023-01-01,女,131199,人工呼吸器(高),,,,,\n"
+    );
+    let id = uploaded(&app, &s, "fixed.csv", &bom_csv(&fixed)).await;
+    let done = post_guessed(&app, &s, &id, "commit", &[]).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(children(&app).await, before + 4);
+    assert_eq!(
+        app.audit_count(&world.person(Role::MunicipalStaff).id, "create", "allowed")
+            .await,
+        creates_before + 4
+    );
+}
+
+#[tokio::test]
+async fn another_towns_rows_are_refused_and_uploads_stay_with_the_uploader() {
+    let (app, world, s) = staff().await;
+    let csv = format!("{HEADER}練馬 の子,ねりま のこ,2023-01-01,女,131202,,,,,,\n");
+    let id = uploaded(&app, &s, "nerima.csv", &bom_csv(&csv)).await;
+    let dry = post_guessed(&app, &s, &id, "check", &[]).await;
+    assert!(
+        dry.body
+            .contains("担当外の市区町村（練馬区）の児童は登録できません")
+    );
+    // 練馬区's staff cannot open 板橋区's upload; the attempt is audited.
+    let nerima = world.sign_in(&app, &world.nerima_staff).await;
+    let denied_before = app
+        .audit_count(&world.nerima_staff.id, "denied", "denied")
+        .await;
+    let res = app.get_as(&nerima, &format!("/children/import/{id}")).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(!res.body.contains("練馬 の子"));
+    let res = app
+        .post_form_as(&nerima, &format!("/children/import/{id}/commit"), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.audit_count(&world.nerima_staff.id, "denied", "denied")
+            .await,
+        denied_before + 2
+    );
+}
+
+#[tokio::test]
+async fn unreadable_oversized_and_empty_uploads_are_refused_in_japanese() {
+    let (app, _world, s) = staff().await;
+    let before = app.count("SELECT count(*) FROM child_imports", &[]).await;
+    let res = upload(
+        &app,
+        &s,
+        "photo.csv",
+        &[0xFF, 0xD8, 0xFF, 0x00, 0x81, 0xFF, 0xFE],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(
+        res.body.contains("ファイルを読み取れませんでした"),
+        "{}",
+        res.body
+    );
+    let res = upload(&app, &s, "broken.xlsx", b"PK\x03\x04 truncated").await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("ファイルを読み取れませんでした"));
+
+    let max = tsunagu::features::children::import::MAX_FILE_BYTES;
+    let res = upload(&app, &s, "big.csv", &vec![b'a'; max + 1]).await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(res.body.contains("ファイルが大きすぎます"), "{}", res.body);
+    let res = upload(&app, &s, "huge.csv", &vec![b'a'; 6 * 1024 * 1024]).await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    let mut many = String::from("氏名,ふりがな\n");
+    for i in 0..5_001 {
+        many.push_str(&format!("子{i},こ\n"));
+    }
+    let res = upload(&app, &s, "many.csv", many.as_bytes()).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("5000行まで"), "{}", res.body);
+
+    let res = upload(&app, &s, "empty.csv", b"").await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("取り込むファイルを選んでください"));
+    let res = upload(&app, &s, "header.csv", "氏名,ふりがな\n".as_bytes()).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("取り込む行がありません"));
+    assert_eq!(
+        app.count("SELECT count(*) FROM child_imports", &[]).await,
+        before
+    );
+    // A multipart upload without the session's token is refused by the guard.
+    let body = multipart_body("not-the-token", "a.csv", b"a,b\n1,2\n");
+    let res = app
+        .request(
+            request_as(&s, Method::POST, "/children/import")
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                )
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_template_lists_every_column_and_reads_back() {
+    let (app, _world, s) = staff().await;
+    let (status, bytes) = get_bytes(&app, &s, "/children/import/template.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    for heading in [
+        "氏名",
+        "ふりがな",
+        "団体コード",
+        "医療的ケア",
+        "医療機器",
+        "保護者1就労希望",
+    ] {
+        assert!(text.contains(heading), "{heading}");
+    }
+    let id = uploaded(&app, &s, "template.csv", &bytes).await;
+    let dry = post_guessed(&app, &s, &id, "check", &[]).await;
+    assert!(dry.body.contains("取り込む（1件）"), "{}", dry.body);
+}
+
+/// Registers a child through the form.
+async fn register(app: &TestApp, s: &Session, name: &str, kana: &str) {
+    let res = app
+        .post_form_as(
+            s,
+            "/children",
+            &[
+                ("name", name),
+                ("kana", kana),
+                ("birth_date", "2023-03-03"),
+                ("sex", "male"),
+                ("municipality_code", "131199"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+}
+
+#[tokio::test]
+async fn a_shift_jis_export_refuses_a_character_it_cannot_hold() {
+    let (app, world, s) = staff().await;
+    register(&app, &s, "𠮷田 はると", "よしだ はると").await;
+    let exports_before = app
+        .audit_count(&world.person(Role::MunicipalStaff).id, "export", "allowed")
+        .await;
+    let (status, bytes) = get_bytes(&app, &s, "/children/export.csv?encoding=cp932").await;
+    let body = String::from_utf8_lossy(&bytes);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains("「𠮷田 はると」さんの氏名にある「𠮷」はShift_JISで表せません"),
+        "{body}"
+    );
+    assert!(!body.contains("&#"));
+    assert_eq!(
+        app.audit_count(&world.person(Role::MunicipalStaff).id, "export", "allowed")
+            .await,
+        exports_before,
+        "nothing was exported"
+    );
+    // The same list in UTF-8 is fine.
+    let (status, bytes) = get_bytes(&app, &s, "/children/export.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8(bytes).unwrap().contains("𠮷田 はると"));
+}
+
+#[tokio::test]
+async fn a_shift_jis_export_decodes_back_and_is_audited_with_its_filter() {
+    let (app, world, s) = staff().await;
+    register(&app, &s, "髙橋 そら", "たかはし そら").await;
+    let (status, bytes) = get_bytes(&app, &s, "/children/export.csv?encoding=cp932").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!bytes.starts_with(b"\xEF\xBB\xBF"));
+    let text = encoding_rs::SHIFT_JIS
+        .decode_without_bom_handling_and_without_replacement(&bytes)
+        .expect("valid Shift_JIS");
+    assert!(text.starts_with("ID,氏名,ふりがな,生年月日"), "{text}");
+    assert!(text.contains(ITABASHI_FAMILY_NAME) && text.contains(ITABASHI_SHARED_NAME));
+    assert!(text.contains("髙橋 そら"));
+    assert!(!text.contains(NERIMA_NAME) && !text.contains("&#"));
+
+    let staff_id = &world.person(Role::MunicipalStaff).id;
+    let (status, _) = get_bytes(
+        &app,
+        &s,
+        "/children/export.csv?encoding=cp932&q=%E5%B1%B1%E7%94%B0",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE actor_account_id = $1 AND action = 'export' \
+             AND detail LIKE 'format=csv-cp932; q=%' AND detail LIKE '%rows=1'",
+            &[staff_id]
+        )
+        .await,
+        1,
+        "the export is audited with its filter, format and row count"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE actor_account_id = $1 AND action = 'export' AND child_id = $2",
+            &[staff_id, &world.children.itabashi_family]
+        )
+        .await,
+        2,
+        "each export is in the child's access history"
+    );
+}
+
+#[tokio::test]
+async fn an_xlsx_export_opens_and_reads_back_as_an_import() {
+    use calamine::{Data, Reader, Xlsx};
+    let (app, world, s) = staff().await;
+    let csv = format!(
+        "{HEADER}青木 そら,あおき そら,2023-04-10,女,131199,人工呼吸器(高)、気管切開、吸引(高),人工呼吸器(100W 内部4時間),青木 みどり,母,090-1234-5678,就労を希望\n"
+    );
+    let id = uploaded(&app, &s, "one.csv", &bom_csv(&csv)).await;
+    assert_eq!(
+        post_guessed(&app, &s, &id, "commit", &[]).await.status,
+        StatusCode::OK
+    );
+    let (status, bytes) = get_bytes(&app, &s, "/children/export.xlsx?care_item=ventilator").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes.clone())).expect("an xlsx file");
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
+    assert_eq!(rows.len(), 2, "the heading and the one ventilated child");
+    let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(rows[1][col("氏名")], Data::String("青木 そら".into()));
+    assert!(matches!(rows[1][col("生年月日")], Data::DateTime(_)));
+    assert_eq!(
+        rows[1][col("医療的ケア")],
+        Data::String("人工呼吸器(高)、気管切開、吸引(高)".into())
+    );
+    assert!(matches!(
+        rows[1][col("判定スコア")],
+        Data::Float(_) | Data::Int(_)
+    ));
+    assert_eq!(
+        rows[1][col("保護者1就労希望")],
+        Data::String("就労を希望".into())
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE actor_account_id = $1 AND action = 'export' \
+             AND detail = 'format=xlsx; care_item=ventilator; rows=1'",
+            &[&world.person(Role::MunicipalStaff).id]
+        )
+        .await,
+        1
+    );
+    // Every column is recognised on the way back in; the only problem is that the child
+    // is registered already.
+    let id = uploaded(&app, &s, "export.xlsx", &bytes).await;
+    let dry = post_guessed(&app, &s, &id, "check", &[]).await;
+    assert_eq!(dry.status, StatusCode::OK, "{}", dry.body);
+    assert!(dry.body.contains("すでに登録されています"), "{}", dry.body);
+    assert!(dry.body.contains("問題のある行 1行"));
+    let start = dry.body.find("<td>2行目</td>").expect("row 2");
+    let end = dry.body[start..].find("</tr>").unwrap() + start;
+    assert_eq!(
+        dry.body[start..end].matches("<li>").count(),
+        1,
+        "{}",
+        dry.body
+    );
+}
