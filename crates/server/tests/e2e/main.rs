@@ -9,4 +9,5 @@ mod a11y;
 mod harness;
 mod pages;
 mod selfcheck;
+mod registry;
 mod signin;

@@ -132,8 +132,16 @@ async fn bad_input_on_edit_is_named_in_japanese_and_changes_nothing() {
         ("diagnoses", long.as_str(), "診断名は1000文字以内"),
         ("intake_date", "2026-13-01", "把握した日「2026-13-01」"),
         ("g0_name", "山田 さくら", "保護者1の続柄を入力してください"),
-        ("d0_kind", "掃除機", "医療機器1の種類「掃除機」は選択肢にありません"),
-        ("municipality_code", "131202", "住所地の市区町村は変更できません"),
+        (
+            "d0_kind",
+            "掃除機",
+            "医療機器1の種類「掃除機」は選択肢にありません",
+        ),
+        (
+            "municipality_code",
+            "131202",
+            "住所地の市区町村は変更できません",
+        ),
         ("status", "deceased", "その日付を入力してください"),
     ] {
         let res = app
@@ -192,9 +200,32 @@ async fn a_department_reads_the_record_only_while_the_family_consents() {
     let guardian = world.login_as(&app, Role::Guardian).await;
     let id = world.children.itabashi_family.clone();
     let profile = format!("/children/{id}");
+    // Consents that name no recipient (the registry itself, the mentor programme) open the
+    // record to nobody: neither the detail nor the list of another department.
+    for purpose in ["registry", "mentor"] {
+        let res = app
+            .post_form_as(
+                &owner,
+                &format!("{profile}/consents"),
+                &[
+                    ("purpose", purpose),
+                    ("given_on", "2026-11-20"),
+                    ("method", "paper"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    }
     assert_eq!(
         app.get_as(&health, &profile).await.status,
         StatusCode::NOT_FOUND
+    );
+    let facility = world.login_as(&app, Role::FacilityStaff).await;
+    assert!(
+        !app.get_as(&facility, "/children")
+            .await
+            .body
+            .contains("山田 はると")
     );
     let list = app.get_as(&health, "/children").await;
     assert!(!list.body.contains("山田 はると"));
@@ -513,7 +544,10 @@ async fn the_list_filters_by_care_device_tier_stage_and_wish_to_work() {
     // A value that is not a choice is refused in Japanese.
     let res = app.get_as(&staff, "/children?tier=tier99").await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
-    assert!(res.body.contains("スコア区分「tier99」は選択肢にありません"));
+    assert!(
+        res.body
+            .contains("スコア区分「tier99」は選択肢にありません")
+    );
     // Another town's children never appear, whatever the filter.
     assert!(!shows("q=", "高橋 めい").await);
 }

@@ -157,6 +157,31 @@ async fn audit_export(
     Ok(())
 }
 
+/// The characters that JIS X 0208 and Windows (CP932) give different Unicode code points —
+/// the "wave dash problem". Text typed on a Mac or produced by our own labels (「3〜15点」)
+/// uses the first; CP932 holds the same character under the second, so they are swapped
+/// before encoding rather than refused. Nothing else is ever substituted.
+const CP932_EQUIVALENTS: [(char, char); 6] = [
+    ('\u{301C}', '\u{FF5E}'), // 〜 WAVE DASH → ～
+    ('\u{2016}', '\u{2225}'), // ‖ → ∥
+    ('\u{2212}', '\u{FF0D}'), // − MINUS SIGN → －
+    ('\u{00A2}', '\u{FFE0}'), // ¢ → ￠
+    ('\u{00A3}', '\u{FFE1}'), // £ → ￡
+    ('\u{00AC}', '\u{FFE2}'), // ¬ → ￢
+];
+
+/// `text` with the JIS forms above replaced by their CP932 forms.
+pub fn to_cp932_forms(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            CP932_EQUIVALENTS
+                .iter()
+                .find(|(jis, _)| *jis == c)
+                .map_or(c, |(_, windows)| *windows)
+        })
+        .collect()
+}
+
 /// The first character of `text` that Shift_JIS (CP932) cannot hold, if any.
 pub fn unencodable_char(text: &str) -> Option<char> {
     let (_, _, had_errors) = encoding_rs::SHIFT_JIS.encode(text);
@@ -177,7 +202,13 @@ fn csv_text(sheet: &Sheet, cp932: bool) -> Result<String, AppError> {
     let csv_error = |e: csv::Error| AppError::Internal(e.to_string());
     out.write_record(&sheet.header).map_err(csv_error)?;
     for (name, cells) in &sheet.rows {
-        let texts: Vec<String> = cells.iter().map(|c| params::csv_safe(&c.text())).collect();
+        let texts: Vec<String> = cells
+            .iter()
+            .map(|c| {
+                let text = params::csv_safe(&c.text());
+                if cp932 { to_cp932_forms(&text) } else { text }
+            })
+            .collect();
         if cp932 {
             for (heading, text) in sheet.header.iter().zip(&texts) {
                 if let Some(c) = unencodable_char(text) {
@@ -334,6 +365,8 @@ mod tests {
         assert_eq!(unencodable_char("𠮷野 はると"), Some('𠮷'));
         assert_eq!(unencodable_char("はると🙂"), Some('🙂'));
         // encoding_rs would write a numeric character reference: never let that through.
+        assert_eq!(to_cp932_forms("3〜15点"), "3～15点");
+        assert_eq!(unencodable_char(&to_cp932_forms("3〜15点 −1")), None);
         let (bytes, _, had_errors) = encoding_rs::SHIFT_JIS.encode("𠮷");
         assert!(had_errors && bytes.starts_with(b"&#"));
     }

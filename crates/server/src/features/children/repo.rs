@@ -71,7 +71,7 @@ macro_rules! select_child {
 }
 
 /// The scope filter of `tsunagu_core::access::scope_filter` as SQL: `$1`–`$8` are the
-/// organisation ids and department keys of the actor (padded with ''), `$9` today, `$10`
+/// organisation ids and department keys of the actor (padded with copies), `$9` today, `$10`
 /// the guardian's account id (or ''). Each branch can use an index, so a town's list does
 /// not scan the nation's children.
 macro_rules! in_scope {
@@ -98,6 +98,9 @@ macro_rules! filtered {
           AND ($19 = '' OR EXISTS (SELECT 1 FROM guardians gw WHERE gw.child_id = c.id AND gw.wishes_to_work = $19))"
     };
 }
+
+/// Matches no organisation id, department key or stored recipient.
+const NO_RECIPIENT: &str = "\u{1}none";
 
 /// How many organisations and departments one person's list query can carry.
 pub const SCOPE_SLOTS: usize = 8;
@@ -296,7 +299,13 @@ pub async fn list(
     if scope.everything || !scope.prefectures.is_empty() || slots.len() > SCOPE_SLOTS {
         return Err(sqlx::Error::Protocol(UnsupportedScope.to_string()));
     }
-    slots.resize(SCOPE_SLOTS, String::new());
+    // Pad with a copy of a real slot, never with '': consents without a recipient
+    // (registry, disaster plan, mentor) store '' and would otherwise match everyone's.
+    let filler = slots
+        .first()
+        .cloned()
+        .unwrap_or_else(|| NO_RECIPIENT.to_string());
+    slots.resize(SCOPE_SLOTS, filler);
     let pattern = codec::like_contains(&search_key(&filter.text));
     let guardian = scope.guardian_account_id.clone().unwrap_or_default();
     let today = codec::date_to_db(today);

@@ -1,0 +1,249 @@
+//! The registry walked as its people use it: staff register a child with care items and see
+//! the score; import a file with one bad row (nothing imported), fix it and import; export a
+//! Shift_JIS CSV; the family withdraws the 保育 consent, the 保育 department can no longer
+//! open the record, and the family sees that department's earlier access in the history.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+
+use crate::a11y::assert_axe_clean;
+use crate::harness::{Env, js, js_string, poll, screenshot, set_viewport};
+use crate::signin::{body_text, fill, sign_in, sign_in_at_step, submit};
+
+const DESKTOP: u32 = 1280;
+const PHONE: u32 = 360;
+
+/// Waits until the page's text contains `needle`.
+async fn wait_for_text(env: &Env, what: &str, needle: &str) -> String {
+    poll(Duration::from_secs(8), what, || async {
+        let text = body_text(env).await;
+        if text.contains(needle) {
+            Ok(text)
+        } else {
+            Err(text)
+        }
+    })
+    .await
+}
+
+/// Sets a form control's value directly (date inputs and selects ignore typed text).
+async fn set_value(env: &Env, id: &str, value: &str) {
+    js(
+        env.client(),
+        &format!(
+            "const e = document.getElementById({id:?}); e.value = {value:?}; \
+             e.dispatchEvent(new Event('change', {{bubbles: true}})); return true;"
+        ),
+    )
+    .await;
+}
+
+async fn click(env: &Env, css: &str) {
+    env.client()
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// The href of the link with this text on the current page.
+async fn link_to(env: &Env, text: &str) -> String {
+    env.client()
+        .find(Locator::LinkText(text))
+        .await
+        .unwrap_or_else(|e| panic!("link {text}: {e}"))
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a link")
+}
+
+/// A guardian signs in with the password alone (no second factor is required of families).
+async fn sign_in_family(env: &Env, accounts: &[serde_json::Value], login: &str) {
+    let person = crate::signin::account(accounts, login);
+    if person["totp_secret"].is_string() {
+        return sign_in(env, accounts, login).await;
+    }
+    env.goto("/login").await;
+    fill(env, "login_id", login).await;
+    fill(
+        env,
+        "password",
+        person["password"].as_str().expect("password"),
+    )
+    .await;
+    submit(env).await;
+    wait_for_text(env, "マイページ after the password", "マイページ").await;
+}
+
+#[tokio::test]
+async fn staff_register_import_and_export_then_the_family_withdraws_a_consent() {
+    let env = Env::start_demo().await;
+    let accounts = env.app.demo_accounts();
+    let c = env.client();
+
+    // Staff register a child with care items and see the computed score and tier.
+    sign_in(&env, &accounts, "itabashi.welfare").await;
+    env.goto("/children/new").await;
+    fill(&env, "name", "登録 つばさ").await;
+    fill(&env, "kana", "とうろく つばさ").await;
+    set_value(&env, "birth_date", "2023-05-05").await;
+    set_value(&env, "sex", "male").await;
+    for item in ["ventilator", "tracheostomy", "suction", "tube_feeding"] {
+        click(&env, &format!("#care_{item}")).await;
+        if item != "tracheostomy" {
+            set_value(&env, &format!("watch_{item}"), "high").await;
+        }
+    }
+    set_value(&env, "d0_kind", "ventilator").await;
+    fill(&env, "d0_power_watts", "45").await;
+    fill(&env, "d0_battery_internal_hours", "4.5").await;
+    assert_axe_clean(c, "/children/new filled in").await;
+    screenshot(c, "child-new", DESKTOP).await;
+    submit(&env).await;
+    let profile = wait_for_text(&env, "the new child's profile", "判定スコア").await;
+    assert!(profile.contains("39点"), "{profile}");
+    assert!(profile.contains("32点以上"), "{profile}");
+    assert!(profile.contains("4.5時間"), "{profile}");
+    assert_axe_clean(c, "child profile").await;
+    screenshot(c, "child-profile", DESKTOP).await;
+    set_viewport(c, PHONE, 900).await;
+    screenshot(c, "child-profile", PHONE).await;
+    set_viewport(c, DESKTOP, 900).await;
+
+    // Import a file with one bad row: that row's problem is shown and nothing is imported.
+    let folder = tempfile::tempdir().expect("a folder for the files");
+    let bad = folder.path().join("children-bad.csv");
+    let good = folder.path().join("children.csv");
+    let header = "氏名,ふりがな,生年月日,性別,団体コード,医療的ケア\n";
+    std::fs::write(
+        &bad,
+        format!(
+            "{header}取込 いちか,とりこみ いちか,2021-07-07,女,131199,経管栄養(低)\n\
+             取込 にこ,とりこみ にこ,2021-02-30,男,131199,酸素療法(高)\n"
+        ),
+    )
+    .expect("write the bad file");
+    std::fs::write(
+        &good,
+        format!(
+            "{header}取込 いちか,とりこみ いちか,2021-07-07,女,131199,経管栄養(低)\n\
+             取込 にこ,とりこみ にこ,2021-02-28,男,131199,酸素療法(高)\n"
+        ),
+    )
+    .expect("write the fixed file");
+    for (file, expect_problem) in [(&bad, true), (&good, false)] {
+        env.goto("/children/import").await;
+        c.find(Locator::Id("import-file"))
+            .await
+            .expect("the file field")
+            .send_keys(&file.display().to_string())
+            .await
+            .expect("choose the file");
+        submit(&env).await;
+        wait_for_text(&env, "the column mapping", "取り込む列の対応付け").await;
+        if expect_problem {
+            assert_axe_clean(c, "import mapping").await;
+            screenshot(c, "import-mapping", DESKTOP).await;
+        }
+        submit(&env).await;
+        let check = wait_for_text(&env, "the dry run", "試し読み").await;
+        if expect_problem {
+            assert!(check.contains("3行目"), "{check}");
+            assert!(check.contains("2021-02-30"), "{check}");
+            assert!(
+                check.contains("どの行も登録しません") || check.contains("取り込めません"),
+                "{check}"
+            );
+            assert_axe_clean(c, "import dry run with a problem").await;
+            screenshot(c, "import-problem", DESKTOP).await;
+            env.goto("/children?q=%E3%81%A8%E3%82%8A%E3%81%93%E3%81%BF")
+                .await;
+            let list = body_text(&env).await;
+            assert!(!list.contains("取込 いちか"), "nothing imported: {list}");
+        } else {
+            click(
+                &env,
+                "#import-commit button[type=submit], form[action$='/commit'] button[type=submit]",
+            )
+            .await;
+            wait_for_text(&env, "the import result", "取込 にこ").await;
+            screenshot(c, "import-done", DESKTOP).await;
+        }
+    }
+    env.goto("/children?q=%E3%81%A8%E3%82%8A%E3%81%93%E3%81%BF")
+        .await;
+    let list = body_text(&env).await;
+    assert!(
+        list.contains("取込 いちか") && list.contains("取込 にこ"),
+        "{list}"
+    );
+
+    // Export the list as Shift_JIS: the bytes decode back to the names.
+    env.goto("/children").await;
+    let decoded = js_string(
+        c,
+        "return fetch('/children/export.csv?encoding=cp932')\
+           .then(r => r.arrayBuffer())\
+           .then(b => new TextDecoder('shift_jis').decode(b));",
+    )
+    .await;
+    assert!(decoded.contains("登録 つばさ"), "{decoded}");
+    assert!(decoded.contains("山田 はると"), "{decoded}");
+    assert_axe_clean(c, "/children with filters").await;
+    screenshot(c, "children-filters", DESKTOP).await;
+    set_viewport(c, PHONE, 900).await;
+    screenshot(c, "children-filters", PHONE).await;
+    set_viewport(c, DESKTOP, 900).await;
+    env.goto("/children/transitions").await;
+    wait_for_text(&env, "the transition board", "移行ボード").await;
+    assert_axe_clean(c, "/children/transitions").await;
+    screenshot(c, "transition-board", DESKTOP).await;
+    c.delete_all_cookies().await.expect("sign out");
+
+    // The 保育 department opens 山田 はると's record while the family consents.
+    sign_in(&env, &accounts, "itabashi.childcare").await;
+    env.goto("/children").await;
+    let record = link_to(&env, "山田 はると").await;
+    env.goto(&record).await;
+    wait_for_text(&env, "the record as 保育 sees it", "判定スコア").await;
+    c.delete_all_cookies().await.expect("sign out");
+
+    // The family withdraws the 保育 consent.
+    sign_in_family(&env, &accounts, "guardian").await;
+    env.goto(&format!("{record}/consents")).await;
+    wait_for_text(&env, "the consents page", "同意の記録").await;
+    assert_axe_clean(c, "consents page").await;
+    screenshot(c, "consents", DESKTOP).await;
+    click(
+        &env,
+        "button[aria-label='市区町村の担当課との共有（保育課）の同意を撤回する']",
+    )
+    .await;
+    wait_for_text(&env, "the withdrawal notice", "同意を撤回しました").await;
+    c.delete_all_cookies().await.expect("sign out");
+
+    // 保育 can no longer open it, nor find it in the list.
+    sign_in_at_step(&env, &accounts, "itabashi.childcare", 1).await;
+    env.goto(&record).await;
+    wait_for_text(&env, "the refusal", "記録を表示できません").await;
+    env.goto("/children").await;
+    let list = body_text(&env).await;
+    assert!(!list.contains("山田 はると"), "{list}");
+    c.delete_all_cookies().await.expect("sign out");
+
+    // The family sees 保育's earlier access in the history.
+    sign_in_family(&env, &accounts, "guardian").await;
+    env.goto(&format!("{record}/access-log")).await;
+    let history = wait_for_text(&env, "the access history", "閲覧履歴").await;
+    assert!(history.contains("保育"), "{history}");
+    assert_axe_clean(c, "access history").await;
+    screenshot(c, "access-history", DESKTOP).await;
+    set_viewport(c, PHONE, 900).await;
+    screenshot(c, "access-history", PHONE).await;
+
+    env.close().await;
+}
