@@ -31,7 +31,7 @@ use crate::features::municipalities::reference::{self, MunicipalityRecord};
 /// Children in the national set (DOMAIN.md: 20,385 in 2022).
 pub const CHILDREN: u32 = 20_000;
 /// The seed of every random choice: the same data on every run (dates move with "today").
-pub const SEED: u64 = 0x7473_756e_6167_75; // "tsunagu"
+pub const SEED: u64 = 0x0074_7375_6e61_6775; // "tsunagu"
 
 pub const POPULATION_CSV: &str = include_str!("../../data/prefecture_population_2020.csv");
 
@@ -239,12 +239,15 @@ pub async fn seed(
         bench.push((b, pw, hash, totp::generate_secret()));
     }
 
+    let t0 = std::time::Instant::now();
     let mut tx = db.pool().begin().await?;
+    seeding_cache(&mut tx, db.backend(), true).await?;
     // Organisations: a 障害福祉課 for every municipality the demo has none for, a support
     // centre for every prefecture.
     let mut orgs = Batch::new(
         "INSERT INTO organisations (id, name, kana, kind, department, municipality_code, active, version, created_at, updated_at)",
         10,
+        db.backend(),
     );
     for (m, _) in &distribution {
         if existing.owners.contains_key(&m.code) {
@@ -286,6 +289,10 @@ pub async fn seed(
     }
     orgs.flush(&mut tx).await?;
     report.organisations = orgs.rows_written;
+    tracing::info!(
+        elapsed_ms = t0.elapsed().as_millis() as u64,
+        "national: organisations written"
+    );
 
     // Accounts: the bench accounts (known passwords, TOTP on), and one staff member per
     // municipality with children that has none yet.
@@ -373,29 +380,39 @@ pub async fn seed(
          status, version, created_at, updated_at, address, status_date, intake_source, intake_date, diagnoses, hospital, \
          doctor, physical_disability_grade, ryoiku_techo, recipient_certificate, care_category, attending, care_score, care_tier)",
         26,
+        db.backend(),
     );
     let mut care_items = Batch::new(
         "INSERT INTO child_care_items (child_id, item, variant, watch)",
         4,
+        db.backend(),
     );
     let mut guardians = Batch::new(
         "INSERT INTO guardians (id, child_id, position, name, kana, relation, phone, email, employment, wishes_to_work)",
         10,
+        db.backend(),
     );
     let mut devices = Batch::new(
         "INSERT INTO child_devices (id, child_id, position, kind, power_watts, battery_internal_minutes, battery_external_minutes, note)",
         8,
+        db.backend(),
     );
     let mut siblings = Batch::new(
         "INSERT INTO child_siblings (id, child_id, position, name, birth_date, note)",
         6,
+        db.backend(),
     );
     let mut consents = Batch::new(
         "INSERT INTO child_consents (id, child_id, purpose, department, organisation_id, recipient, given_on, method, \
          recorded_by, recorded_at, expires_on)",
         11,
+        db.backend(),
     );
     let mut made: Vec<Made> = Vec::with_capacity(CHILDREN as usize);
+    tracing::info!(
+        elapsed_ms = t0.elapsed().as_millis() as u64,
+        "national: accounts written"
+    );
     for (m, count) in &distribution {
         if *count == 0 {
             continue;
@@ -593,10 +610,36 @@ pub async fn seed(
     }
     report.children = children.rows_written;
     report.consents = consents.rows_written;
+    seeding_cache(&mut tx, db.backend(), false).await?;
     tx.commit().await?;
+    tracing::info!(
+        elapsed_ms = t0.elapsed().as_millis() as u64,
+        "national: children committed"
+    );
 
     report.audit_entries = audit_year(db, &mut rng, now, &made, &existing).await?;
     Ok(bench_accounts)
+}
+
+/// SQLite only: a page cache large enough for the indexes being filled, for the seeding
+/// transaction; with the default 2 MB, dirty pages are spilled to the WAL and re-read over
+/// and over (most of the time went to pwrite). `false` puts the default back before the
+/// connection returns to the pool. (A backend quirk, kept here because only the generator
+/// needs it.)
+async fn seeding_cache(
+    conn: &mut AnyConnection,
+    backend: crate::config::Backend,
+    on: bool,
+) -> Result<(), sqlx::Error> {
+    if backend == crate::config::Backend::Sqlite {
+        let pragma = if on {
+            "PRAGMA cache_size = -131072"
+        } else {
+            "PRAGMA cache_size = -2000"
+        };
+        sqlx::query(pragma).execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 async fn org_name(conn: &mut AnyConnection, id: &str) -> Result<String, sqlx::Error> {
@@ -670,6 +713,7 @@ async fn audit_year(
     made: &[Made],
     existing: &Existing,
 ) -> Result<u64, StartupError> {
+    let t0 = std::time::Instant::now();
     let today = now.with_timezone(&JST).date_naive();
     let now_ms = now.timestamp_millis();
     // Actors: (account id, organisation id, client address).
@@ -768,7 +812,13 @@ async fn audit_year(
     }
     plan.sort_by_key(|p| (p.at, p.actor, p.child));
 
+    tracing::info!(
+        elapsed_ms = t0.elapsed().as_millis() as u64,
+        entries = plan.len(),
+        "national: audit planned"
+    );
     let mut tx = db.pool().begin().await?;
+    seeding_cache(&mut tx, db.backend(), true).await?;
     // Take the chain's head first (a write: see `audit::record`).
     let head = sqlx::query(
         "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash",
@@ -781,6 +831,7 @@ async fn audit_year(
         "INSERT INTO audit_log (seq, at, actor_account_id, actor_organisation_id, action, outcome, \
          resource_type, resource_id, child_id, fields, detail, client_addr, user_agent, prev_hash, hash)",
         15,
+        db.backend(),
     );
     for p in &plan {
         seq += 1;
@@ -860,7 +911,12 @@ async fn audit_year(
         .bind(&prev)
         .execute(&mut *tx)
         .await?;
+    seeding_cache(&mut tx, db.backend(), false).await?;
     tx.commit().await?;
+    tracing::info!(
+        elapsed_ms = t0.elapsed().as_millis() as u64,
+        "national: audit committed"
+    );
     Ok(batch.rows_written)
 }
 

@@ -183,7 +183,7 @@ const PATTERNS: [Pattern; 13] = [
                 CareEntry::new(I::Tracheostomy).with_watch(hw(rng, 0.6)),
                 CareEntry::new(I::Suction).with_watch(hw(rng, 0.6)),
             ];
-            let mut devices = vec![device(D::Suction, Some(80), Some(45), None)];
+            let mut devices = vec![device(D::Suction, Some(80), Some(60), None)];
             if rng.random_bool(0.6) {
                 tube(rng, &mut care, &mut devices, 0.2);
             }

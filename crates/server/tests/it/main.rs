@@ -14,6 +14,7 @@ mod children;
 mod children_import;
 mod cli;
 mod database;
+mod demo_data;
 mod pages;
 mod registry;
 mod web_shell;
