@@ -8,6 +8,6 @@
 mod a11y;
 mod harness;
 mod pages;
-mod selfcheck;
 mod registry;
+mod selfcheck;
 mod signin;
