@@ -71,7 +71,7 @@ macro_rules! select_child {
 }
 
 /// The scope filter of `tsunagu_core::access::scope_filter` as SQL: `$1`–`$8` are the
-/// organisation ids and department keys of the actor (padded with copies), `$9` today, `$10`
+/// organisation ids and department keys of the actor (padded with a value that matches nothing), `$9` today, `$10`
 /// the guardian's account id (or ''). Each branch can use an index, so a town's list does
 /// not scan the nation's children.
 macro_rules! in_scope {
@@ -299,12 +299,11 @@ pub async fn list(
     if scope.everything || !scope.prefectures.is_empty() || slots.len() > SCOPE_SLOTS {
         return Err(sqlx::Error::Protocol(UnsupportedScope.to_string()));
     }
-    // Pad with a copy of a real slot, never with '': consents without a recipient
+    // Pad with a value that matches nothing, never with '': consents without a recipient
     // (registry, disaster plan, mentor) store '' and would otherwise match everyone's.
-    let filler = slots
-        .first()
-        .cloned()
-        .unwrap_or_else(|| NO_RECIPIENT.to_string());
+    // (Copies of a real slot are correct too, but make PostgreSQL expect 8× the rows and
+    // scan the consents instead of using the index.)
+    let filler = NO_RECIPIENT.to_string();
     slots.resize(SCOPE_SLOTS, filler);
     let pattern = codec::like_contains(&search_key(&filter.text));
     let guardian = scope.guardian_account_id.clone().unwrap_or_default();
