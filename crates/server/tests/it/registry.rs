@@ -624,3 +624,55 @@ async fn names_with_markup_are_shown_as_text() {
         assert!(shows_escaped(&page.body, raw), "{uri}");
     }
 }
+
+#[tokio::test]
+async fn an_expired_consent_closes_the_record_without_anyone_acting() {
+    let (app, world) = world().await;
+    let owner = staff_session(&app, &world).await;
+    let health_person = world
+        .add_person(
+            &app,
+            NewPerson::new(
+                "itabashi.health",
+                "健康 保子",
+                "itabashi-health",
+                Role::MunicipalStaff,
+            ),
+        )
+        .await;
+    let id = world.children.itabashi_family.clone();
+    let profile = format!("/children/{id}");
+    // The test clock stands at 2026-11-21; the consent runs to the end of November.
+    let res = app
+        .post_form_as(
+            &owner,
+            &format!("{profile}/consents"),
+            &[
+                ("purpose", "department"),
+                ("department", "health"),
+                ("given_on", "2026-11-20"),
+                ("method", "paper"),
+                ("expires_on", "2026-11-30"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let health = world.sign_in(&app, &health_person).await;
+    assert_eq!(app.get_as(&health, &profile).await.status, StatusCode::OK);
+    // On the last day it still holds; the day after, the department is closed out.
+    world.clock.advance(chrono::Duration::days(9));
+    let health = world.sign_in(&app, &health_person).await;
+    assert_eq!(app.get_as(&health, &profile).await.status, StatusCode::OK);
+    world.clock.advance(chrono::Duration::days(1));
+    let health = world.sign_in(&app, &health_person).await;
+    assert_eq!(
+        app.get_as(&health, &profile).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        !app.get_as(&health, "/children")
+            .await
+            .body
+            .contains("山田 はると")
+    );
+}

@@ -33,7 +33,9 @@ use tsunagu_core::transitions::{self, Transition};
 use super::form::{EditOutcome, create_child, save_edit};
 use super::profile::{self, Guardian, Profile, Sibling};
 use super::repo::{self, Child};
-use super::{access_rows, audit_read, filters, load_in_scope, may_see_access_log, store};
+use super::{
+    access_rows, audit_read, filters, load_in_scope, may_see_access_log, open_for_reading, store,
+};
 use crate::audit::{self, Action, AuditQuery, Event, Outcome};
 use crate::auth::guard::{Access, Routes, audit_context};
 use crate::auth::session::CurrentSession;
@@ -134,20 +136,6 @@ fn json_object(body: &Bytes) -> Result<Map<String, Value>, AppError> {
             "児童の記録をJSONのオブジェクトで送信してください（Content-Type: application/json）"
                 .into(),
         )),
-    }
-}
-
-/// The audit detail of a read through the API.
-fn read_detail(via_break_glass: bool, what: &str) -> String {
-    let what = if what.is_empty() {
-        "api".to_string()
-    } else {
-        format!("api;{what}")
-    };
-    if via_break_glass {
-        format!("break_glass;{what}")
-    } else {
-        what
     }
 }
 
@@ -719,21 +707,13 @@ async fn detail(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let Some((child, _, via_break_glass)) =
-        load_in_scope(&state, &current, &id, Permission::ReadChild).await?
+        open_for_reading(&state, &current, &parts, &id, "api").await?
     else {
         return not_found(&state, &current, &parts, &id, "read").await;
     };
     let Some((profile, version)) = store::load(&state.db, &child.id).await? else {
         return not_found(&state, &current, &parts, &id, "read").await;
     };
-    audit_read(
-        &state,
-        &current,
-        &parts,
-        &child.id,
-        &read_detail(via_break_glass, ""),
-    )
-    .await?;
     let today = state.clock.today_jst();
     Ok(Json(child_json(child, profile, version, today, via_break_glass)).into_response())
 }
@@ -891,19 +871,11 @@ async fn transitions_of(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let Some((child, _, via_break_glass)) =
-        load_in_scope(&state, &current, &id, Permission::ReadChild).await?
+    let Some((child, _, _)) =
+        open_for_reading(&state, &current, &parts, &id, "api;transitions").await?
     else {
         return not_found(&state, &current, &parts, &id, "read").await;
     };
-    audit_read(
-        &state,
-        &current,
-        &parts,
-        &child.id,
-        &read_detail(via_break_glass, "transitions"),
-    )
-    .await?;
     let today = state.clock.today_jst();
     let birth = child.birth_date;
     let upcoming = transitions::upcoming(birth, today, transitions::BOARD_HORIZON_MONTHS);
@@ -988,7 +960,8 @@ async fn access_log(
         &current,
         &parts,
         &child.id,
-        &read_detail(via_break_glass, "access_log"),
+        via_break_glass,
+        "api;access_log",
     )
     .await?;
     let query = AuditQuery {

@@ -97,23 +97,11 @@ pub async fn page(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some((child, target, via_break_glass)) =
-        load_in_scope(&state, &current, &id, Permission::ReadChild).await?
+    let Some((child, target, _)) =
+        super::open_for_reading(&state, &current, &parts, &id, "consents").await?
     else {
         return refuse(&state, &current, &parts, &id).await;
     };
-    super::audit_read(
-        &state,
-        &current,
-        &parts,
-        &id,
-        if via_break_glass {
-            "break_glass;consents"
-        } else {
-            "consents"
-        },
-    )
-    .await?;
     let notice = match parts.uri.query() {
         Some("saved=1") => "同意を記録しました。".to_string(),
         Some("withdrawn=1") => {

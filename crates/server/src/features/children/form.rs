@@ -231,7 +231,7 @@ pub async fn edit_form(
     {
         return refuse(&state, &current, &parts, &id).await;
     }
-    super::audit_read(&state, &current, &parts, &id, "edit").await?;
+    super::audit_read(&state, &current, &parts, &id, false, "edit").await?;
     let Some((profile, version)) = store::load(&state.db, &id).await? else {
         return refuse(&state, &current, &parts, &id).await;
     };
@@ -379,23 +379,11 @@ pub async fn history_page(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some((child, _, via_break_glass)) =
-        load_in_scope(&state, &current, &id, Permission::ReadChild).await?
+    let Some((child, _, _)) =
+        super::open_for_reading(&state, &current, &parts, &id, "history").await?
     else {
         return refuse(&state, &current, &parts, &id).await;
     };
-    super::audit_read(
-        &state,
-        &current,
-        &parts,
-        &id,
-        if via_break_glass {
-            "break_glass;history"
-        } else {
-            "history"
-        },
-    )
-    .await?;
     let mut entries = store::history(&state.db, &id, 0).await?;
     entries.reverse();
     let page = HistoryPage {

@@ -325,17 +325,25 @@ pub(crate) async fn load_in_scope(
     }
 }
 
-/// Audits one read of a child's record (outside any transaction).
+/// Audits one read of a child's record (outside any transaction). The detail names the
+/// view (`what`, e.g. "history", "api;transitions"), prefixed `break_glass;` when the read
+/// rests on a break-glass grant.
 pub(crate) async fn audit_read(
     state: &AppState,
     current: &CurrentSession,
     parts: &Parts,
     child_id: &str,
-    detail: &str,
+    via_break_glass: bool,
+    what: &str,
 ) -> Result<(), AppError> {
     if cfg!(feature = "bench-unaudited-reads") {
         return Ok(());
     }
+    let detail = match (via_break_glass, what) {
+        (true, "") => "break_glass".to_string(),
+        (true, what) => format!("break_glass;{what}"),
+        (false, what) => what.to_string(),
+    };
     let ctx = audit_context(parts, Some(current));
     let event = Event::new(Action::Read, Outcome::Allowed)
         .resource(repo::RESOURCE_TYPE, child_id)
@@ -345,6 +353,22 @@ pub(crate) async fn audit_read(
     Ok(())
 }
 
+/// Loads a child the actor may read and audits the read (see [`audit_read`]); `None` when
+/// the actor may not read it (or there is no such child).
+pub(crate) async fn open_for_reading(
+    state: &AppState,
+    current: &CurrentSession,
+    parts: &Parts,
+    id: &str,
+    what: &str,
+) -> Result<Option<(Child, Target, bool)>, AppError> {
+    let Some(found) = load_in_scope(state, current, id, Permission::ReadChild).await? else {
+        return Ok(None);
+    };
+    audit_read(state, current, parts, id, found.2, what).await?;
+    Ok(Some(found))
+}
+
 async fn detail(
     State(state): State<AppState>,
     current: CurrentSession,
@@ -352,18 +376,10 @@ async fn detail(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let Some((child, target, via_break_glass)) =
-        load_in_scope(&state, &current, &id, Permission::ReadChild).await?
+        open_for_reading(&state, &current, &parts, &id, "").await?
     else {
         return refuse(&state, &current, &parts, &id).await;
     };
-    audit_read(
-        &state,
-        &current,
-        &parts,
-        &child.id,
-        if via_break_glass { "break_glass" } else { "" },
-    )
-    .await?;
     let Some((profile, version)) = store::load(&state.db, &child.id).await? else {
         return refuse(&state, &current, &parts, &id).await;
     };
@@ -489,7 +505,7 @@ async fn access_log(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some((child, target, _)) =
+    let Some((child, target, via_break_glass)) =
         load_in_scope(&state, &current, &id, Permission::ReadChild).await?
     else {
         return refuse(&state, &current, &parts, &id).await;
@@ -497,7 +513,7 @@ async fn access_log(
     if !may_see_access_log(&current, &target) {
         return refuse(&state, &current, &parts, &id).await;
     }
-    audit_read(&state, &current, &parts, &id, "access_log").await?;
+    audit_read(&state, &current, &parts, &id, via_break_glass, "access_log").await?;
     let query = AuditQuery {
         child_id: Some(id.clone()),
         limit: 500,

@@ -156,6 +156,8 @@ pub async fn new_form(
     let Some((profile, _)) = store::load(&state.db, &id).await? else {
         return refuse(&state, &current, &parts, &id).await;
     };
+    // The form shows the record's contact and care details: a read like any other.
+    super::audit_read(&state, &current, &parts, &id, false, "proposal_form").await?;
     let page = proposal_page(&state, &current, child, profile.to_fields(), Vec::new());
     Ok(Html(page.render()?).into_response())
 }
