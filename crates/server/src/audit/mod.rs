@@ -8,6 +8,7 @@
 //! [`record`] runs inside the caller's transaction: the entry commits or rolls back with
 //! the change it describes.
 
+pub mod batch;
 pub mod chain;
 pub mod search;
 
@@ -248,92 +249,157 @@ pub async fn record(
     event: &Event,
     at: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
+    let seqs = append(conn, &[(ctx, event, at)]).await?;
+    seqs.first()
+        .copied()
+        .ok_or_else(|| sqlx::Error::Protocol("audit append returned no sequence".into()))
+}
+
+/// The stored form of one entry (bounded text, `at` in ms), before its place in the chain.
+struct Stored {
+    at: i64,
+    actor_account_id: Option<String>,
+    actor_organisation_id: Option<String>,
+    action: &'static str,
+    outcome: &'static str,
+    resource_type: Option<String>,
+    resource_id: Option<String>,
+    child_id: Option<String>,
+    fields: String,
+    detail: String,
+    client_addr: String,
+    user_agent: String,
+}
+
+impl Stored {
+    fn new(ctx: &Context, event: &Event, at: DateTime<Utc>) -> Result<Self, sqlx::Error> {
+        let names: Vec<String> = event
+            .fields
+            .iter()
+            .map(|f| bounded(f, MAX_ID_CHARS))
+            .collect();
+        Ok(Self {
+            at: codec::instant_to_db(at),
+            actor_account_id: bounded_opt(ctx.actor_account_id.as_ref()),
+            actor_organisation_id: bounded_opt(ctx.actor_organisation_id.as_ref()),
+            action: event.action.as_str(),
+            outcome: event.outcome.as_str(),
+            resource_type: bounded_opt(event.resource_type.as_ref()),
+            resource_id: bounded_opt(event.resource_id.as_ref()),
+            child_id: bounded_opt(event.child_id.as_ref()),
+            fields: serde_json::to_string(&names).map_err(|err| sqlx::Error::Encode(err.into()))?,
+            detail: bounded(&event.detail, MAX_DETAIL_CHARS),
+            client_addr: bounded(&ctx.client_addr, MAX_ID_CHARS),
+            user_agent: bounded(&ctx.user_agent, MAX_USER_AGENT_CHARS),
+        })
+    }
+
+    fn hash(&self, seq: i64, prev_hash: &str) -> String {
+        chain::entry_hash(&chain::Columns {
+            seq,
+            at: self.at,
+            actor_account_id: self.actor_account_id.as_deref(),
+            actor_organisation_id: self.actor_organisation_id.as_deref(),
+            action: self.action,
+            outcome: self.outcome,
+            resource_type: self.resource_type.as_deref(),
+            resource_id: self.resource_id.as_deref(),
+            child_id: self.child_id.as_deref(),
+            fields: &self.fields,
+            detail: &self.detail,
+            client_addr: &self.client_addr,
+            user_agent: &self.user_agent,
+            prev_hash,
+        })
+    }
+}
+
+/// Columns of `audit_log` written per entry.
+const COLUMNS: usize = 15;
+/// Rows per INSERT: SQLite binds parameters by a linear name lookup, so statements stay
+/// under ~200 parameters (see `demo::bulk`).
+const ROWS_PER_INSERT: usize = 13;
+
+/// Appends entries in order inside the caller's transaction: one `audit_head` update takes
+/// their sequence numbers (and the lock, see [`record`]), multi-row INSERTs write them, and
+/// a second update moves the head to the last hash.
+async fn append(
+    conn: &mut AnyConnection,
+    entries: &[(&Context, &Event, DateTime<Utc>)],
+) -> Result<Vec<i64>, sqlx::Error> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let stored = entries
+        .iter()
+        .map(|(ctx, event, at)| Stored::new(ctx, event, *at))
+        .collect::<Result<Vec<_>, _>>()?;
+    let count = i64::try_from(stored.len()).map_err(|e| sqlx::Error::Encode(e.into()))?;
     let head = sqlx::query(
-        "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash",
+        "UPDATE audit_head SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq, last_hash",
     )
+    .bind(count)
     .fetch_one(&mut *conn)
     .await?;
-    let seq: i64 = head.try_get("last_seq")?;
-    let prev_hash: String = head.try_get("last_hash")?;
-
-    let names: Vec<String> = event
-        .fields
-        .iter()
-        .map(|f| bounded(f, MAX_ID_CHARS))
-        .collect();
-    let fields = serde_json::to_string(&names).map_err(|err| sqlx::Error::Encode(err.into()))?;
-    let actor_account_id = bounded_opt(ctx.actor_account_id.as_ref());
-    let actor_organisation_id = bounded_opt(ctx.actor_organisation_id.as_ref());
-    let resource_type = bounded_opt(event.resource_type.as_ref());
-    let resource_id = bounded_opt(event.resource_id.as_ref());
-    let child_id = bounded_opt(event.child_id.as_ref());
-    let detail = bounded(&event.detail, MAX_DETAIL_CHARS);
-    let client_addr = bounded(&ctx.client_addr, MAX_ID_CHARS);
-    let user_agent = bounded(&ctx.user_agent, MAX_USER_AGENT_CHARS);
-    let at = codec::instant_to_db(at);
-
-    let hash = chain::entry_hash(&chain::Columns {
-        seq,
-        at,
-        actor_account_id: actor_account_id.as_deref(),
-        actor_organisation_id: actor_organisation_id.as_deref(),
-        action: event.action.as_str(),
-        outcome: event.outcome.as_str(),
-        resource_type: resource_type.as_deref(),
-        resource_id: resource_id.as_deref(),
-        child_id: child_id.as_deref(),
-        fields: &fields,
-        detail: &detail,
-        client_addr: &client_addr,
-        user_agent: &user_agent,
-        prev_hash: &prev_hash,
-    });
-
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor_account_id, actor_organisation_id, action, outcome, \
-         resource_type, resource_id, child_id, fields, detail, client_addr, user_agent, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(seq)
-    .bind(at)
-    .bind(actor_account_id)
-    .bind(actor_organisation_id)
-    .bind(event.action.as_str())
-    .bind(event.outcome.as_str())
-    .bind(resource_type)
-    .bind(resource_id)
-    .bind(child_id)
-    .bind(fields)
-    .bind(detail)
-    .bind(client_addr)
-    .bind(user_agent)
-    .bind(prev_hash)
-    .bind(&hash)
-    .execute(&mut *conn)
-    .await?;
-
+    let last_seq: i64 = head.try_get("last_seq")?;
+    let mut prev_hash: String = head.try_get("last_hash")?;
+    let first_seq = last_seq - count + 1;
+    let mut chained = Vec::with_capacity(stored.len());
+    for (seq, entry) in (first_seq..).zip(&stored) {
+        let hash = entry.hash(seq, &prev_hash);
+        chained.push((
+            seq,
+            entry,
+            std::mem::replace(&mut prev_hash, hash.clone()),
+            hash,
+        ));
+    }
+    for chunk in chained.chunks(ROWS_PER_INSERT) {
+        // Only generated `$n` placeholders are formatted into the SQL; every value is bound.
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor_account_id, actor_organisation_id, action, outcome, \
+             resource_type, resource_id, child_id, fields, detail, client_addr, user_agent, prev_hash, hash) \
+             VALUES {}",
+            crate::db::backend::placeholder_rows(chunk.len(), COLUMNS)
+        );
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (seq, e, prev, hash) in chunk {
+            insert = insert
+                .bind(*seq)
+                .bind(e.at)
+                .bind(e.actor_account_id.as_deref())
+                .bind(e.actor_organisation_id.as_deref())
+                .bind(e.action)
+                .bind(e.outcome)
+                .bind(e.resource_type.as_deref())
+                .bind(e.resource_id.as_deref())
+                .bind(e.child_id.as_deref())
+                .bind(e.fields.as_str())
+                .bind(e.detail.as_str())
+                .bind(e.client_addr.as_str())
+                .bind(e.user_agent.as_str())
+                .bind(prev.as_str())
+                .bind(hash.as_str());
+        }
+        insert.execute(&mut *conn).await?;
+    }
     sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
-        .bind(hash)
+        .bind(prev_hash)
         .execute(&mut *conn)
         .await?;
-    Ok(seq)
+    Ok(chained.iter().map(|(seq, ..)| *seq).collect())
 }
 
 /// Records in a transaction of its own: for reads, sign-ins and refused attempts, where
-/// there is no change to commit with.
+/// there is no change to commit with. Returns once the entry is committed, so no read goes
+/// unaudited; concurrent callers share one transaction (see [`batch`]).
 pub async fn record_standalone(
     db: &Db,
     ctx: &Context,
     event: &Event,
     at: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    // On SQLite, writers queue here instead of in SQLite's busy handler, whose sleeping
-    // back-off made audited reads slow under concurrency (docs/PERFORMANCE.md).
-    let _turn = db.sqlite_writer_turn().await;
-    let mut tx = db.pool().begin().await?;
-    let seq = record(&mut tx, ctx, event, at).await?;
-    tx.commit().await?;
-    Ok(seq)
+    batch::record(db, ctx.clone(), event.clone(), at).await
 }
 
 #[cfg(test)]

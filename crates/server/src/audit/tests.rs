@@ -371,6 +371,60 @@ async fn concurrent_writers_get_consecutive_numbers() -> TestResult {
     Ok(())
 }
 
+/// Standalone entries are committed in shared transactions: each caller's entry is in the
+/// log when its call returns, batches larger than one INSERT keep the chain whole, and
+/// entries written inside other transactions interleave with them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grouped_entries_are_committed_when_the_call_returns() -> TestResult {
+    let (_dir, db) = database().await?;
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let event = Event::new(Action::Read, Outcome::Allowed)
+                .child(format!("c-{i}"))
+                .fields(["name", "care"])
+                .detail(format!("read {i}"));
+            let seq = if i % 10 == 0 {
+                let _turn = db.sqlite_writer_turn().await;
+                let mut tx = db.pool().begin().await?;
+                let seq = record(&mut tx, &ctx("writer"), &event, t0()).await?;
+                tx.commit().await?;
+                seq
+            } else {
+                record_standalone(&db, &ctx(&format!("a-{i}")), &event, t0()).await?
+            };
+            let stored: i64 =
+                sqlx::query("SELECT count(*) FROM audit_log WHERE seq = $1 AND detail = $2")
+                    .bind(seq)
+                    .bind(format!("read {i}"))
+                    .fetch_one(db.pool())
+                    .await?
+                    .try_get(0)?;
+            Ok::<_, sqlx::Error>((seq, stored))
+        }));
+    }
+    let mut seqs = Vec::new();
+    for task in tasks {
+        let (seq, stored) = task.await??;
+        assert_eq!(
+            stored, 1,
+            "entry {seq} was not committed when its call returned"
+        );
+        seqs.push(seq);
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=60).collect::<Vec<i64>>());
+    assert_eq!(
+        verify(&db).await?,
+        VerifyReport {
+            entries: 60,
+            first_problem: None
+        }
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn long_text_is_truncated_before_hashing() -> TestResult {
     let (_dir, db) = database().await?;

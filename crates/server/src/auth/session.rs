@@ -196,8 +196,12 @@ pub async fn resolve(
 ) -> Result<Result<CurrentSession, Miss>, sqlx::Error> {
     let token_hash = hash_token(token);
     let mut conn = db.pool().acquire().await?;
+    // The session and its account in one round trip: every signed-in request starts here.
     let Some(row) = sqlx::query(
-        "SELECT account_id, stage, csrf_token, created_at, last_seen_at FROM sessions WHERE token_hash = $1",
+        "SELECT s.stage, s.csrf_token, s.created_at, s.last_seen_at, a.id, a.login_id, a.display_name, a.kana, \
+         a.password_hash, a.must_change_password, a.totp_secret, a.totp_enabled, a.totp_last_step, a.active, \
+         a.failed_logins, a.locked_until, a.version \
+         FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1",
     )
     .bind(&token_hash)
     .fetch_optional(&mut *conn)
@@ -211,14 +215,11 @@ pub async fn resolve(
         delete(&mut conn, &token_hash).await?;
         return Ok(Err(Miss::Expired));
     }
-    let account_id: String = row.try_get("account_id")?;
-    let Some(account) = accounts::by_id(&mut conn, &account_id)
-        .await?
-        .filter(|a| a.active)
-    else {
+    let account = accounts::from_row(&row)?;
+    if !account.active {
         delete(&mut conn, &token_hash).await?;
         return Ok(Err(Miss::Unknown));
-    };
+    }
     if now - last_seen > Duration::minutes(1) {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
             .bind(codec::instant_to_db(now))

@@ -21,6 +21,8 @@ pub struct Db {
     /// SQLite has one writer at a time; hot write paths take turns here (see
     /// [`Db::sqlite_writer_turn`]). Per process, which is all SQLite serves.
     sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Audit entries waiting to be committed together (see [`crate::audit::batch`]).
+    audit_queue: std::sync::Arc<crate::audit::batch::Queue>,
 }
 
 impl Db {
@@ -58,6 +60,7 @@ impl Db {
             pool,
             backend,
             sqlite_writer: Default::default(),
+            audit_queue: Default::default(),
         })
     }
 
@@ -68,6 +71,10 @@ impl Db {
             Backend::Sqlite => Some(self.sqlite_writer.lock().await),
             Backend::Postgres => None,
         }
+    }
+
+    pub(crate) fn audit_queue(&self) -> &crate::audit::batch::Queue {
+        &self.audit_queue
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -635,7 +635,7 @@ async fn seeding_cache(
         let pragma = if on {
             "PRAGMA cache_size = -131072"
         } else {
-            "PRAGMA cache_size = -2000"
+            crate::db::backend::SQLITE_PAGE_CACHE
         };
         sqlx::query(pragma).execute(&mut *conn).await?;
     }

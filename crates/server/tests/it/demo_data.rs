@@ -78,9 +78,10 @@ async fn the_demo_has_a_few_dozen_realistic_children_with_families_and_consents(
 
     // Realistic patterns, and the stored score is the one computed from the items.
     let mut patterns = HashSet::new();
+    let mut conn = db.pool().acquire().await.expect("a connection");
     for row in &children {
         let id: String = row.get("id");
-        let items = tsunagu::features::children::repo::care_of(&db, &id)
+        let items = tsunagu::features::children::repo::care_of(&mut conn, &id)
             .await
             .expect("care items");
         let score = tsunagu_core::care::score(&items, &tsunagu_core::care::SCORE_TABLE_2021)
@@ -94,6 +95,7 @@ async fn the_demo_has_a_few_dozen_realistic_children_with_families_and_consents(
         let codes: Vec<&str> = items.iter().map(|e| e.item.code()).collect();
         patterns.insert(codes.join("+"));
     }
+    drop(conn);
     let haruto = &by_name["山田 はると"];
     let haruto_items: Vec<String> = strings(
         &db,

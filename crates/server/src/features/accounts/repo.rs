@@ -64,7 +64,9 @@ macro_rules! select_account {
     };
 }
 
-fn from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
+/// An account from a row carrying the columns of `select_account!` (also used by the
+/// session lookup, which joins them).
+pub(crate) fn from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
     Ok(Account {
         id: row.try_get("id")?,
         login_id: row.try_get("login_id")?,

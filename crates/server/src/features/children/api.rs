@@ -667,14 +667,11 @@ async fn list(
         (page - 1) * per_page,
     )
     .await?;
+    let ids: Vec<&str> = children.iter().map(|c| c.id.as_str()).collect();
+    let mut care = repo::care_items_of(&state.db, &ids).await?;
     let mut items = Vec::with_capacity(children.len());
     for child in children {
-        // One small query per row; a page holds at most MAX_PER_PAGE rows.
-        let care_items = repo::care_of(&state.db, &child.id)
-            .await?
-            .iter()
-            .map(|e| e.item.code())
-            .collect();
+        let care_items = care.remove(&child.id).unwrap_or_default();
         items.push(ListItem {
             id: child.id,
             municipality_code: child.municipality_code,

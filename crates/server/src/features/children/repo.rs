@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use tsunagu_core::access::{ScopeFilter, Target};
+use tsunagu_core::access::{Department, ScopeFilter, Target};
 use tsunagu_core::care::{CareEntry, CareItem, CareVariant, Watch};
 use tsunagu_core::kana::search_key;
 use tsunagu_core::municipality::MunicipalityCode;
@@ -58,52 +58,26 @@ impl Child {
     }
 }
 
+/// `SELECT` of a child with its organisation's and municipality's names; `columns "…"`
+/// adds columns, anything else is appended after the joins.
 macro_rules! select_child {
-    ($($tail:tt)+) => {
+    (@ $extra:literal, $($tail:tt)+) => {
         concat!(
             "SELECT c.id, c.owner_organisation_id, o.name AS owner_name, c.municipality_code, m.name AS municipality_name, ",
-            "c.name, c.kana, c.birth_date, c.sex, c.status, c.version, c.care_score, c.care_tier ",
-            "FROM children c JOIN organisations o ON o.id = c.owner_organisation_id ",
+            "c.name, c.kana, c.birth_date, c.sex, c.status, c.version, c.care_score, c.care_tier",
+            $extra,
+            " FROM children c JOIN organisations o ON o.id = c.owner_organisation_id ",
             "JOIN municipalities m ON m.code = c.municipality_code ",
             $($tail)+
         )
     };
-}
-
-/// The scope filter of `tsunagu_core::access::scope_filter` as SQL: `$1`–`$8` are the
-/// organisation ids and department keys of the actor (padded with a value that matches nothing), `$9` today, `$10`
-/// the guardian's account id (or ''). Each branch can use an index, so a town's list does
-/// not scan the nation's children.
-macro_rules! in_scope {
-    () => {
-        "(c.owner_organisation_id IN ($1,$2,$3,$4,$5,$6,$7,$8) \
-          OR c.id IN (SELECT k.child_id FROM child_consents k WHERE k.recipient IN ($1,$2,$3,$4,$5,$6,$7,$8) \
-              AND k.withdrawn_at IS NULL AND (k.expires_on IS NULL OR k.expires_on >= $9)) \
-          OR c.id IN (SELECT s.child_id FROM child_shares s WHERE s.organisation_id IN ($1,$2,$3,$4,$5,$6,$7,$8)) \
-          OR c.id IN (SELECT g.child_id FROM child_guardians g WHERE g.account_id = $10))"
+    (columns $extra:literal) => {
+        select_child!(@ $extra, "")
+    };
+    ($($tail:tt)+) => {
+        select_child!(@ "", $($tail)+)
     };
 }
-
-/// The list filters, `$11`–`$19`; '' means "any".
-macro_rules! filtered {
-    () => {
-        " AND c.search_key LIKE $11 ESCAPE '\\' \
-          AND ($12 = '' OR c.municipality_code = $12) \
-          AND ($13 = '' OR EXISTS (SELECT 1 FROM child_care_items ci WHERE ci.child_id = c.id AND ci.item = $13)) \
-          AND ($14 = '' OR EXISTS (SELECT 1 FROM child_devices dv WHERE dv.child_id = c.id AND dv.kind = $14)) \
-          AND ($15 = '' OR c.care_tier = $15) \
-          AND ($16 = '' OR c.birth_date >= $16) \
-          AND ($17 = '' OR c.birth_date <= $17) \
-          AND ($18 = '' OR c.status = $18) \
-          AND ($19 = '' OR EXISTS (SELECT 1 FROM guardians gw WHERE gw.child_id = c.id AND gw.wishes_to_work = $19))"
-    };
-}
-
-/// Matches no organisation id, department key or stored recipient.
-const NO_RECIPIENT: &str = "\u{1}none";
-
-/// How many organisations and departments one person's list query can carry.
-pub const SCOPE_SLOTS: usize = 8;
 
 /// What a list is narrowed to, each field '' for "any". Birth dates come from the age band
 /// or life stage chosen (see `filters`).
@@ -209,41 +183,63 @@ pub async fn share(
 }
 
 /// A child with what the policy needs to decide on it; `None` when there is no such child.
-/// Consents count when not withdrawn and not expired on `today`.
+/// Consents count when not withdrawn and not expired on `today`. Two statements on one
+/// connection: every child page and API call starts here.
 pub async fn get(
     db: &Db,
     id: &str,
     today: NaiveDate,
 ) -> Result<Option<(Child, Target)>, sqlx::Error> {
+    let mut conn = db.pool().acquire().await?;
     let Some(row) = sqlx::query(select_child!("WHERE c.id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *conn)
         .await?
     else {
         return Ok(None);
     };
     let child = from_row(&row)?;
-    let mut shared_with =
-        sqlx::query("SELECT organisation_id FROM child_shares WHERE child_id = $1")
-            .bind(id)
-            .fetch_all(db.pool())
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<Vec<String>, _>>()?;
     let municipality_code = MunicipalityCode::parse(&child.municipality_code).map_err(|e| {
         sqlx::Error::ColumnDecode {
             index: "municipality_code".into(),
             source: Box::new(e),
         }
     })?;
+    // Who else reaches the child: organisations it is shared with, consents in force
+    // (an organisation, or a department of a town), and the family's accounts.
+    let reach = sqlx::query(
+        "SELECT 'share' AS kind, organisation_id AS who, NULL AS department, '' AS recipient \
+           FROM child_shares WHERE child_id = $1 \
+         UNION ALL SELECT 'consent', organisation_id, department, recipient FROM child_consents \
+           WHERE child_id = $1 AND withdrawn_at IS NULL AND (expires_on IS NULL OR expires_on >= $2) \
+         UNION ALL SELECT 'guardian', account_id, NULL, '' FROM child_guardians WHERE child_id = $1",
+    )
+    .bind(id)
+    .bind(codec::date_to_db(today))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut shared_with = Vec::new();
     let mut consented_departments = Vec::new();
-    for consent in super::consent::active(db, id, today).await? {
-        match (consent.organisation_id, consent.department) {
-            (Some(org), _) => shared_with.push(org),
+    let mut guardian_account_ids = Vec::new();
+    for row in &reach {
+        let kind: String = row.try_get("kind")?;
+        let who: Option<String> = row.try_get("who")?;
+        let department: Option<String> = row.try_get("department")?;
+        let recipient: String = row.try_get("recipient")?;
+        match (
+            kind.as_str(),
+            who,
+            department.as_deref().and_then(Department::parse),
+        ) {
+            ("share" | "guardian", None, _) => {}
+            ("share", Some(org), _) => shared_with.push(org),
+            ("guardian", Some(account), _) => guardian_account_ids.push(account),
+            // A consent naming an organisation shares with it; registry, mentor and
+            // disaster-plan consents name no one.
+            (_, Some(org), _) => shared_with.push(org),
             // A department consent belongs to the town the child lived in when it was given.
-            (None, Some(department))
-                if consent.recipient
+            (_, None, Some(department))
+                if recipient
                     == tsunagu_core::access::department_key(&municipality_code, department) =>
             {
                 consented_departments.push(department)
@@ -251,14 +247,6 @@ pub async fn get(
             _ => {}
         }
     }
-    let guardian_account_ids =
-        sqlx::query("SELECT account_id FROM child_guardians WHERE child_id = $1")
-            .bind(id)
-            .fetch_all(db.pool())
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<Vec<String>, _>>()?;
     let target = Target {
         resource_type: RESOURCE_TYPE.into(),
         resource_id: child.id.clone(),
@@ -273,10 +261,160 @@ pub async fn get(
 
 /// A scope the list query cannot express (wider than organisations and departments).
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "この権限の範囲は一覧で扱えません（所属が{SCOPE_SLOTS}を超えるか、全国・都道府県単位の閲覧権限です）"
-)]
+#[error("この権限の範囲は一覧で扱えません（全国・都道府県単位の閲覧権限です）")]
 pub struct UnsupportedScope;
+
+/// A statement assembled from the fixed fragments below and numbered placeholders. Values
+/// are only ever bound, never written into the text, so nothing a user types reaches the SQL.
+#[derive(Default)]
+struct Statement {
+    sql: String,
+    values: Vec<Value>,
+}
+
+enum Value {
+    Text(String),
+    Number(i64),
+}
+
+impl Statement {
+    fn push(&mut self, fragment: &'static str) {
+        self.sql.push_str(fragment);
+    }
+
+    /// Appends a placeholder bound to `value`.
+    fn bind(&mut self, value: &str) {
+        self.bind_value(Value::Text(value.to_owned()));
+    }
+
+    fn bind_number(&mut self, value: i64) {
+        self.bind_value(Value::Number(value));
+    }
+
+    fn bind_value(&mut self, value: Value) {
+        self.values.push(value);
+        self.sql.push('$');
+        self.sql.push_str(&self.values.len().to_string());
+    }
+
+    /// Appends `(p1, p2, …)` bound to `values`.
+    fn bind_list<'a>(&mut self, values: impl IntoIterator<Item = &'a String>) {
+        self.push("(");
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(v);
+        }
+        self.push(")");
+    }
+
+    fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+        // Safe: `sql` is only fixed fragments and `$n` placeholders (see `push` and `bind`).
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(self.sql.clone()));
+        for v in &self.values {
+            q = match v {
+                Value::Text(text) => q.bind(text.as_str()),
+                Value::Number(n) => q.bind(*n),
+            };
+        }
+        q
+    }
+}
+
+/// `WHERE` for the list: the children in reach (an id set made of one indexed branch per
+/// way of reaching a child, so neither database scans the nation's children) and the
+/// filters actually chosen (each filter present only when used, so the planner never sees
+/// an "or any" condition).
+fn list_conditions(
+    st: &mut Statement,
+    scope: &ScopeFilter,
+    filter: &ListFilter,
+    today: &str,
+) -> Result<(), UnsupportedScope> {
+    if scope.everything || !scope.prefectures.is_empty() {
+        return Err(UnsupportedScope);
+    }
+    let recipients: Vec<&String> = scope
+        .organisations
+        .iter()
+        .chain(&scope.department_keys)
+        .collect();
+    st.push(" WHERE c.id IN (");
+    let mut branches = 0;
+    let mut union = |st: &mut Statement| {
+        if branches > 0 {
+            st.push(" UNION ALL ");
+        }
+        branches += 1;
+    };
+    if !scope.organisations.is_empty() {
+        union(st);
+        st.push("SELECT x.id FROM children x WHERE x.owner_organisation_id IN ");
+        st.bind_list(&scope.organisations);
+        union(st);
+        st.push("SELECT s.child_id FROM child_shares s WHERE s.organisation_id IN ");
+        st.bind_list(&scope.organisations);
+    }
+    if !recipients.is_empty() {
+        union(st);
+        st.push("SELECT k.child_id FROM child_consents k WHERE k.recipient IN ");
+        st.bind_list(recipients);
+        st.push(" AND k.withdrawn_at IS NULL AND (k.expires_on IS NULL OR k.expires_on >= ");
+        st.bind(today);
+        st.push(")");
+    }
+    if let Some(guardian) = &scope.guardian_account_id {
+        union(st);
+        st.push("SELECT g.child_id FROM child_guardians g WHERE g.account_id = ");
+        st.bind(guardian);
+    }
+    st.push(")");
+    let text = search_key(&filter.text);
+    if !text.is_empty() {
+        st.push(" AND c.search_key LIKE ");
+        st.bind(&codec::like_contains(&text));
+        st.push(" ESCAPE '\\'");
+    }
+    let equal: [(&'static str, &String); 4] = [
+        (" AND c.municipality_code = ", &filter.municipality),
+        (" AND c.care_tier = ", &filter.tier),
+        (" AND c.status = ", &filter.status),
+        (" AND c.birth_date >= ", &filter.born_from),
+    ];
+    for (fragment, value) in equal {
+        if !value.is_empty() {
+            st.push(fragment);
+            st.bind(value);
+        }
+    }
+    if !filter.born_to.is_empty() {
+        st.push(" AND c.birth_date <= ");
+        st.bind(&filter.born_to);
+    }
+    let exists: [(&'static str, &String); 3] = [
+        (
+            " AND EXISTS (SELECT 1 FROM child_care_items ci WHERE ci.child_id = c.id AND ci.item = ",
+            &filter.care_item,
+        ),
+        (
+            " AND EXISTS (SELECT 1 FROM child_devices dv WHERE dv.child_id = c.id AND dv.kind = ",
+            &filter.device,
+        ),
+        (
+            " AND EXISTS (SELECT 1 FROM guardians gw WHERE gw.child_id = c.id AND gw.wishes_to_work = ",
+            &filter.wishes_to_work,
+        ),
+    ];
+    for (fragment, value) in exists {
+        if !value.is_empty() {
+            st.push(fragment);
+            st.bind(value);
+            st.push(")");
+        }
+    }
+    Ok(())
+}
 
 /// One page of the children in reach, by kana, with the total.
 pub async fn list(
@@ -290,61 +428,28 @@ pub async fn list(
     if scope.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let mut slots: Vec<String> = scope
-        .organisations
-        .iter()
-        .chain(&scope.department_keys)
-        .cloned()
-        .collect();
-    if scope.everything || !scope.prefectures.is_empty() || slots.len() > SCOPE_SLOTS {
-        return Err(sqlx::Error::Protocol(UnsupportedScope.to_string()));
-    }
-    // Pad with a value that matches nothing, never with '': consents without a recipient
-    // (registry, disaster plan, mentor) store '' and would otherwise match everyone's.
-    // (Copies of a real slot are correct too, but make PostgreSQL expect 8× the rows and
-    // scan the consents instead of using the index.)
-    let filler = NO_RECIPIENT.to_string();
-    slots.resize(SCOPE_SLOTS, filler);
-    let pattern = codec::like_contains(&search_key(&filter.text));
-    let guardian = scope.guardian_account_id.clone().unwrap_or_default();
     let today = codec::date_to_db(today);
-    macro_rules! bind_all {
-        ($query:expr) => {{
-            let mut q = $query;
-            for slot in &slots {
-                q = q.bind(slot);
-            }
-            q.bind(&today)
-                .bind(&guardian)
-                .bind(&pattern)
-                .bind(&filter.municipality)
-                .bind(&filter.care_item)
-                .bind(&filter.device)
-                .bind(&filter.tier)
-                .bind(&filter.born_from)
-                .bind(&filter.born_to)
-                .bind(&filter.status)
-                .bind(&filter.wishes_to_work)
-        }};
-    }
-    let total: i64 = bind_all!(sqlx::query(concat!(
-        "SELECT count(*) FROM children c WHERE ",
-        in_scope!(),
-        filtered!()
-    )))
-    .fetch_one(db.pool())
-    .await?
-    .try_get(0)?;
-    let rows = bind_all!(sqlx::query(select_child!(
-        "WHERE ",
-        in_scope!(),
-        filtered!(),
-        " ORDER BY c.kana, c.id LIMIT $20 OFFSET $21"
-    )))
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db.pool())
-    .await?;
+    let unsupported = |e: UnsupportedScope| sqlx::Error::Protocol(e.to_string());
+    // The page and the total in one statement: both need the same set.
+    let mut page = Statement::default();
+    page.push(select_child!(columns ", count(*) OVER () AS total"));
+    list_conditions(&mut page, scope, filter, &today).map_err(unsupported)?;
+    page.push(" ORDER BY c.kana, c.id LIMIT ");
+    page.bind_number(limit);
+    page.push(" OFFSET ");
+    page.bind_number(offset);
+    let rows = page.query().fetch_all(db.pool()).await?;
+    let total = match rows.first() {
+        Some(row) => row.try_get("total")?,
+        // Past the last page (or nothing at all): the total needs its own count.
+        None if offset > 0 => {
+            let mut count = Statement::default();
+            count.push("SELECT count(*) FROM children c");
+            list_conditions(&mut count, scope, filter, &today).map_err(unsupported)?;
+            count.query().fetch_one(db.pool()).await?.try_get(0)?
+        }
+        None => 0,
+    };
     Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
 }
 
@@ -381,12 +486,53 @@ pub async fn set_care(
     Ok(())
 }
 
+/// The care item codes of several children (a page of a list), in the score sheet's
+/// order, keyed by child id; one statement for up to 100 children.
+pub async fn care_items_of(
+    db: &Db,
+    child_ids: &[&str],
+) -> Result<std::collections::HashMap<String, Vec<&'static str>>, sqlx::Error> {
+    let mut found: std::collections::HashMap<String, Vec<CareItem>> = Default::default();
+    for chunk in child_ids.chunks(100) {
+        // Only generated `$n` placeholders are formatted into the SQL; every id is bound.
+        let sql = format!(
+            "SELECT child_id, item FROM child_care_items WHERE child_id IN {}",
+            crate::db::backend::placeholder_rows(1, chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(db.pool()).await? {
+            let item: String = row.try_get("item")?;
+            let item = CareItem::parse(&item).map_err(|e| sqlx::Error::ColumnDecode {
+                index: "item".into(),
+                source: Box::new(e),
+            })?;
+            found
+                .entry(row.try_get("child_id")?)
+                .or_default()
+                .push(item);
+        }
+    }
+    Ok(found
+        .into_iter()
+        .map(|(id, mut items)| {
+            items.sort();
+            (id, items.into_iter().map(CareItem::code).collect())
+        })
+        .collect())
+}
+
 /// The child's care items in the score sheet's order. A stored code this version does not
 /// know is a decode error rather than a silently lower score.
-pub async fn care_of(db: &Db, child_id: &str) -> Result<Vec<CareEntry>, sqlx::Error> {
+pub async fn care_of(
+    conn: &mut AnyConnection,
+    child_id: &str,
+) -> Result<Vec<CareEntry>, sqlx::Error> {
     let rows = sqlx::query("SELECT item, variant, watch FROM child_care_items WHERE child_id = $1")
         .bind(child_id)
-        .fetch_all(db.pool())
+        .fetch_all(conn)
         .await?;
     let decode = |e: tsunagu_core::care::CareError| sqlx::Error::ColumnDecode {
         index: "item".into(),

@@ -26,13 +26,15 @@ fn decode(column: &str, message: String) -> sqlx::Error {
 
 /// The profile and its version, or `None` for no such child.
 pub async fn load(db: &Db, id: &str) -> Result<Option<(Profile, i64)>, sqlx::Error> {
+    // One connection for the five reads (no pool round trip between them).
+    let mut conn = db.pool().acquire().await?;
     let Some(row) = sqlx::query(
         "SELECT name, kana, birth_date, sex, municipality_code, address, status, status_date, intake_source, \
          intake_date, diagnoses, hospital, doctor, physical_disability_grade, ryoiku_techo, recipient_certificate, \
          care_category, attending, version FROM children WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *conn)
     .await?
     else {
         return Ok(None);
@@ -43,7 +45,7 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<(Profile, i64)>, sqlx::Err
          WHERE child_id = $1 ORDER BY position",
     )
     .bind(id)
-    .fetch_all(db.pool())
+    .fetch_all(&mut *conn)
     .await?
     .iter()
     .map(|r| {
@@ -63,7 +65,7 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<(Profile, i64)>, sqlx::Err
          WHERE child_id = $1 ORDER BY position",
     )
     .bind(id)
-    .fetch_all(db.pool())
+    .fetch_all(&mut *conn)
     .await?
     .iter()
     .map(|r| {
@@ -82,7 +84,7 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<(Profile, i64)>, sqlx::Err
         "SELECT name, birth_date, note FROM child_siblings WHERE child_id = $1 ORDER BY position",
     )
     .bind(id)
-    .fetch_all(db.pool())
+    .fetch_all(&mut *conn)
     .await?
     .iter()
     .map(|r| {
@@ -113,7 +115,7 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<(Profile, i64)>, sqlx::Err
         recipient_certificate: row.try_get("recipient_certificate")?,
         care_category: row.try_get("care_category")?,
         attending: row.try_get("attending")?,
-        care: repo::care_of(db, id).await?,
+        care: repo::care_of(&mut conn, id).await?,
         guardians,
         devices,
         siblings,
