@@ -58,24 +58,27 @@ impl Child {
     }
 }
 
-/// `SELECT` of a child with its organisation's and municipality's names; `columns "…"`
-/// adds columns, anything else is appended after the joins.
-macro_rules! select_child {
-    (@ $extra:literal, $($tail:tt)+) => {
+/// The columns of [`Child`], from `children c`, `organisations o` and `municipalities m`.
+macro_rules! child_columns {
+    () => {
         concat!(
             "SELECT c.id, c.owner_organisation_id, o.name AS owner_name, c.municipality_code, m.name AS municipality_name, ",
-            "c.name, c.kana, c.birth_date, c.sex, c.status, c.version, c.care_score, c.care_tier",
-            $extra,
-            " FROM children c JOIN organisations o ON o.id = c.owner_organisation_id ",
-            "JOIN municipalities m ON m.code = c.municipality_code ",
-            $($tail)+
+            "c.name, c.kana, c.birth_date, c.sex, c.status, c.version, c.care_score, c.care_tier"
         )
     };
-    (columns $extra:literal) => {
-        select_child!(@ $extra, "")
+}
+
+/// The joins that name a child's organisation and municipality.
+macro_rules! child_joins {
+    () => {
+        " JOIN organisations o ON o.id = c.owner_organisation_id JOIN municipalities m ON m.code = c.municipality_code "
     };
+}
+
+/// `SELECT` of a child with its organisation's and municipality's names, then `$tail`.
+macro_rules! select_child {
     ($($tail:tt)+) => {
-        select_child!(@ "", $($tail)+)
+        concat!(child_columns!(), " FROM children c", child_joins!(), $($tail)+)
     };
 }
 
@@ -430,14 +433,23 @@ pub async fn list(
     }
     let today = codec::date_to_db(today);
     let unsupported = |e: UnsupportedScope| sqlx::Error::Protocol(e.to_string());
-    // The page and the total in one statement: both need the same set.
+    // The page and the total in one statement: both need the same set. The inner query
+    // sorts ids only; names are joined for the rows of the page alone.
     let mut page = Statement::default();
-    page.push(select_child!(columns ", count(*) OVER () AS total"));
+    page.push(concat!(
+        child_columns!(),
+        ", p.total FROM (SELECT c.id, c.kana, count(*) OVER () AS total FROM children c"
+    ));
     list_conditions(&mut page, scope, filter, &today).map_err(unsupported)?;
     page.push(" ORDER BY c.kana, c.id LIMIT ");
     page.bind_number(limit);
     page.push(" OFFSET ");
     page.bind_number(offset);
+    page.push(concat!(
+        ") p JOIN children c ON c.id = p.id",
+        child_joins!(),
+        "ORDER BY p.kana, p.id"
+    ));
     let rows = page.query().fetch_all(db.pool()).await?;
     let total = match rows.first() {
         Some(row) => row.try_get("total")?,
