@@ -574,3 +574,77 @@ pub async fn care_of(
     entries.sort_by_key(|e| e.item);
     Ok(entries)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(st: &Statement) -> Vec<String> {
+        st.values
+            .iter()
+            .map(|v| match v {
+                Value::Text(t) => t.clone(),
+                Value::Number(n) => n.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_list_statement_binds_what_users_type_and_names_only_chosen_filters() {
+        let scope = ScopeFilter {
+            organisations: vec!["org-1".into(), "org-2".into()],
+            department_keys: vec!["131199:childcare".into()],
+            ..Default::default()
+        };
+        let filter = ListFilter {
+            text: "やまだ'; DROP TABLE children; --".into(),
+            care_item: "ventilator".into(),
+            ..Default::default()
+        };
+        let mut st = Statement::default();
+        list_conditions(&mut st, &scope, &filter, "2026-11-21").expect("supported scope");
+        assert!(!st.sql.contains("DROP"), "{}", st.sql);
+        assert!(!st.sql.contains("やまだ"), "{}", st.sql);
+        assert!(st.sql.contains("child_care_items"), "{}", st.sql);
+        assert!(!st.sql.contains("child_devices"), "{}", st.sql);
+        assert!(!st.sql.contains("care_tier"), "{}", st.sql);
+        assert!(
+            !st.sql.contains("= ''"),
+            "no 'or any' conditions: {}",
+            st.sql
+        );
+        assert!(!st.sql.contains("child_guardians"), "{}", st.sql);
+        let bound = values(&st);
+        // Owners and shares for each organisation, consents for organisations and the
+        // department, today, the text and the care item: one placeholder per value.
+        assert_eq!(bound.len(), 2 + 2 + 3 + 1 + 1 + 1);
+        assert!(st.sql.contains(&format!("${}", bound.len())));
+        assert!(!st.sql.contains(&format!("${}", bound.len() + 1)));
+        let folded = search_key(&filter.text);
+        assert!(bound.iter().any(|v| v.contains(&folded)), "{bound:?}");
+    }
+
+    #[test]
+    fn a_family_reaches_its_own_children_only_and_wide_scopes_are_refused() {
+        let family = ScopeFilter {
+            guardian_account_id: Some("acct-9".into()),
+            ..Default::default()
+        };
+        let mut st = Statement::default();
+        list_conditions(&mut st, &family, &ListFilter::default(), "2026-11-21")
+            .expect("supported scope");
+        assert!(st.sql.contains("child_guardians"), "{}", st.sql);
+        assert!(!st.sql.contains("child_consents"), "{}", st.sql);
+        assert_eq!(values(&st), ["acct-9"]);
+
+        let prefecture = ScopeFilter {
+            prefectures: vec!["13".into()],
+            organisations: vec!["org-1".into()],
+            ..Default::default()
+        };
+        let mut st = Statement::default();
+        assert!(
+            list_conditions(&mut st, &prefecture, &ListFilter::default(), "2026-11-21").is_err()
+        );
+    }
+}
