@@ -31,6 +31,8 @@ struct Pending {
 pub struct Queue {
     waiting: Mutex<Vec<Pending>>,
     turn: Arc<tokio::sync::Mutex<()>>,
+    /// Transactions written so far (each holds one or more entries).
+    transactions: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Queue {
@@ -99,6 +101,9 @@ async fn write(db: &Db, batch: Vec<Pending>) {
     if batch.is_empty() {
         return;
     }
+    db.audit_queue()
+        .transactions
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let result = async {
         // On SQLite, writers queue here instead of in SQLite's busy handler.
         let _writer = db.sqlite_writer_turn().await;
@@ -122,5 +127,98 @@ async fn write(db: &Db, batch: Vec<Pending>) {
                 let _ = pending.done.send(Err(message.clone()));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::audit::{Action, Outcome, VerifyReport, verify};
+    use crate::config::DatabaseUrl;
+
+    /// Entries that queue while the turn is taken are written together by the next holder:
+    /// 20 entries, more than one multi-row INSERT holds, in one append, in queue order.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn entries_queued_behind_a_writer_share_the_next_transaction()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let url = DatabaseUrl::parse(&format!("sqlite://{}/a.db", dir.path().display()))?;
+        let db = crate::open_database(&url, Some(2)).await?;
+        let at = Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).unwrap();
+
+        let held = db.audit_queue().turn.clone().lock_owned().await;
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let ctx = Context {
+                    actor_account_id: Some(format!("a-{i}")),
+                    ..Context::default()
+                };
+                let event = Event::new(Action::Read, Outcome::Allowed).child(format!("c-{i}"));
+                record(&db, ctx, event, at).await
+            }));
+        }
+        for _ in 0..500 {
+            if db
+                .audit_queue()
+                .waiting
+                .lock()
+                .map(|w| w.len())
+                .unwrap_or(0)
+                == 20
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(
+            db.audit_queue()
+                .waiting
+                .lock()
+                .map(|w| w.len())
+                .unwrap_or(0),
+            20
+        );
+        let written: i64 = sqlx::query("SELECT count(*) FROM audit_log")
+            .fetch_one(db.pool())
+            .await
+            .map(|r| sqlx::Row::get(&r, 0))?;
+        assert_eq!(written, 0, "nothing is written while the turn is held");
+
+        drop(held);
+        let mut seqs = Vec::new();
+        for task in tasks {
+            seqs.push(task.await??);
+        }
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=20).collect::<Vec<i64>>());
+        assert!(
+            db.audit_queue()
+                .waiting
+                .lock()
+                .map(|w| w.is_empty())
+                .unwrap_or(false)
+        );
+        let transactions = db
+            .audit_queue()
+            .transactions
+            .load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(
+            transactions, 1,
+            "the 20 queued entries share one transaction"
+        );
+        assert_eq!(
+            verify(&db).await?,
+            VerifyReport {
+                entries: 20,
+                first_problem: None
+            }
+        );
+        Ok(())
     }
 }

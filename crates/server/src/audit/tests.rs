@@ -372,8 +372,8 @@ async fn concurrent_writers_get_consecutive_numbers() -> TestResult {
 }
 
 /// Standalone entries are committed in shared transactions: each caller's entry is in the
-/// log when its call returns, batches larger than one INSERT keep the chain whole, and
-/// entries written inside other transactions interleave with them.
+/// log when its call returns, and entries written inside other transactions interleave
+/// with them without breaking the chain (grouping itself: `batch::tests`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grouped_entries_are_committed_when_the_call_returns() -> TestResult {
     let (_dir, db) = database().await?;
