@@ -97,6 +97,35 @@ impl CareItem {
         }
     }
 
+    /// The item's bit in the stored care mask (`children.care_mask`), which lets a list
+    /// filter on an item without reading the items table. Stored like [`CareItem::code`]:
+    /// never change one once shipped (migration 08 backfills with these values).
+    pub fn bit(self) -> i64 {
+        1 << match self {
+            CareItem::Ventilator => 0,
+            CareItem::Tracheostomy => 1,
+            CareItem::NasopharyngealAirway => 2,
+            CareItem::Oxygen => 3,
+            CareItem::Suction => 4,
+            CareItem::Nebulizer => 5,
+            CareItem::TubeFeeding => 6,
+            CareItem::FeedingPump => 7,
+            CareItem::CentralVenousCatheter => 8,
+            CareItem::SubcutaneousInjection => 9,
+            CareItem::SubcutaneousPump => 10,
+            CareItem::BloodGlucose => 11,
+            CareItem::Dialysis => 12,
+            CareItem::Catheterisation => 13,
+            CareItem::BowelManagement => 14,
+            CareItem::SeizureResponse => 15,
+        }
+    }
+
+    /// The mask of a set of items (see [`CareItem::bit`]).
+    pub fn mask<'a>(items: impl IntoIterator<Item = &'a CareItem>) -> i64 {
+        items.into_iter().fold(0, |mask, item| mask | item.bit())
+    }
+
     /// The name shown to people (and accepted by [`CareItem::parse_label`]).
     pub fn label_ja(self) -> &'static str {
         match self {
@@ -692,6 +721,16 @@ mod tests {
 
     fn entry(item: CareItem) -> CareEntry {
         CareEntry::new(item)
+    }
+
+    #[test]
+    fn every_item_has_its_own_bit() {
+        let all = CareItem::mask(&CareItem::ALL);
+        assert_eq!(all.count_ones() as usize, CareItem::ALL.len());
+        assert_eq!(
+            CareItem::mask(&[CareItem::Ventilator, CareItem::Suction]),
+            0b1_0001
+        );
     }
 
     fn total(entries: &[CareEntry]) -> Score {

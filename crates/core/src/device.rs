@@ -66,6 +66,29 @@ impl DeviceKind {
         }
     }
 
+    /// The kind's bit in the stored device mask (`children.device_mask`); never change one
+    /// once shipped (migration 08 backfills with these values).
+    pub fn bit(self) -> i64 {
+        1 << match self {
+            DeviceKind::Ventilator => 0,
+            DeviceKind::OxygenConcentrator => 1,
+            DeviceKind::OxygenCylinder => 2,
+            DeviceKind::Suction => 3,
+            DeviceKind::FeedingPump => 4,
+            DeviceKind::PulseOximeter => 5,
+            DeviceKind::Monitor => 6,
+            DeviceKind::Nebulizer => 7,
+            DeviceKind::CoughAssist => 8,
+            DeviceKind::InfusionPump => 9,
+            DeviceKind::Other => 10,
+        }
+    }
+
+    /// The mask of a set of kinds (a child may have two of one kind: the bit is set once).
+    pub fn mask<'a>(kinds: impl IntoIterator<Item = &'a DeviceKind>) -> i64 {
+        kinds.into_iter().fold(0, |mask, kind| mask | kind.bit())
+    }
+
     /// By code or by the Japanese name (imports carry either).
     pub fn parse(text: &str) -> Option<DeviceKind> {
         let text = text.trim();
@@ -86,5 +109,12 @@ mod tests {
             assert_eq!(DeviceKind::parse(kind.label_ja()), Some(kind));
         }
         assert_eq!(DeviceKind::parse("掃除機"), None);
+    }
+
+    #[test]
+    fn every_kind_has_its_own_bit() {
+        let all = DeviceKind::mask(&DeviceKind::ALL);
+        assert_eq!(all.count_ones() as usize, DeviceKind::ALL.len());
+        assert_eq!(DeviceKind::mask(&[DeviceKind::Suction, DeviceKind::Suction]), DeviceKind::Suction.bit());
     }
 }

@@ -378,8 +378,8 @@ pub async fn seed(
     let mut children = Batch::new(
         "INSERT INTO children (id, owner_organisation_id, municipality_code, name, kana, search_key, birth_date, sex, \
          status, version, created_at, updated_at, address, status_date, intake_source, intake_date, diagnoses, hospital, \
-         doctor, physical_disability_grade, ryoiku_techo, recipient_certificate, care_category, attending, care_score, care_tier)",
-        26,
+         doctor, physical_disability_grade, ryoiku_techo, recipient_certificate, care_category, attending, care_score, care_tier, care_mask, device_mask)",
+        28,
         db.backend(),
     );
     let mut care_items = Batch::new(
@@ -477,6 +477,8 @@ pub async fn seed(
                 p.attending.clone().into(),
                 i64::from(score.total).into(),
                 score.tier.code().into(),
+                tsunagu_core::care::CareItem::mask(p.care.iter().map(|e| &e.item)).into(),
+                tsunagu_core::device::DeviceKind::mask(p.devices.iter().map(|d| &d.kind)).into(),
             ]);
             for e in &p.care {
                 care_items.push(vec![

@@ -662,6 +662,16 @@ async fn an_edit_needs_the_version_and_a_stale_one_names_the_other_change() {
         .await,
         1
     );
+    // The list's care and device filters follow the edit (the masks kept on the child).
+    let listed = async |query: &str| {
+        app.get_as(&staff, &format!("/api/v1/children?{query}"))
+            .await
+            .body
+            .contains(id.as_str())
+    };
+    assert!(!listed("care_item=ventilator").await);
+    assert!(!listed("device=ventilator").await);
+    assert!(listed("care_item=suction").await);
     assert_eq!(
         app.count(
             "SELECT count(*) FROM child_history WHERE child_id = $1",

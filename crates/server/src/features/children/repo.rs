@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use tsunagu_core::access::{Department, ScopeFilter, Target};
 use tsunagu_core::care::{CareEntry, CareItem, CareVariant, Watch};
+use tsunagu_core::device::DeviceKind;
 use tsunagu_core::kana::search_key;
 use tsunagu_core::municipality::MunicipalityCode;
 
@@ -395,26 +396,23 @@ fn list_conditions(
         st.push(" AND c.birth_date <= ");
         st.bind(&filter.born_to);
     }
-    let exists: [(&'static str, &String); 3] = [
-        (
-            " AND EXISTS (SELECT 1 FROM child_care_items ci WHERE ci.child_id = c.id AND ci.item = ",
-            &filter.care_item,
-        ),
-        (
-            " AND EXISTS (SELECT 1 FROM child_devices dv WHERE dv.child_id = c.id AND dv.kind = ",
-            &filter.device,
-        ),
-        (
-            " AND EXISTS (SELECT 1 FROM guardians gw WHERE gw.child_id = c.id AND gw.wishes_to_work = ",
-            &filter.wishes_to_work,
-        ),
-    ];
-    for (fragment, value) in exists {
-        if !value.is_empty() {
-            st.push(fragment);
-            st.bind(value);
-            st.push(")");
-        }
+    // Care items and device kinds through the masks kept on the child (migration 08): a
+    // column test, not a probe of another table per child in reach. A code this version
+    // does not know (the filters refuse one before this) matches nothing.
+    if !filter.care_item.is_empty() {
+        st.push(" AND (c.care_mask & ");
+        st.bind_number(CareItem::parse(&filter.care_item).map_or(0, CareItem::bit));
+        st.push(") <> 0");
+    }
+    if !filter.device.is_empty() {
+        st.push(" AND (c.device_mask & ");
+        st.bind_number(DeviceKind::parse(&filter.device).map_or(0, DeviceKind::bit));
+        st.push(") <> 0");
+    }
+    if !filter.wishes_to_work.is_empty() {
+        st.push(" AND EXISTS (SELECT 1 FROM guardians gw WHERE gw.child_id = c.id AND gw.wishes_to_work = ");
+        st.bind(&filter.wishes_to_work);
+        st.push(")");
     }
     Ok(())
 }
@@ -489,9 +487,10 @@ pub async fn set_care(
     // Lists filter on the tier, so the computed score is kept beside the items.
     let score = tsunagu_core::care::score(entries, &tsunagu_core::care::SCORE_TABLE_2021)
         .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-    sqlx::query("UPDATE children SET care_score = $1, care_tier = $2 WHERE id = $3")
+    sqlx::query("UPDATE children SET care_score = $1, care_tier = $2, care_mask = $3 WHERE id = $4")
         .bind(i64::from(score.total))
         .bind(score.tier.code())
+        .bind(CareItem::mask(entries.iter().map(|e| &e.item)))
         .bind(child_id)
         .execute(&mut *conn)
         .await?;
@@ -605,8 +604,8 @@ mod tests {
         list_conditions(&mut st, &scope, &filter, "2026-11-21").expect("supported scope");
         assert!(!st.sql.contains("DROP"), "{}", st.sql);
         assert!(!st.sql.contains("やまだ"), "{}", st.sql);
-        assert!(st.sql.contains("child_care_items"), "{}", st.sql);
-        assert!(!st.sql.contains("child_devices"), "{}", st.sql);
+        assert!(st.sql.contains("c.care_mask &"), "{}", st.sql);
+        assert!(!st.sql.contains("device_mask"), "{}", st.sql);
         assert!(!st.sql.contains("care_tier"), "{}", st.sql);
         assert!(
             !st.sql.contains("= ''"),
@@ -622,6 +621,39 @@ mod tests {
         assert!(!st.sql.contains(&format!("${}", bound.len() + 1)));
         let folded = search_key(&filter.text);
         assert!(bound.iter().any(|v| v.contains(&folded)), "{bound:?}");
+        assert_eq!(bound.last().map(String::as_str), Some("1"), "ventilator's bit");
+    }
+
+    /// The backfill of migration 08 names each code with its bit; it must agree with core,
+    /// or children recorded before the migration would be filtered on the wrong item.
+    #[test]
+    fn the_mask_backfill_uses_cores_bits() {
+        let sqlite = include_str!("../../../../../migrations/sqlite/20261121000008_child_masks.sql");
+        let postgres =
+            include_str!("../../../../../migrations/postgres/20261121000008_child_masks.sql");
+        assert_eq!(sqlite, postgres);
+        let (care, devices) = sqlite
+            .split_once("UPDATE children SET device_mask")
+            .expect("two backfills");
+        let whens = |sql: &str| -> Vec<(String, i64)> {
+            sql.lines()
+                .filter_map(|l| l.trim().strip_prefix("WHEN '"))
+                .map(|l| {
+                    let (code, bit) = l.split_once("' THEN ").expect("WHEN 'code' THEN bit");
+                    (code.to_string(), bit.trim().parse().expect("a number"))
+                })
+                .collect()
+        };
+        let care = whens(care);
+        assert_eq!(care.len(), CareItem::ALL.len());
+        for (code, bit) in care {
+            assert_eq!(CareItem::parse(&code).map(CareItem::bit).ok(), Some(bit), "{code}");
+        }
+        let devices = whens(devices);
+        assert_eq!(devices.len(), DeviceKind::ALL.len());
+        for (code, bit) in devices {
+            assert_eq!(DeviceKind::parse(&code).map(DeviceKind::bit), Some(bit), "{code}");
+        }
     }
 
     #[test]

@@ -225,8 +225,8 @@ async fn write_details(
         "UPDATE children SET name = $1, kana = $2, search_key = $3, birth_date = $4, sex = $5, address = $6, \
          status = $7, status_date = $8, intake_source = $9, intake_date = $10, diagnoses = $11, hospital = $12, \
          doctor = $13, physical_disability_grade = $14, ryoiku_techo = $15, recipient_certificate = $16, \
-         care_category = $17, attending = $18, version = version + $19, updated_at = COALESCE($20, updated_at) \
-         WHERE id = $21 AND ($22 = 0 OR version = $23)",
+         care_category = $17, attending = $18, version = version + $19, updated_at = COALESCE($20, updated_at), \
+         device_mask = $21 WHERE id = $22 AND ($23 = 0 OR version = $24)",
     )
     .bind(&p.name)
     .bind(&p.kana)
@@ -248,6 +248,8 @@ async fn write_details(
     .bind(&p.attending)
     .bind(i64::from(version.is_some()))
     .bind(version.map(|(_, at)| codec::instant_to_db(at)))
+    // Lists filter on a device kind through this mask (the devices are written next).
+    .bind(DeviceKind::mask(p.devices.iter().map(|d| &d.kind)))
     .bind(id)
     .bind(i64::from(version.is_some()))
     .bind(version.map(|(v, _)| v).unwrap_or(0));
