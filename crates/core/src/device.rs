@@ -115,6 +115,9 @@ mod tests {
     fn every_kind_has_its_own_bit() {
         let all = DeviceKind::mask(&DeviceKind::ALL);
         assert_eq!(all.count_ones() as usize, DeviceKind::ALL.len());
-        assert_eq!(DeviceKind::mask(&[DeviceKind::Suction, DeviceKind::Suction]), DeviceKind::Suction.bit());
+        assert_eq!(
+            DeviceKind::mask(&[DeviceKind::Suction, DeviceKind::Suction]),
+            DeviceKind::Suction.bit()
+        );
     }
 }

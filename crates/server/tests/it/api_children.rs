@@ -274,6 +274,72 @@ async fn the_list_filters_paginates_and_stays_in_the_callers_town() {
     assert_eq!(names_of(&theirs), [ITABASHI_FAMILY_NAME]);
 }
 
+/// Ids of a list page, in order.
+fn ids_of(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_child_reached_several_ways_is_listed_once_and_every_page_agrees() {
+    let (app, world) = world().await;
+    let staff = world.login_as(&app, Role::MunicipalStaff).await;
+    let centre = world.login_as(&app, Role::SupportCenterStaff).await;
+    // The family's child is owned by 板橋区 障害福祉 and, besides, shared with it and with
+    // the support centre, which also holds a consent for it.
+    for org in ["itabashi-welfare", "tokyo-centre"] {
+        sqlx::query(
+            "INSERT INTO child_shares (child_id, organisation_id, basis, created_at) VALUES ($1, $2, 'referral', 0)",
+        )
+        .bind(&world.children.itabashi_family)
+        .bind(&world.organisations[org])
+        .execute(app.db.pool())
+        .await
+        .expect("share");
+    }
+    for (session, expected) in [
+        (
+            &staff,
+            vec![
+                &world.children.itabashi_family,
+                &world.children.itabashi_shared,
+            ],
+        ),
+        (
+            &centre,
+            vec![
+                &world.children.itabashi_family,
+                &world.children.itabashi_shared,
+                &world.children.nerima,
+            ],
+        ),
+    ] {
+        let all = app.get_as(session, "/api/v1/children").await.json();
+        assert_eq!(all["total"], expected.len(), "{all}");
+        let mut listed = ids_of(&all);
+        listed.sort();
+        let mut want: Vec<String> = expected.iter().map(|id| id.to_string()).collect();
+        want.sort();
+        assert_eq!(listed, want);
+        // One per page, in the same order as the whole list, each page with the same total;
+        // past the last page: nothing, and still the total.
+        let mut paged = Vec::new();
+        for page in 1..=expected.len() + 1 {
+            let res = app
+                .get_as(session, &format!("/api/v1/children?per_page=1&page={page}"))
+                .await
+                .json();
+            assert_eq!(res["total"], expected.len(), "page {page}: {res}");
+            paged.extend(ids_of(&res));
+        }
+        assert_eq!(paged, ids_of(&all));
+    }
+}
+
 #[tokio::test]
 async fn the_record_carries_its_fields_and_score_and_each_get_is_an_audited_read() {
     let (app, world, staff) = signed_in(Role::MunicipalStaff).await;

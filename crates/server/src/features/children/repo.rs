@@ -301,6 +301,27 @@ impl Statement {
         self.sql.push_str(&self.values.len().to_string());
     }
 
+    /// The first time, runs `write` and remembers the text it appended; after that, appends
+    /// that text again (fixed fragments and placeholders only), so the same values serve
+    /// every place the text appears.
+    fn once_or_repeat(
+        &mut self,
+        written: &mut Option<std::ops::Range<usize>>,
+        write: impl FnOnce(&mut Self),
+    ) {
+        match written {
+            Some(span) => {
+                let text = self.sql[span.clone()].to_owned();
+                self.sql.push_str(&text);
+            }
+            None => {
+                let start = self.sql.len();
+                write(self);
+                *written = Some(start..self.sql.len());
+            }
+        }
+    }
+
     /// Appends `(p1, p2, …)` bound to `values`.
     fn bind_list<'a>(&mut self, values: impl IntoIterator<Item = &'a String>) {
         self.push("(");
@@ -326,54 +347,10 @@ impl Statement {
     }
 }
 
-/// `WHERE` for the list: the children in reach (an id set made of one indexed branch per
-/// way of reaching a child, so neither database scans the nation's children) and the
-/// filters actually chosen (each filter present only when used, so the planner never sees
-/// an "or any" condition).
-fn list_conditions(
-    st: &mut Statement,
-    scope: &ScopeFilter,
-    filter: &ListFilter,
-    today: &str,
-) -> Result<(), UnsupportedScope> {
-    if scope.everything || !scope.prefectures.is_empty() {
-        return Err(UnsupportedScope);
-    }
-    let recipients: Vec<&String> = scope
-        .organisations
-        .iter()
-        .chain(&scope.department_keys)
-        .collect();
-    st.push(" WHERE c.id IN (");
-    let mut branches = 0;
-    let mut union = |st: &mut Statement| {
-        if branches > 0 {
-            st.push(" UNION ALL ");
-        }
-        branches += 1;
-    };
-    if !scope.organisations.is_empty() {
-        union(st);
-        st.push("SELECT x.id FROM children x WHERE x.owner_organisation_id IN ");
-        st.bind_list(&scope.organisations);
-        union(st);
-        st.push("SELECT s.child_id FROM child_shares s WHERE s.organisation_id IN ");
-        st.bind_list(&scope.organisations);
-    }
-    if !recipients.is_empty() {
-        union(st);
-        st.push("SELECT k.child_id FROM child_consents k WHERE k.recipient IN ");
-        st.bind_list(recipients);
-        st.push(" AND k.withdrawn_at IS NULL AND (k.expires_on IS NULL OR k.expires_on >= ");
-        st.bind(today);
-        st.push(")");
-    }
-    if let Some(guardian) = &scope.guardian_account_id {
-        union(st);
-        st.push("SELECT g.child_id FROM child_guardians g WHERE g.account_id = ");
-        st.bind(guardian);
-    }
-    st.push(")");
+/// The filters actually chosen, as ` AND …` conditions on `children c` (each present only
+/// when used, so the planner never sees an "or any" condition). Written once; the list
+/// statement repeats the text in each branch, so the values are bound once.
+fn filter_conditions(st: &mut Statement, filter: &ListFilter) {
     let text = search_key(&filter.text);
     if !text.is_empty() {
         st.push(" AND c.search_key LIKE ");
@@ -414,7 +391,128 @@ fn list_conditions(
         st.bind(&filter.wishes_to_work);
         st.push(")");
     }
-    Ok(())
+}
+
+/// One page of the children in reach, by kana, each row with the total.
+///
+/// The children a scope's organisations own are read in kana order from the index
+/// `(owner_organisation_id, kana, id)`: only the first `offset + limit` are taken and the
+/// count reads the index alone, so a town's list does not sort all its children. Children
+/// reached otherwise (shares, consents in force, the family's own) are gathered once in
+/// `others` (one indexed branch per way of reaching a child), then sorted with the owned
+/// ones; the count adds those not already owned.
+fn list_statement(
+    scope: &ScopeFilter,
+    filter: &ListFilter,
+    today: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Statement, UnsupportedScope> {
+    if scope.everything || !scope.prefectures.is_empty() {
+        return Err(UnsupportedScope);
+    }
+    let recipients: Vec<&String> = scope
+        .organisations
+        .iter()
+        .chain(&scope.department_keys)
+        .collect();
+    let owners = !scope.organisations.is_empty();
+    let mut st = Statement::default();
+    // The organisations' placeholders and the filters are written at their first use and
+    // repeated after that, so each value is bound once.
+    let mut organisations = None;
+    let mut filters = None;
+    let mut in_organisations = |st: &mut Statement| {
+        st.once_or_repeat(&mut organisations, |st| st.bind_list(&scope.organisations))
+    };
+    let mut conditions =
+        |st: &mut Statement| st.once_or_repeat(&mut filters, |st| filter_conditions(st, filter));
+    // Each branch of `others`: the child, its kana, and whether the scope owns it.
+    let mut branches = 0;
+    let mut branch = |st: &mut Statement,
+                      in_organisations: &mut dyn FnMut(&mut Statement),
+                      from: &'static str| {
+        st.push(if branches == 0 {
+            "SELECT c.id, c.kana, "
+        } else {
+            " UNION SELECT c.id, c.kana, "
+        });
+        branches += 1;
+        if owners {
+            st.push("c.owner_organisation_id IN ");
+            in_organisations(st);
+        } else {
+            st.push("false");
+        }
+        st.push(from);
+    };
+    st.push("WITH others(id, kana, owned) AS (");
+    if owners {
+        branch(
+            &mut st,
+            &mut in_organisations,
+            " FROM child_shares s JOIN children c ON c.id = s.child_id WHERE s.organisation_id IN ",
+        );
+        in_organisations(&mut st);
+        conditions(&mut st);
+    }
+    if !recipients.is_empty() {
+        branch(
+            &mut st,
+            &mut in_organisations,
+            " FROM child_consents k JOIN children c ON c.id = k.child_id WHERE k.recipient IN ",
+        );
+        st.bind_list(recipients);
+        st.push(" AND k.withdrawn_at IS NULL AND (k.expires_on IS NULL OR k.expires_on >= ");
+        st.bind(today);
+        st.push(")");
+        conditions(&mut st);
+    }
+    if let Some(guardian) = &scope.guardian_account_id {
+        branch(
+            &mut st,
+            &mut in_organisations,
+            " FROM child_guardians g JOIN children c ON c.id = g.child_id WHERE g.account_id = ",
+        );
+        st.bind(guardian);
+        conditions(&mut st);
+    }
+    if branches == 0 {
+        // Nothing in reach (a scope of prefectures only is refused above).
+        st.push("SELECT c.id, c.kana, false FROM children c WHERE 1 = 0");
+    }
+    st.push(concat!(
+        ") ",
+        child_columns!(),
+        ", p.total FROM (SELECT u.id, u.kana, "
+    ));
+    if owners {
+        st.push("(SELECT count(*) FROM children c WHERE c.owner_organisation_id IN ");
+        in_organisations(&mut st);
+        conditions(&mut st);
+        st.push(") + ");
+    }
+    st.push("(SELECT count(*) FROM others WHERE NOT owned) AS total FROM (");
+    if owners {
+        st.push(
+            "SELECT * FROM (SELECT c.id, c.kana FROM children c WHERE c.owner_organisation_id IN ",
+        );
+        in_organisations(&mut st);
+        conditions(&mut st);
+        st.push(" ORDER BY c.kana, c.id LIMIT ");
+        st.bind_number(offset.saturating_add(limit));
+        st.push(") o UNION ");
+    }
+    st.push("SELECT id, kana FROM others) u ORDER BY u.kana, u.id LIMIT ");
+    st.bind_number(limit);
+    st.push(" OFFSET ");
+    st.bind_number(offset);
+    st.push(concat!(
+        ") p JOIN children c ON c.id = p.id",
+        child_joins!(),
+        "ORDER BY p.kana, p.id"
+    ));
+    Ok(st)
 }
 
 /// One page of the children in reach, by kana, with the total.
@@ -430,34 +528,18 @@ pub async fn list(
         return Ok((Vec::new(), 0));
     }
     let today = codec::date_to_db(today);
-    let unsupported = |e: UnsupportedScope| sqlx::Error::Protocol(e.to_string());
-    // The page and the total in one statement: both need the same set. The inner query
-    // sorts ids only; names are joined for the rows of the page alone.
-    let mut page = Statement::default();
-    page.push(concat!(
-        child_columns!(),
-        ", p.total FROM (SELECT c.id, c.kana, count(*) OVER () AS total FROM children c"
-    ));
-    list_conditions(&mut page, scope, filter, &today).map_err(unsupported)?;
-    page.push(" ORDER BY c.kana, c.id LIMIT ");
-    page.bind_number(limit);
-    page.push(" OFFSET ");
-    page.bind_number(offset);
-    page.push(concat!(
-        ") p JOIN children c ON c.id = p.id",
-        child_joins!(),
-        "ORDER BY p.kana, p.id"
-    ));
-    let rows = page.query().fetch_all(db.pool()).await?;
+    let page = |limit, offset| {
+        list_statement(scope, filter, &today, limit, offset)
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))
+    };
+    let rows = page(limit, offset)?.query().fetch_all(db.pool()).await?;
     let total = match rows.first() {
         Some(row) => row.try_get("total")?,
-        // Past the last page (or nothing at all): the total needs its own count.
-        None if offset > 0 => {
-            let mut count = Statement::default();
-            count.push("SELECT count(*) FROM children c");
-            list_conditions(&mut count, scope, filter, &today).map_err(unsupported)?;
-            count.query().fetch_one(db.pool()).await?.try_get(0)?
-        }
+        // Past the last page: the first row says how many there are.
+        None if offset > 0 => match page(1, 0)?.query().fetch_optional(db.pool()).await? {
+            Some(row) => row.try_get("total")?,
+            None => 0,
+        },
         None => 0,
     };
     Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
@@ -487,13 +569,15 @@ pub async fn set_care(
     // Lists filter on the tier, so the computed score is kept beside the items.
     let score = tsunagu_core::care::score(entries, &tsunagu_core::care::SCORE_TABLE_2021)
         .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-    sqlx::query("UPDATE children SET care_score = $1, care_tier = $2, care_mask = $3 WHERE id = $4")
-        .bind(i64::from(score.total))
-        .bind(score.tier.code())
-        .bind(CareItem::mask(entries.iter().map(|e| &e.item)))
-        .bind(child_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE children SET care_score = $1, care_tier = $2, care_mask = $3 WHERE id = $4",
+    )
+    .bind(i64::from(score.total))
+    .bind(score.tier.code())
+    .bind(CareItem::mask(entries.iter().map(|e| &e.item)))
+    .bind(child_id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -600,13 +684,11 @@ mod tests {
             care_item: "ventilator".into(),
             ..Default::default()
         };
-        let mut st = Statement::default();
-        list_conditions(&mut st, &scope, &filter, "2026-11-21").expect("supported scope");
+        let st = list_statement(&scope, &filter, "2026-11-21", 50, 100).expect("supported scope");
         assert!(!st.sql.contains("DROP"), "{}", st.sql);
         assert!(!st.sql.contains("やまだ"), "{}", st.sql);
-        assert!(st.sql.contains("c.care_mask &"), "{}", st.sql);
         assert!(!st.sql.contains("device_mask"), "{}", st.sql);
-        assert!(!st.sql.contains("care_tier"), "{}", st.sql);
+        assert!(!st.sql.contains("care_tier ="), "{}", st.sql);
         assert!(
             !st.sql.contains("= ''"),
             "no 'or any' conditions: {}",
@@ -614,21 +696,58 @@ mod tests {
         );
         assert!(!st.sql.contains("child_guardians"), "{}", st.sql);
         let bound = values(&st);
-        // Owners and shares for each organisation, consents for organisations and the
-        // department, today, the text and the care item: one placeholder per value.
-        assert_eq!(bound.len(), 2 + 2 + 3 + 1 + 1 + 1);
+        // Each value bound once, however often the statement names it: the organisations,
+        // the text, the care item's bit, the consent recipients (organisations and the
+        // department), today, then how many owned rows to read, the page size and the offset.
+        assert_eq!(bound.len(), 2 + 3 + 1 + 1 + 1 + 3, "{bound:?}");
         assert!(st.sql.contains(&format!("${}", bound.len())));
         assert!(!st.sql.contains(&format!("${}", bound.len() + 1)));
         let folded = search_key(&filter.text);
-        assert!(bound.iter().any(|v| v.contains(&folded)), "{bound:?}");
-        assert_eq!(bound.last().map(String::as_str), Some("1"), "ventilator's bit");
+        assert!(bound[2].contains(&folded), "{bound:?}");
+        assert_eq!(bound[3], "1", "ventilator's bit");
+        assert_eq!(bound[8..], ["150", "50", "100"]);
+        // The filters apply in every branch: shares, consents, the owned count and page.
+        assert_eq!(
+            st.sql.matches("(c.care_mask & $4) <> 0").count(),
+            4,
+            "{}",
+            st.sql
+        );
+        assert_eq!(
+            st.sql.matches("c.search_key LIKE $3").count(),
+            4,
+            "{}",
+            st.sql
+        );
+    }
+
+    #[test]
+    fn a_family_reaches_its_own_children_only_and_wide_scopes_are_refused() {
+        let family = ScopeFilter {
+            guardian_account_id: Some("acct-9".into()),
+            ..Default::default()
+        };
+        let st = list_statement(&family, &ListFilter::default(), "2026-11-21", 50, 0)
+            .expect("supported scope");
+        assert!(st.sql.contains("child_guardians"), "{}", st.sql);
+        assert!(!st.sql.contains("child_consents"), "{}", st.sql);
+        assert!(!st.sql.contains("owner_organisation_id IN"), "{}", st.sql);
+        assert_eq!(values(&st), ["acct-9", "50", "0"]);
+
+        let prefecture = ScopeFilter {
+            prefectures: vec!["13".into()],
+            organisations: vec!["org-1".into()],
+            ..Default::default()
+        };
+        assert!(list_statement(&prefecture, &ListFilter::default(), "2026-11-21", 50, 0).is_err());
     }
 
     /// The backfill of migration 08 names each code with its bit; it must agree with core,
     /// or children recorded before the migration would be filtered on the wrong item.
     #[test]
     fn the_mask_backfill_uses_cores_bits() {
-        let sqlite = include_str!("../../../../../migrations/sqlite/20261121000008_child_masks.sql");
+        let sqlite =
+            include_str!("../../../../../migrations/sqlite/20261121000008_child_masks.sql");
         let postgres =
             include_str!("../../../../../migrations/postgres/20261121000008_child_masks.sql");
         assert_eq!(sqlite, postgres);
@@ -647,36 +766,20 @@ mod tests {
         let care = whens(care);
         assert_eq!(care.len(), CareItem::ALL.len());
         for (code, bit) in care {
-            assert_eq!(CareItem::parse(&code).map(CareItem::bit).ok(), Some(bit), "{code}");
+            assert_eq!(
+                CareItem::parse(&code).map(CareItem::bit).ok(),
+                Some(bit),
+                "{code}"
+            );
         }
         let devices = whens(devices);
         assert_eq!(devices.len(), DeviceKind::ALL.len());
         for (code, bit) in devices {
-            assert_eq!(DeviceKind::parse(&code).map(DeviceKind::bit), Some(bit), "{code}");
+            assert_eq!(
+                DeviceKind::parse(&code).map(DeviceKind::bit),
+                Some(bit),
+                "{code}"
+            );
         }
-    }
-
-    #[test]
-    fn a_family_reaches_its_own_children_only_and_wide_scopes_are_refused() {
-        let family = ScopeFilter {
-            guardian_account_id: Some("acct-9".into()),
-            ..Default::default()
-        };
-        let mut st = Statement::default();
-        list_conditions(&mut st, &family, &ListFilter::default(), "2026-11-21")
-            .expect("supported scope");
-        assert!(st.sql.contains("child_guardians"), "{}", st.sql);
-        assert!(!st.sql.contains("child_consents"), "{}", st.sql);
-        assert_eq!(values(&st), ["acct-9"]);
-
-        let prefecture = ScopeFilter {
-            prefectures: vec!["13".into()],
-            organisations: vec!["org-1".into()],
-            ..Default::default()
-        };
-        let mut st = Statement::default();
-        assert!(
-            list_conditions(&mut st, &prefecture, &ListFilter::default(), "2026-11-21").is_err()
-        );
     }
 }
