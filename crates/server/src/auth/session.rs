@@ -196,26 +196,36 @@ pub async fn resolve(
 ) -> Result<Result<CurrentSession, Miss>, sqlx::Error> {
     let token_hash = hash_token(token);
     let mut conn = db.pool().acquire().await?;
-    // The session and its account in one round trip: every signed-in request starts here.
-    let Some(row) = sqlx::query(
+    // The session, its account and the account's memberships (one row each, at least one
+    // row) in one round trip: every signed-in request starts here. Break-glass grants are
+    // rare, so only their number comes along; they are read when there are any.
+    let rows = sqlx::query(
         "SELECT s.stage, s.csrf_token, s.created_at, s.last_seen_at, a.id, a.login_id, a.display_name, a.kana, \
          a.password_hash, a.must_change_password, a.totp_secret, a.totp_enabled, a.totp_last_step, a.active, \
-         a.failed_logins, a.locked_until, a.version \
-         FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1",
+         a.failed_logins, a.locked_until, a.version, \
+         (SELECT count(*) FROM break_glass_grants g WHERE g.account_id = a.id AND g.revoked_at IS NULL \
+           AND g.expires_at > $2) AS open_grants, \
+         m.organisation_id, o.name AS organisation_name, o.municipality_code, m.role, o.department \
+         FROM sessions s JOIN accounts a ON a.id = s.account_id \
+         LEFT JOIN (memberships m JOIN organisations o ON o.id = m.organisation_id AND o.active = $3) \
+           ON m.account_id = a.id \
+         WHERE s.token_hash = $1 ORDER BY o.kana, m.role",
     )
     .bind(&token_hash)
-    .fetch_optional(&mut *conn)
-    .await?
-    else {
+    .bind(codec::instant_to_db(now))
+    .bind(true)
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(row) = rows.first() else {
         return Ok(Err(Miss::Unknown));
     };
-    let created = codec::get_instant(&row, "created_at")?;
-    let last_seen = codec::get_instant(&row, "last_seen_at")?;
+    let created = codec::get_instant(row, "created_at")?;
+    let last_seen = codec::get_instant(row, "last_seen_at")?;
     if now - last_seen > lifetimes.idle || now - created > lifetimes.absolute {
         delete(&mut conn, &token_hash).await?;
         return Ok(Err(Miss::Expired));
     }
-    let account = accounts::from_row(&row)?;
+    let account = accounts::from_row(row)?;
     if !account.active {
         delete(&mut conn, &token_hash).await?;
         return Ok(Err(Miss::Unknown));
@@ -227,8 +237,21 @@ pub async fn resolve(
             .execute(&mut *conn)
             .await?;
     }
-    let memberships = accounts::memberships(&mut conn, &account.id).await?;
-    let grants = crate::features::break_glass::active_grants(&mut conn, &account.id, now).await?;
+    let mut memberships = Vec::with_capacity(rows.len());
+    for member in &rows {
+        if member
+            .try_get::<Option<String>, _>("organisation_id")?
+            .is_some()
+        {
+            memberships.push(accounts::membership_from_row(member)?);
+        }
+    }
+    let open_grants: i64 = row.try_get("open_grants")?;
+    let grants = if open_grants > 0 {
+        crate::features::break_glass::active_grants(&mut conn, &account.id, now).await?
+    } else {
+        Vec::new()
+    };
     let stage: String = row.try_get("stage")?;
     let actor = Actor {
         account_id: account.id.clone(),

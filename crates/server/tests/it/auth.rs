@@ -1254,3 +1254,41 @@ async fn a_half_finished_sign_in_does_not_block_signing_in_again() {
     assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
     assert_eq!(again.header("location"), "/login/totp");
 }
+
+#[tokio::test]
+async fn a_session_carries_every_membership_of_active_organisations_only() {
+    let (app, world) = world().await;
+    let staff = world.person(Role::MunicipalStaff);
+    let session = world.sign_in(&app, staff).await;
+    // A second membership (the nursery) and a third in an organisation since closed.
+    for (org, role) in [
+        ("nursery", "facility_staff"),
+        ("consultation", "coordinator"),
+    ] {
+        sqlx::query(
+            "INSERT INTO memberships (account_id, organisation_id, role, created_at) VALUES ($1, $2, $3, 0)",
+        )
+        .bind(&staff.id)
+        .bind(&world.organisations[org])
+        .bind(role)
+        .execute(app.db.pool())
+        .await
+        .expect("membership");
+    }
+    sqlx::query("UPDATE organisations SET active = $1 WHERE id = $2")
+        .bind(false)
+        .bind(&world.organisations["consultation"])
+        .execute(app.db.pool())
+        .await
+        .expect("close");
+    let me = app.get_as(&session, "/api/v1/me").await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    let mut roles: Vec<String> = me.json()["memberships"]
+        .as_array()
+        .expect("memberships")
+        .iter()
+        .map(|m| m["role"].as_str().expect("role").to_string())
+        .collect();
+    roles.sort();
+    assert_eq!(roles, ["facility_staff", "municipal_staff"]);
+}

@@ -110,7 +110,7 @@ pub async fn memberships(
     account_id: &str,
 ) -> Result<Vec<MembershipView>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT m.organisation_id, o.name, o.municipality_code, m.role, o.department \
+        "SELECT m.organisation_id, o.name AS organisation_name, o.municipality_code, m.role, o.department \
          FROM memberships m JOIN organisations o ON o.id = m.organisation_id \
          WHERE m.account_id = $1 AND o.active = $2 ORDER BY o.kana, m.role",
     )
@@ -118,19 +118,21 @@ pub async fn memberships(
     .bind(true)
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|row| {
-            let role: String = row.try_get("role")?;
-            let department: Option<String> = row.try_get("department")?;
-            Ok(MembershipView {
-                organisation_id: row.try_get("organisation_id")?,
-                organisation_name: row.try_get("name")?,
-                municipality_code: row.try_get("municipality_code")?,
-                role: Role::parse(&role).ok_or_else(|| decode_error("role"))?,
-                department: department.as_deref().and_then(Department::parse),
-            })
-        })
-        .collect()
+    rows.iter().map(membership_from_row).collect()
+}
+
+/// A membership from the columns `organisation_id`, `organisation_name`,
+/// `municipality_code`, `role` and `department` (also read with the session).
+pub fn membership_from_row(row: &AnyRow) -> Result<MembershipView, sqlx::Error> {
+    let role: String = row.try_get("role")?;
+    let department: Option<String> = row.try_get("department")?;
+    Ok(MembershipView {
+        organisation_id: row.try_get("organisation_id")?,
+        organisation_name: row.try_get("organisation_name")?,
+        municipality_code: row.try_get("municipality_code")?,
+        role: Role::parse(&role).ok_or_else(|| decode_error("role"))?,
+        department: department.as_deref().and_then(Department::parse),
+    })
 }
 
 fn decode_error(column: &str) -> sqlx::Error {
