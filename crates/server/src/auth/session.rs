@@ -205,10 +205,11 @@ pub async fn resolve(
          a.failed_logins, a.locked_until, a.version, \
          (SELECT count(*) FROM break_glass_grants g WHERE g.account_id = a.id AND g.revoked_at IS NULL \
            AND g.expires_at > $2) AS open_grants, \
-         m.organisation_id, o.name AS organisation_name, o.municipality_code, m.role, o.department \
+         m.organisation_id, o.id AS active_organisation, o.name AS organisation_name, o.municipality_code, \
+         m.role, o.department \
          FROM sessions s JOIN accounts a ON a.id = s.account_id \
-         LEFT JOIN (memberships m JOIN organisations o ON o.id = m.organisation_id AND o.active = $3) \
-           ON m.account_id = a.id \
+         LEFT JOIN memberships m ON m.account_id = a.id \
+         LEFT JOIN organisations o ON o.id = m.organisation_id AND o.active = $3 \
          WHERE s.token_hash = $1 ORDER BY o.kana, m.role",
     )
     .bind(&token_hash)
@@ -239,8 +240,9 @@ pub async fn resolve(
     }
     let mut memberships = Vec::with_capacity(rows.len());
     for member in &rows {
+        // No membership, or one in an organisation since closed: nothing to add.
         if member
-            .try_get::<Option<String>, _>("organisation_id")?
+            .try_get::<Option<String>, _>("active_organisation")?
             .is_some()
         {
             memberships.push(accounts::membership_from_row(member)?);

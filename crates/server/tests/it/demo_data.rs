@@ -50,7 +50,7 @@ async fn the_demo_has_a_few_dozen_realistic_children_with_families_and_consents(
 
     // A few dozen children in several municipalities, the four named ones among them.
     let children =
-        sqlx::query("SELECT id, name, municipality_code, care_score, care_tier FROM children")
+        sqlx::query("SELECT id, name, municipality_code, care_score, care_tier, care_mask, device_mask FROM children")
             .fetch_all(db.pool())
             .await
             .expect("children");
@@ -78,12 +78,24 @@ async fn the_demo_has_a_few_dozen_realistic_children_with_families_and_consents(
 
     // Realistic patterns, and the stored score is the one computed from the items.
     let mut patterns = HashSet::new();
-    let mut conn = db.pool().acquire().await.expect("a connection");
     for row in &children {
         let id: String = row.get("id");
-        let items = tsunagu::features::children::repo::care_of(&mut conn, &id)
+        let (profile, _) = tsunagu::features::children::store::load(&db, &id)
             .await
-            .expect("care items");
+            .expect("profile")
+            .expect("a child");
+        let items = profile.care;
+        // The list filters' masks agree with the items and devices.
+        assert_eq!(
+            row.get::<i64, _>("care_mask"),
+            tsunagu_core::care::CareItem::mask(items.iter().map(|e| &e.item)),
+            "{id}"
+        );
+        assert_eq!(
+            row.get::<i64, _>("device_mask"),
+            tsunagu_core::device::DeviceKind::mask(profile.devices.iter().map(|d| &d.kind)),
+            "{id}"
+        );
         let score = tsunagu_core::care::score(&items, &tsunagu_core::care::SCORE_TABLE_2021)
             .expect("a valid combination");
         assert_eq!(
@@ -95,7 +107,6 @@ async fn the_demo_has_a_few_dozen_realistic_children_with_families_and_consents(
         let codes: Vec<&str> = items.iter().map(|e| e.item.code()).collect();
         patterns.insert(codes.join("+"));
     }
-    drop(conn);
     let haruto = &by_name["山田 はると"];
     let haruto_items: Vec<String> = strings(
         &db,

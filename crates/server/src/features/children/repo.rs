@@ -619,43 +619,25 @@ pub async fn care_items_of(
         .collect())
 }
 
-/// The child's care items in the score sheet's order. A stored code this version does not
-/// know is a decode error rather than a silently lower score.
-pub async fn care_of(
-    conn: &mut AnyConnection,
-    child_id: &str,
-) -> Result<Vec<CareEntry>, sqlx::Error> {
-    let rows = sqlx::query("SELECT item, variant, watch FROM child_care_items WHERE child_id = $1")
-        .bind(child_id)
-        .fetch_all(conn)
-        .await?;
+/// A care entry from its stored codes. A code this version does not know is a decode
+/// error rather than a silently lower score.
+pub fn care_entry(
+    item: &str,
+    variant: Option<&str>,
+    watch: Option<&str>,
+) -> Result<CareEntry, sqlx::Error> {
     let decode = |e: tsunagu_core::care::CareError| sqlx::Error::ColumnDecode {
         index: "item".into(),
         source: Box::new(e),
     };
-    let mut entries = rows
-        .iter()
-        .map(|row| {
-            let item: String = row.try_get("item")?;
-            let variant: Option<String> = row.try_get("variant")?;
-            let watch: Option<String> = row.try_get("watch")?;
-            Ok(CareEntry {
-                item: CareItem::parse(&item).map_err(decode)?,
-                variant: variant
-                    .as_deref()
-                    .map(CareVariant::parse)
-                    .transpose()
-                    .map_err(decode)?,
-                watch: watch
-                    .as_deref()
-                    .map(Watch::parse)
-                    .transpose()
-                    .map_err(decode)?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    entries.sort_by_key(|e| e.item);
-    Ok(entries)
+    Ok(CareEntry {
+        item: CareItem::parse(item).map_err(decode)?,
+        variant: variant
+            .map(CareVariant::parse)
+            .transpose()
+            .map_err(decode)?,
+        watch: watch.map(Watch::parse).transpose().map_err(decode)?,
+    })
 }
 
 #[cfg(test)]

@@ -40,61 +40,63 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<(Profile, i64)>, sqlx::Err
         return Ok(None);
     };
     let code: String = row.try_get("municipality_code")?;
-    let guardians = sqlx::query(
-        "SELECT name, kana, relation, phone, email, employment, wishes_to_work FROM guardians \
-         WHERE child_id = $1 ORDER BY position",
+    // The four lists in one round trip (every child page reads them all): one row per
+    // member, tagged with its list; text in columns a–g and numbers in n1–n3, as each list
+    // needs them.
+    let members = sqlx::query(
+        "SELECT 'guardian' AS list, position, name AS a, kana AS b, relation AS c, phone AS d, email AS e, \
+         employment AS f, wishes_to_work AS g, CAST(NULL AS BIGINT) AS n1, CAST(NULL AS BIGINT) AS n2, \
+         CAST(NULL AS BIGINT) AS n3 FROM guardians WHERE child_id = $1 \
+         UNION ALL SELECT 'device', position, kind, note, NULL, NULL, NULL, NULL, NULL, power_watts, \
+         battery_internal_minutes, battery_external_minutes FROM child_devices WHERE child_id = $1 \
+         UNION ALL SELECT 'sibling', position, name, birth_date, note, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+         FROM child_siblings WHERE child_id = $1 \
+         UNION ALL SELECT 'care', 0, item, variant, watch, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+         FROM child_care_items WHERE child_id = $1 \
+         ORDER BY 1, 2",
     )
     .bind(id)
     .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(Guardian {
-            name: r.try_get("name")?,
-            kana: r.try_get("kana")?,
-            relation: r.try_get("relation")?,
-            phone: r.try_get("phone")?,
-            email: r.try_get("email")?,
-            employment: r.try_get("employment")?,
-            wishes_to_work: r.try_get("wishes_to_work")?,
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let devices = sqlx::query(
-        "SELECT kind, power_watts, battery_internal_minutes, battery_external_minutes, note FROM child_devices \
-         WHERE child_id = $1 ORDER BY position",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| {
-        let kind: String = r.try_get("kind")?;
-        Ok(Device {
-            kind: DeviceKind::parse(&kind)
-                .ok_or_else(|| decode("kind", format!("unknown device {kind}")))?,
-            power_watts: r.try_get("power_watts")?,
-            battery_internal_minutes: r.try_get("battery_internal_minutes")?,
-            battery_external_minutes: r.try_get("battery_external_minutes")?,
-            note: r.try_get("note")?,
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let siblings = sqlx::query(
-        "SELECT name, birth_date, note FROM child_siblings WHERE child_id = $1 ORDER BY position",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(Sibling {
-            name: r.try_get("name")?,
-            birth_date: optional_date(r.try_get("birth_date")?),
-            note: r.try_get("note")?,
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    .await?;
+    let (mut guardians, mut devices, mut siblings, mut care) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for r in &members {
+        let list: String = r.try_get("list")?;
+        match list.as_str() {
+            "guardian" => guardians.push(Guardian {
+                name: r.try_get("a")?,
+                kana: r.try_get("b")?,
+                relation: r.try_get("c")?,
+                phone: r.try_get("d")?,
+                email: r.try_get("e")?,
+                employment: r.try_get("f")?,
+                wishes_to_work: r.try_get("g")?,
+            }),
+            "device" => {
+                let kind: String = r.try_get("a")?;
+                devices.push(Device {
+                    kind: DeviceKind::parse(&kind)
+                        .ok_or_else(|| decode("kind", format!("unknown device {kind}")))?,
+                    note: r.try_get("b")?,
+                    power_watts: r.try_get("n1")?,
+                    battery_internal_minutes: r.try_get("n2")?,
+                    battery_external_minutes: r.try_get("n3")?,
+                })
+            }
+            "sibling" => siblings.push(Sibling {
+                name: r.try_get("a")?,
+                birth_date: optional_date(r.try_get("b")?),
+                note: r.try_get("c")?,
+            }),
+            _ => care.push(repo::care_entry(
+                &r.try_get::<String, _>("a")?,
+                r.try_get::<Option<String>, _>("b")?.as_deref(),
+                r.try_get::<Option<String>, _>("c")?.as_deref(),
+            )?),
+        }
+    }
+    // In the score sheet's order.
+    care.sort_by_key(|e: &tsunagu_core::care::CareEntry| e.item);
     let profile = Profile {
         name: row.try_get("name")?,
         kana: row.try_get("kana")?,
@@ -115,7 +117,7 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<(Profile, i64)>, sqlx::Err
         recipient_certificate: row.try_get("recipient_certificate")?,
         care_category: row.try_get("care_category")?,
         attending: row.try_get("attending")?,
-        care: repo::care_of(&mut conn, id).await?,
+        care,
         guardians,
         devices,
         siblings,
