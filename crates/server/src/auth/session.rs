@@ -186,6 +186,20 @@ pub enum Miss {
     Expired,
 }
 
+/// The session, its account and the account's memberships (one row each, at least one
+/// row) and the number of open break-glass grants: `$1` token hash, `$2` now, `$3` true.
+const RESOLVE: &str = "SELECT s.stage, s.csrf_token, s.created_at, s.last_seen_at, a.id, a.login_id, a.display_name, a.kana, \
+     a.password_hash, a.must_change_password, a.totp_secret, a.totp_enabled, a.totp_last_step, a.active, \
+     a.failed_logins, a.locked_until, a.version, \
+     (SELECT count(*) FROM break_glass_grants g WHERE g.account_id = a.id AND g.revoked_at IS NULL \
+       AND g.expires_at > $2) AS open_grants, \
+     m.organisation_id, o.id AS active_organisation, o.name AS organisation_name, o.municipality_code, \
+     m.role, o.department \
+     FROM sessions s JOIN accounts a ON a.id = s.account_id \
+     LEFT JOIN memberships m ON m.account_id = a.id \
+     LEFT JOIN organisations o ON o.id = m.organisation_id AND o.active = $3 \
+     WHERE s.token_hash = $1 ORDER BY o.kana, m.role";
+
 /// Looks the token up, enforces idle and absolute limits (deleting an expired session),
 /// and touches `last_seen_at` at most once a minute to keep reads cheap.
 pub async fn resolve(
@@ -199,24 +213,12 @@ pub async fn resolve(
     // The session, its account and the account's memberships (one row each, at least one
     // row) in one round trip: every signed-in request starts here. Break-glass grants are
     // rare, so only their number comes along; they are read when there are any.
-    let rows = sqlx::query(
-        "SELECT s.stage, s.csrf_token, s.created_at, s.last_seen_at, a.id, a.login_id, a.display_name, a.kana, \
-         a.password_hash, a.must_change_password, a.totp_secret, a.totp_enabled, a.totp_last_step, a.active, \
-         a.failed_logins, a.locked_until, a.version, \
-         (SELECT count(*) FROM break_glass_grants g WHERE g.account_id = a.id AND g.revoked_at IS NULL \
-           AND g.expires_at > $2) AS open_grants, \
-         m.organisation_id, o.id AS active_organisation, o.name AS organisation_name, o.municipality_code, \
-         m.role, o.department \
-         FROM sessions s JOIN accounts a ON a.id = s.account_id \
-         LEFT JOIN memberships m ON m.account_id = a.id \
-         LEFT JOIN organisations o ON o.id = m.organisation_id AND o.active = $3 \
-         WHERE s.token_hash = $1 ORDER BY o.kana, m.role",
-    )
-    .bind(&token_hash)
-    .bind(codec::instant_to_db(now))
-    .bind(true)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = sqlx::query(RESOLVE)
+        .bind(&token_hash)
+        .bind(codec::instant_to_db(now))
+        .bind(true)
+        .fetch_all(&mut *conn)
+        .await?;
     let Some(row) = rows.first() else {
         return Ok(Err(Miss::Unknown));
     };
@@ -296,4 +298,18 @@ pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, value)| *name == COOKIE_NAME && !value.is_empty())
         .map(|(_, value)| value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::db::plans;
+
+    /// Every signed-in request runs this: each table through an index (a first version
+    /// joined every organisation on each request).
+    #[tokio::test]
+    async fn every_request_finds_its_session_through_indexes() {
+        let (_dir, db) = plans::database().await;
+        let plan = plans::plan(&db, super::RESOLVE).await;
+        assert!(plans::full_scans(&plan, &[]).is_empty(), "{plan:?}");
+    }
 }

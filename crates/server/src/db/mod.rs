@@ -4,6 +4,8 @@
 pub mod backend;
 pub mod codec;
 pub mod migrations;
+#[cfg(test)]
+pub(crate) mod plans;
 
 use std::time::Duration;
 

@@ -186,6 +186,14 @@ pub async fn share(
     Ok(())
 }
 
+/// Who else reaches a child (`$1`): organisations it is shared with, consents in force on
+/// `$2` (an organisation, or a department of a town), and the family's accounts.
+const REACH: &str = "SELECT 'share' AS kind, organisation_id AS who, NULL AS department, '' AS recipient \
+       FROM child_shares WHERE child_id = $1 \
+     UNION ALL SELECT 'consent', organisation_id, department, recipient FROM child_consents \
+       WHERE child_id = $1 AND withdrawn_at IS NULL AND (expires_on IS NULL OR expires_on >= $2) \
+     UNION ALL SELECT 'guardian', account_id, NULL, '' FROM child_guardians WHERE child_id = $1";
+
 /// A child with what the policy needs to decide on it; `None` when there is no such child.
 /// Consents count when not withdrawn and not expired on `today`. Two statements on one
 /// connection: every child page and API call starts here.
@@ -211,17 +219,11 @@ pub async fn get(
     })?;
     // Who else reaches the child: organisations it is shared with, consents in force
     // (an organisation, or a department of a town), and the family's accounts.
-    let reach = sqlx::query(
-        "SELECT 'share' AS kind, organisation_id AS who, NULL AS department, '' AS recipient \
-           FROM child_shares WHERE child_id = $1 \
-         UNION ALL SELECT 'consent', organisation_id, department, recipient FROM child_consents \
-           WHERE child_id = $1 AND withdrawn_at IS NULL AND (expires_on IS NULL OR expires_on >= $2) \
-         UNION ALL SELECT 'guardian', account_id, NULL, '' FROM child_guardians WHERE child_id = $1",
-    )
-    .bind(id)
-    .bind(codec::date_to_db(today))
-    .fetch_all(&mut *conn)
-    .await?;
+    let reach = sqlx::query(REACH)
+        .bind(id)
+        .bind(codec::date_to_db(today))
+        .fetch_all(&mut *conn)
+        .await?;
     let mut shared_with = Vec::new();
     let mut consented_departments = Vec::new();
     let mut guardian_account_ids = Vec::new();
@@ -501,7 +503,7 @@ fn list_statement(
         conditions(&mut st);
         st.push(" ORDER BY c.kana, c.id LIMIT ");
         st.bind_number(offset.saturating_add(limit));
-        st.push(") o UNION ");
+        st.push(") owned_page UNION ");
     }
     st.push("SELECT id, kana FROM others) u ORDER BY u.kana, u.id LIMIT ");
     st.bind_number(limit);
@@ -722,6 +724,51 @@ mod tests {
             ..Default::default()
         };
         assert!(list_statement(&prefecture, &ListFilter::default(), "2026-11-21", 50, 0).is_err());
+    }
+
+    /// The statements of every list and child page read through indexes; only the list's
+    /// own intermediate results are read whole.
+    #[tokio::test]
+    async fn lists_and_child_reads_use_indexes() {
+        let (_dir, db) = crate::db::plans::database().await;
+        let town = ScopeFilter {
+            organisations: vec!["org-1".into()],
+            department_keys: vec!["131199:disability_welfare".into()],
+            ..Default::default()
+        };
+        let centre = ScopeFilter {
+            organisations: vec!["centre".into()],
+            ..Default::default()
+        };
+        let department = ScopeFilter {
+            department_keys: vec!["131199:childcare".into()],
+            ..Default::default()
+        };
+        let family = ScopeFilter {
+            guardian_account_id: Some("acct-9".into()),
+            ..Default::default()
+        };
+        let ventilated = ListFilter {
+            care_item: "ventilator".into(),
+            text: "やまだ".into(),
+            ..Default::default()
+        };
+        for scope in [&town, &centre, &department, &family] {
+            for filter in [&ListFilter::default(), &ventilated] {
+                let st = list_statement(scope, filter, "2026-11-21", 50, 0).expect("supported");
+                let plan = crate::db::plans::plan(&db, &st.sql).await;
+                let scans =
+                    crate::db::plans::full_scans(&plan, &["others", "p", "u", "owned_page"]);
+                assert!(scans.is_empty(), "{scope:?} {filter:?}: {plan:?}");
+            }
+        }
+        for sql in [select_child!("WHERE c.id = $1"), REACH] {
+            let plan = crate::db::plans::plan(&db, sql).await;
+            assert!(
+                crate::db::plans::full_scans(&plan, &[]).is_empty(),
+                "{plan:?}"
+            );
+        }
     }
 
     /// The backfill of migration 08 names each code with its bit; it must agree with core,
