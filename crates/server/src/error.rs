@@ -85,6 +85,8 @@ pub enum AppError {
     CsrfFailed,
     #[error("{0}")]
     Conflict(String),
+    #[error("送信データが大きすぎます（{0} MBまで）。ファイルは分けて送ってください")]
+    TooLarge(usize),
     #[error("システムで問題が発生しました。時間をおいて再度お試しください")]
     Internal(String),
 }
@@ -106,6 +108,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::CsrfFailed => "csrf_failed",
             AppError::Conflict(_) => "conflict",
+            AppError::TooLarge(_) => "payload_too_large",
             AppError::Internal(_) => "internal",
         }
     }
@@ -125,6 +128,7 @@ impl AppError {
             AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             AppError::Forbidden | AppError::CsrfFailed => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

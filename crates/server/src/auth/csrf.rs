@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use crate::state::Settings;
-use crate::web::security::BODY_LIMIT_BYTES;
+use crate::web::security::body_limit;
 
 pub const HEADER: &str = "x-csrf-token";
 pub const FORM_FIELD: &str = "csrf_token";
@@ -67,7 +67,7 @@ pub async fn check_token(parts: Parts, body: Body, expected: &str) -> Result<Req
     if !is_form {
         return Err(());
     }
-    let bytes: Bytes = axum::body::to_bytes(body, BODY_LIMIT_BYTES)
+    let bytes: Bytes = axum::body::to_bytes(body, body_limit(&parts.method, parts.uri.path()))
         .await
         .map_err(|_| ())?;
     let found = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)

@@ -263,13 +263,14 @@ async fn check_token(parts: Parts, body: Body, expected: &str) -> Result<Request
     {
         return csrf::check_token(parts, body, expected).await;
     }
-    let bytes = axum::body::to_bytes(body, crate::web::security::BODY_LIMIT_BYTES)
-        .await
-        .map_err(|_| ())?;
-    let probe = Request::builder()
+    let limit = crate::web::security::body_limit(&parts.method, parts.uri.path());
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ())?;
+    let mut probe = Request::builder()
         .header(header::CONTENT_TYPE, &content_type)
         .body(Body::from(bytes.clone()))
         .map_err(|_| ())?;
+    // The extractor's own limit travels in the extensions (`DefaultBodyLimit`).
+    *probe.extensions_mut() = parts.extensions.clone();
     let mut form = axum::extract::Multipart::from_request(probe, &())
         .await
         .map_err(|_| ())?;

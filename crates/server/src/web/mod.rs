@@ -13,7 +13,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::middleware;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -50,8 +49,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone())
         // The guard of each route reads the state from here.
         .layer(axum::Extension(state))
-        .layer(DefaultBodyLimit::max(security::BODY_LIMIT_BYTES))
-        .layer(RequestBodyLimitLayer::new(security::BODY_LIMIT_BYTES))
+        // Each route's own limit is enforced by `limit_body`; the extractors may read up to
+        // the largest of them.
+        .layer(DefaultBodyLimit::max(security::UPLOAD_LIMIT_BYTES))
+        .layer(middleware::from_fn(security::limit_body))
         .layer(middleware::from_fn(security::headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(

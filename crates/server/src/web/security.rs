@@ -1,17 +1,58 @@
 //! Security headers on every response. The CSP allows only our own scripts and styles:
 //! no inline script, no eval, no framing.
 
+use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::{ApiError, AppError, PageError};
 
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Requests bodies above this are refused with 413 before a handler sees them.
+/// Request bodies above this are refused with 413 before a handler sees them.
 pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
+/// The limit of the routes that take a file (the children import: a 5 MB file and the
+/// form around it).
+pub const UPLOAD_LIMIT_BYTES: usize = 6 * 1024 * 1024;
+const UPLOAD_ROUTES: [(&str, &str); 1] = [("POST", "/children/import")];
+
+/// The body limit of a route.
+pub fn body_limit(method: &Method, path: &str) -> usize {
+    if UPLOAD_ROUTES
+        .iter()
+        .any(|(m, p)| method.as_str() == *m && path == *p)
+    {
+        UPLOAD_LIMIT_BYTES
+    } else {
+        BODY_LIMIT_BYTES
+    }
+}
+
+/// Refuses a body over its route's limit: at once when the declared length is over, in
+/// Japanese (a page, or the JSON error under `/api/`); otherwise the body is cut off at the
+/// limit while it is read and the handler's extractor answers 413.
+pub async fn limit_body(request: Request, next: Next) -> Response {
+    let limit = body_limit(request.method(), request.uri().path());
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        let error = AppError::TooLarge(limit / (1024 * 1024));
+        return if request.uri().path().starts_with("/api/") {
+            ApiError(error).into_response()
+        } else {
+            PageError(error).into_response()
+        };
+    }
+    next.run(request.map(|body| Body::new(http_body_util::Limited::new(body, limit))))
+        .await
+}
 
 pub async fn headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;

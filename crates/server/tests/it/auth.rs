@@ -1180,6 +1180,7 @@ async fn bodies_over_two_mebibytes_are_refused_before_anything_else() {
         )
         .await;
     assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(res.json()["error"]["code"], "payload_too_large");
     // Without a length announced, the limit holds while the body is read: the handler's
     // reading stops at 2 MiB (token in the header)…
     let unannounced = format!("name={}", "b".repeat(3 * 1024 * 1024));

@@ -107,4 +107,9 @@ async fn bodies_over_the_limit_are_refused_with_413() {
         )
         .await;
     assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        res.body.contains("送信データが大きすぎます（2 MBまで）"),
+        "{}",
+        res.body
+    );
 }

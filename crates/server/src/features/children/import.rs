@@ -51,12 +51,11 @@ use crate::state::AppState;
 use crate::web::layout::Chrome;
 use crate::web::params;
 
-/// The largest file taken: 5 MB, within the request limit of `web::security` less room for
-/// the form around the file (that limit is 2 MiB today, so it decides until the import
-/// route is given a larger one there).
+/// The largest file taken: 5 MB, within the upload route's request limit of
+/// `web::security` less room for the form around the file.
 pub const MAX_FILE_BYTES: usize = {
     let wanted = 5 * 1024 * 1024;
-    let room = crate::web::security::BODY_LIMIT_BYTES - 64 * 1024;
+    let room = crate::web::security::UPLOAD_LIMIT_BYTES - 64 * 1024;
     if wanted < room { wanted } else { room }
 };
 /// The most data rows one file may hold.
