@@ -1,5 +1,5 @@
-//! Security headers on every response. The CSP allows only our own scripts and styles:
-//! no inline script, no eval, no framing.
+//! Security headers on every response (the CSP allows only our own scripts and styles: no
+//! inline script, no eval, no framing) and the size limit of request bodies, per route.
 
 use axum::body::Body;
 use axum::extract::Request;
