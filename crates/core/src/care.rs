@@ -121,6 +121,13 @@ impl CareItem {
         }
     }
 
+    /// The items whose bits are set in `mask`, in the score sheet's order.
+    pub fn in_mask(mask: i64) -> impl Iterator<Item = CareItem> {
+        CareItem::ALL
+            .into_iter()
+            .filter(move |item| mask & item.bit() != 0)
+    }
+
     /// The mask of a set of items (see [`CareItem::bit`]).
     pub fn mask<'a>(items: impl IntoIterator<Item = &'a CareItem>) -> i64 {
         items.into_iter().fold(0, |mask, item| mask | item.bit())
@@ -730,6 +737,15 @@ mod tests {
         assert_eq!(
             CareItem::mask(&[CareItem::Ventilator, CareItem::Suction]),
             0b1_0001
+        );
+        assert_eq!(
+            CareItem::in_mask(0b1_0001).collect::<Vec<_>>(),
+            [CareItem::Ventilator, CareItem::Suction]
+        );
+        assert!(
+            CareItem::ALL
+                .iter()
+                .all(|i| CareItem::in_mask(i.bit()).eq([*i]))
         );
     }
 

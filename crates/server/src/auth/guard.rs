@@ -114,7 +114,8 @@ impl Routes {
     }
 }
 
-fn is_api(req: &Request) -> bool {
+/// Whether the request is the JSON API's (its refusals are JSON, not pages).
+pub(crate) fn is_api(req: &Request) -> bool {
     req.uri().path().starts_with("/api/")
 }
 
@@ -142,7 +143,8 @@ pub fn audit_context(parts: &Parts, session: Option<&CurrentSession>) -> audit::
     }
 }
 
-fn refuse(api: bool, err: AppError) -> Response {
+/// A refusal as the caller reads it: the JSON error for the API, a page otherwise.
+pub(crate) fn refuse(api: bool, err: AppError) -> Response {
     if api {
         ApiError(err).into_response()
     } else {

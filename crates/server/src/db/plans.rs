@@ -56,7 +56,6 @@ pub(crate) fn full_scans(plan: &[String], intermediate: &[&str]) -> Vec<String> 
         .collect()
 }
 
-#[cfg(test)]
 mod tests {
     use super::*;
 

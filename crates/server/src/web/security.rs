@@ -5,9 +5,10 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use crate::error::{ApiError, AppError, PageError};
+use crate::auth::guard::{is_api, refuse};
+use crate::error::AppError;
 
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
@@ -43,12 +44,7 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
-        let error = AppError::TooLarge(limit / (1024 * 1024));
-        return if request.uri().path().starts_with("/api/") {
-            ApiError(error).into_response()
-        } else {
-            PageError(error).into_response()
-        };
+        return refuse(is_api(&request), AppError::TooLarge(limit / (1024 * 1024)));
     }
     next.run(request.map(|body| Body::new(http_body_util::Limited::new(body, limit))))
         .await

@@ -667,11 +667,12 @@ async fn list(
         (page - 1) * per_page,
     )
     .await?;
-    let ids: Vec<&str> = children.iter().map(|c| c.id.as_str()).collect();
-    let mut care = repo::care_items_of(&state.db, &ids).await?;
     let mut items = Vec::with_capacity(children.len());
     for child in children {
-        let care_items = care.remove(&child.id).unwrap_or_default();
+        // The items from the mask kept on the record: no read of the items table per page.
+        let care_items = CareItem::in_mask(child.care_mask)
+            .map(CareItem::code)
+            .collect();
         items.push(ListItem {
             id: child.id,
             municipality_code: child.municipality_code,

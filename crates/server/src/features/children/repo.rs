@@ -30,6 +30,8 @@ pub struct Child {
     pub version: i64,
     pub care_score: i64,
     pub care_tier: String,
+    /// The care items as bits (`CareItem::bit`), kept with the items.
+    pub care_mask: i64,
 }
 
 impl Child {
@@ -64,7 +66,7 @@ macro_rules! child_columns {
     () => {
         concat!(
             "SELECT c.id, c.owner_organisation_id, o.name AS owner_name, c.municipality_code, m.name AS municipality_name, ",
-            "c.name, c.kana, c.birth_date, c.sex, c.status, c.version, c.care_score, c.care_tier"
+            "c.name, c.kana, c.birth_date, c.sex, c.status, c.version, c.care_score, c.care_tier, c.care_mask"
         )
     };
 }
@@ -113,6 +115,7 @@ fn from_row(row: &AnyRow) -> Result<Child, sqlx::Error> {
         version: row.try_get("version")?,
         care_score: row.try_get("care_score")?,
         care_tier: row.try_get("care_tier")?,
+        care_mask: row.try_get("care_mask")?,
     })
 }
 
@@ -581,44 +584,6 @@ pub async fn set_care(
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-/// The care item codes of several children (a page of a list), in the score sheet's
-/// order, keyed by child id; one statement for up to 100 children.
-pub async fn care_items_of(
-    db: &Db,
-    child_ids: &[&str],
-) -> Result<std::collections::HashMap<String, Vec<&'static str>>, sqlx::Error> {
-    let mut found: std::collections::HashMap<String, Vec<CareItem>> = Default::default();
-    for chunk in child_ids.chunks(100) {
-        // Only generated `$n` placeholders are formatted into the SQL; every id is bound.
-        let sql = format!(
-            "SELECT child_id, item FROM child_care_items WHERE child_id IN {}",
-            crate::db::backend::placeholder_rows(1, chunk.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(db.pool()).await? {
-            let item: String = row.try_get("item")?;
-            let item = CareItem::parse(&item).map_err(|e| sqlx::Error::ColumnDecode {
-                index: "item".into(),
-                source: Box::new(e),
-            })?;
-            found
-                .entry(row.try_get("child_id")?)
-                .or_default()
-                .push(item);
-        }
-    }
-    Ok(found
-        .into_iter()
-        .map(|(id, mut items)| {
-            items.sort();
-            (id, items.into_iter().map(CareItem::code).collect())
-        })
-        .collect())
 }
 
 /// A care entry from its stored codes. A code this version does not know is a decode
