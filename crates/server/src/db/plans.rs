@@ -67,4 +67,17 @@ mod tests {
         let search = plan(&db, "SELECT name FROM children WHERE id = $1").await;
         assert!(full_scans(&search, &[]).is_empty(), "{search:?}");
     }
+
+    /// Without the query planner stability guarantee SQLite plans a statement again each
+    /// time a value bound to `LIMIT $n` changes, i.e. on every list page (docs/PERFORMANCE.md,
+    /// fourth pass). The flag is set for the bundled build in `.cargo/config.toml`.
+    #[tokio::test]
+    async fn statements_are_planned_once_whatever_their_values() {
+        let (_dir, db) = database().await;
+        let row = sqlx::query("SELECT sqlite_compileoption_used('ENABLE_QPSG')")
+            .fetch_one(db.pool())
+            .await
+            .expect("compile options");
+        assert_eq!(row.try_get::<i64, _>(0).expect("a number"), 1);
+    }
 }
