@@ -21,7 +21,12 @@ pub fn date_to_db(date: NaiveDate) -> String {
 
 pub fn get_date(row: &AnyRow, column: &str) -> Result<NaiveDate, sqlx::Error> {
     let text: String = row.try_get(column)?;
-    NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|err| sqlx::Error::ColumnDecode {
+    date_from_db(&text, column)
+}
+
+/// A stored date (see [`date_to_db`]); `column` names it in the error.
+pub fn date_from_db(text: &str, column: &str) -> Result<NaiveDate, sqlx::Error> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|err| sqlx::Error::ColumnDecode {
         index: column.to_string(),
         source: Box::new(err),
     })

@@ -2,7 +2,7 @@
 //! with the [`Target`] the policy needs to decide on it.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use tsunagu_core::access::{Department, ScopeFilter, Target};
@@ -11,11 +11,12 @@ use tsunagu_core::device::DeviceKind;
 use tsunagu_core::kana::search_key;
 use tsunagu_core::municipality::MunicipalityCode;
 
-use crate::db::{Db, codec};
+use crate::config::Backend;
+use crate::db::{Db, backend, codec};
 
 pub const RESOURCE_TYPE: &str = "child";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Child {
     pub id: String,
     pub owner_organisation_id: String,
@@ -61,12 +62,14 @@ impl Child {
     }
 }
 
-/// The columns of [`Child`], from `children c`, `organisations o` and `municipalities m`.
+/// The columns of [`Child`] in the order of its fields, from `children c`,
+/// `organisations o` and `municipalities m`. Read by position ([`from_row`]), and as a JSON
+/// array into [`Child`] itself (`list`): no aliases, which `json_array` does not take.
 macro_rules! child_columns {
     () => {
         concat!(
-            "SELECT c.id, c.owner_organisation_id, o.name AS owner_name, c.municipality_code, m.name AS municipality_name, ",
-            "c.name, c.kana, c.birth_date, c.sex, c.status, c.version, c.care_score, c.care_tier, c.care_mask"
+            "c.id, c.owner_organisation_id, o.name, c.municipality_code, m.name, c.name, c.kana, ",
+            "c.birth_date, c.sex, c.status, c.version, c.care_score, c.care_tier, c.care_mask"
         )
     };
 }
@@ -81,7 +84,7 @@ macro_rules! child_joins {
 /// `SELECT` of a child with its organisation's and municipality's names, then `$tail`.
 macro_rules! select_child {
     ($($tail:tt)+) => {
-        concat!(child_columns!(), " FROM children c", child_joins!(), $($tail)+)
+        concat!("SELECT ", child_columns!(), " FROM children c", child_joins!(), $($tail)+)
     };
 }
 
@@ -100,22 +103,24 @@ pub struct ListFilter {
     pub wishes_to_work: String,
 }
 
+/// A child from a row of `child_columns!`, by position.
 fn from_row(row: &AnyRow) -> Result<Child, sqlx::Error> {
+    let birth_date: String = row.try_get(7)?;
     Ok(Child {
-        id: row.try_get("id")?,
-        owner_organisation_id: row.try_get("owner_organisation_id")?,
-        owner_organisation_name: row.try_get("owner_name")?,
-        municipality_code: row.try_get("municipality_code")?,
-        municipality_name: row.try_get("municipality_name")?,
-        name: row.try_get("name")?,
-        kana: row.try_get("kana")?,
-        birth_date: codec::get_date(row, "birth_date")?,
-        sex: row.try_get("sex")?,
-        status: row.try_get("status")?,
-        version: row.try_get("version")?,
-        care_score: row.try_get("care_score")?,
-        care_tier: row.try_get("care_tier")?,
-        care_mask: row.try_get("care_mask")?,
+        id: row.try_get(0)?,
+        owner_organisation_id: row.try_get(1)?,
+        owner_organisation_name: row.try_get(2)?,
+        municipality_code: row.try_get(3)?,
+        municipality_name: row.try_get(4)?,
+        name: row.try_get(5)?,
+        kana: row.try_get(6)?,
+        birth_date: codec::date_from_db(&birth_date, "birth_date")?,
+        sex: row.try_get(8)?,
+        status: row.try_get(9)?,
+        version: row.try_get(10)?,
+        care_score: row.try_get(11)?,
+        care_tier: row.try_get(12)?,
+        care_mask: row.try_get(13)?,
     })
 }
 
@@ -407,6 +412,7 @@ fn filter_conditions(st: &mut Statement, filter: &ListFilter) {
 /// `others` (one indexed branch per way of reaching a child), then sorted with the owned
 /// ones; the count adds those not already owned.
 fn list_statement(
+    backend: Backend,
     scope: &ScopeFilter,
     filter: &ListFilter,
     today: &str,
@@ -486,11 +492,20 @@ fn list_statement(
         // Nothing in reach (a scope of prefectures only is refused above).
         st.push("SELECT c.id, c.kana, false FROM children c WHERE 1 = 0");
     }
-    st.push(concat!(
-        ") ",
-        child_columns!(),
-        ", p.total FROM (SELECT u.id, u.kana, "
-    ));
+    let as_json = backend::reads_pages_as_json(backend);
+    st.push(if as_json {
+        // One row: the children as one JSON array of arrays (each in the order of the
+        // fields of `Child`) in kana order, and the total (NULL past the last page).
+        concat!(
+            ") SELECT json_group_array(json_array(",
+            child_columns!(),
+            ") ORDER BY p.kana, p.id) AS children, max(p.total) AS total"
+        )
+    } else {
+        // A row per child, each with the total.
+        concat!(") SELECT ", child_columns!(), ", p.total")
+    });
+    st.push(" FROM (SELECT u.id, u.kana, ");
     if owners {
         st.push("(SELECT count(*) FROM children c WHERE c.owner_organisation_id IN ");
         in_organisations(&mut st);
@@ -514,9 +529,11 @@ fn list_statement(
     st.bind_number(offset);
     st.push(concat!(
         ") p JOIN children c ON c.id = p.id",
-        child_joins!(),
-        "ORDER BY p.kana, p.id"
+        child_joins!()
     ));
+    if !as_json {
+        st.push("ORDER BY p.kana, p.id");
+    }
     Ok(st)
 }
 
@@ -534,20 +551,48 @@ pub async fn list(
     }
     let today = codec::date_to_db(today);
     let page = |limit, offset| {
-        list_statement(scope, filter, &today, limit, offset)
+        list_statement(db.backend(), scope, filter, &today, limit, offset)
             .map_err(|e| sqlx::Error::Protocol(e.to_string()))
     };
     let rows = page(limit, offset)?.query().fetch_all(db.pool()).await?;
-    let total = match rows.first() {
-        Some(row) => row.try_get("total")?,
-        // Past the last page: the first row says how many there are.
-        None if offset > 0 => match page(1, 0)?.query().fetch_optional(db.pool()).await? {
-            Some(row) => row.try_get("total")?,
-            None => 0,
-        },
+    let children = if backend::reads_pages_as_json(db.backend()) {
+        match rows.first() {
+            Some(row) => listed_children(row.try_get("children")?)?,
+            None => Vec::new(),
+        }
+    } else {
+        rows.iter().map(from_row).collect::<Result<_, _>>()?
+    };
+    let total = match page_total(&rows)? {
+        Some(total) => total,
+        // Past the last page: the first page says how many there are.
+        None if offset > 0 => {
+            let first = page(1, 0)?.query().fetch_all(db.pool()).await?;
+            page_total(&first)?.unwrap_or(0)
+        }
         None => 0,
     };
-    Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
+    Ok((children, total))
+}
+
+/// The total a page's first row carries; `None` for a page past the last one.
+fn page_total(rows: &[AnyRow]) -> Result<Option<i64>, sqlx::Error> {
+    match rows.first() {
+        Some(row) => row.try_get("total"),
+        None => Ok(None),
+    }
+}
+
+/// The children of a page from the statement's JSON (none when the page is empty): an
+/// array of arrays, each in the order of the fields of [`Child`].
+fn listed_children(json: Option<String>) -> Result<Vec<Child>, sqlx::Error> {
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_str(&json).map_err(|err| sqlx::Error::ColumnDecode {
+        index: "children".into(),
+        source: Box::new(err),
+    })
 }
 
 /// Replaces the child's care items (the caller has already checked them with `care::score`).
@@ -633,7 +678,8 @@ mod tests {
             care_item: "ventilator".into(),
             ..Default::default()
         };
-        let st = list_statement(&scope, &filter, "2026-11-21", 50, 100).expect("supported scope");
+        let st = list_statement(Backend::Sqlite, &scope, &filter, "2026-11-21", 50, 100)
+            .expect("supported scope");
         assert!(!st.sql.contains("DROP"), "{}", st.sql);
         assert!(!st.sql.contains("やまだ"), "{}", st.sql);
         assert!(!st.sql.contains("device_mask"), "{}", st.sql);
@@ -676,8 +722,15 @@ mod tests {
             guardian_account_id: Some("acct-9".into()),
             ..Default::default()
         };
-        let st = list_statement(&family, &ListFilter::default(), "2026-11-21", 50, 0)
-            .expect("supported scope");
+        let st = list_statement(
+            Backend::Sqlite,
+            &family,
+            &ListFilter::default(),
+            "2026-11-21",
+            50,
+            0,
+        )
+        .expect("supported scope");
         assert!(st.sql.contains("child_guardians"), "{}", st.sql);
         assert!(!st.sql.contains("child_consents"), "{}", st.sql);
         assert!(!st.sql.contains("owner_organisation_id IN"), "{}", st.sql);
@@ -688,7 +741,17 @@ mod tests {
             organisations: vec!["org-1".into()],
             ..Default::default()
         };
-        assert!(list_statement(&prefecture, &ListFilter::default(), "2026-11-21", 50, 0).is_err());
+        assert!(
+            list_statement(
+                Backend::Sqlite,
+                &prefecture,
+                &ListFilter::default(),
+                "2026-11-21",
+                50,
+                0
+            )
+            .is_err()
+        );
     }
 
     /// The statements of every list and child page read through indexes; only the list's
@@ -720,7 +783,8 @@ mod tests {
         };
         for scope in [&town, &centre, &department, &family] {
             for filter in [&ListFilter::default(), &ventilated] {
-                let st = list_statement(scope, filter, "2026-11-21", 50, 0).expect("supported");
+                let st = list_statement(Backend::Sqlite, scope, filter, "2026-11-21", 50, 0)
+                    .expect("supported");
                 let plan = crate::db::plans::plan(&db, &st.sql).await;
                 let scans =
                     crate::db::plans::full_scans(&plan, &["others", "p", "u", "owned_page"]);
