@@ -40,6 +40,19 @@ pub fn reads_pages_as_json(backend: Backend) -> bool {
     backend == Backend::Sqlite
 }
 
+/// After many rows were written at once (the national generator): PostgreSQL's statistics
+/// and visibility map are brought up to date at once rather than whenever autovacuum next
+/// comes by, as an operator does after a bulk load. Without them the planner guesses
+/// row counts, and index-only scans (e.g. a centre's consents) still visit every row.
+/// SQLite plans without statistics and needs nothing.
+pub async fn after_bulk_load(db: &Db) -> Result<(), sqlx::Error> {
+    if db.backend() == Backend::Postgres {
+        // The simple protocol: VACUUM refuses to run inside a (prepared) transaction block.
+        sqlx::raw_sql("VACUUM (ANALYZE)").execute(db.pool()).await?;
+    }
+    Ok(())
+}
+
 /// Creates the folder of a SQLite file and checks that it can be written to.
 pub fn prepare_sqlite_folder(path: &Path) -> Result<(), StartupError> {
     let folder = match path.parent() {

@@ -620,6 +620,7 @@ pub async fn seed(
     );
 
     report.audit_entries = audit_year(db, &mut rng, now, &made, &existing).await?;
+    crate::db::backend::after_bulk_load(db).await?;
     Ok(bench_accounts)
 }
 

@@ -272,3 +272,23 @@ async fn the_demo_command_seeds_a_given_database_and_writes_the_accounts_file() 
         String::from_utf8_lossy(&verify.stderr)
     );
 }
+
+/// The step the national generator ends with runs on either backend; on PostgreSQL it
+/// leaves the statistics the planner needs (a fresh bulk load has none until autovacuum
+/// comes by).
+#[tokio::test]
+async fn after_a_bulk_load_the_planner_has_statistics() {
+    let (db, _database, _accounts) = seeded().await;
+    tsunagu::db::backend::after_bulk_load(&db)
+        .await
+        .expect("after the load");
+    if db.backend() == tsunagu::config::Backend::Postgres {
+        let analysed = count(
+            &db,
+            "SELECT count(*) FROM pg_stat_user_tables \
+             WHERE relname IN ('children', 'child_consents') AND last_analyze IS NOT NULL",
+        )
+        .await;
+        assert_eq!(analysed, 2);
+    }
+}
