@@ -10,10 +10,13 @@ pub(crate) mod plans;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 
 use crate::config::{Backend, DatabaseUrl};
 use crate::error::StartupError;
+
+/// A pooled connection idle for this long is checked before use (see [`Db::connect`]).
+pub const CHECK_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// A pool plus the backend it talks to.
 #[derive(Clone, Debug)]
@@ -40,6 +43,20 @@ impl Db {
             .max_connections(max_connections)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(10))
+            // sqlx checks every connection when it goes back to the pool, and by default
+            // again when it is taken out: a round trip per use (to SQLite's worker thread or
+            // to PostgreSQL), several per page. A connection released moments ago is alive;
+            // one that sat idle may have been closed by the server (a restart), so only
+            // that one is checked, and replaced when dead (docs/PERFORMANCE.md, fourth pass).
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= CHECK_WHEN_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     for pragma in backend::per_connection_setup(backend) {

@@ -136,3 +136,39 @@ async fn an_empty_database_reports_pending_migrations() {
     let status = migrations::status(&db).await.unwrap();
     assert!(!status.is_empty() && status.iter().all(|m| !m.applied));
 }
+
+/// Connections are not checked on every use (a round trip each time), so one the server
+/// closed while it sat in the pool (a PostgreSQL restart) must still be found out and
+/// replaced before a request uses it.
+#[tokio::test]
+async fn a_connection_closed_by_the_server_is_replaced_after_sitting_idle() {
+    let database = fresh_database().await;
+    let db = tsunagu::open_database(&database.url, Some(1))
+        .await
+        .expect("open");
+    let session_id = if on_postgres() {
+        "SELECT CAST(pg_backend_pid() AS BIGINT)"
+    } else {
+        "SELECT 1"
+    };
+    let first = count(&db, session_id).await;
+    if on_postgres() {
+        let other = tsunagu::open_database(&database.url, Some(1))
+            .await
+            .expect("a second pool");
+        let ended: bool = sqlx::query("SELECT pg_terminate_backend(CAST($1 AS INTEGER))")
+            .bind(first)
+            .fetch_one(other.pool())
+            .await
+            .expect("terminate")
+            .try_get(0)
+            .expect("a flag");
+        assert!(ended);
+    }
+    tokio::time::sleep(tsunagu::db::CHECK_WHEN_IDLE_FOR + std::time::Duration::from_millis(200))
+        .await;
+    let second = count(&db, session_id).await;
+    if on_postgres() {
+        assert_ne!(first, second, "a new server process");
+    }
+}
