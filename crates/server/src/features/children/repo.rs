@@ -403,7 +403,8 @@ fn filter_conditions(st: &mut Statement, filter: &ListFilter) {
     }
 }
 
-/// One page of the children in reach, by kana, each row with the total.
+/// One page of the children in reach, by kana, with the total: a row per child, or on a
+/// backend that reads pages as JSON ([`backend::reads_pages_as_json`]) one row for the page.
 ///
 /// The children a scope's organisations own are read in kana order from the index
 /// `(owner_organisation_id, kana, id)`: only the first `offset + limit` are taken and the
@@ -714,6 +715,29 @@ mod tests {
             "{}",
             st.sql
         );
+    }
+
+    #[test]
+    fn a_page_read_as_json_gives_the_children_in_field_order_and_refuses_a_malformed_one() {
+        let json = r#"[["id-1","org-1","板橋区障害福祉課","131199","板橋区","山田 花子","やまだ はなこ","2020-04-02","female","active",3,12,"tier16",5]]"#;
+        let children = listed_children(Some(json.into())).expect("a page");
+        let child = &children[0];
+        assert_eq!(
+            (child.id.as_str(), child.municipality_name.as_str()),
+            ("id-1", "板橋区")
+        );
+        assert_eq!(
+            child.birth_date,
+            NaiveDate::from_ymd_opt(2020, 4, 2).unwrap()
+        );
+        assert_eq!(
+            (child.version, child.care_score, child.care_mask),
+            (3, 12, 5)
+        );
+        assert!(listed_children(None).expect("an empty page").is_empty());
+        let wrong_date = json.replace("2020-04-02", "2020-13-02");
+        assert!(listed_children(Some(wrong_date)).is_err());
+        assert!(listed_children(Some("[[\"id-1\"]]".into())).is_err());
     }
 
     #[test]
