@@ -391,13 +391,23 @@ async fn one_bad_row_stops_the_whole_file_and_every_problem_is_named() {
 #[tokio::test]
 async fn another_towns_rows_are_refused_and_uploads_stay_with_the_uploader() {
     let (app, world, s) = staff().await;
-    let csv = format!("{HEADER}練馬 の子,ねりま のこ,2023-01-01,女,131202,,,,,,\n");
+    // The second row is 練馬区's registered child: the uploader learns only that the town is
+    // not theirs, not that the child is registered there.
+    let csv = format!(
+        "{HEADER}練馬 の子,ねりま のこ,2023-01-01,女,131202,,,,,,\n\
+         {NERIMA_NAME},たかはし めい,2022-06-14,女,131202,,,,,,\n"
+    );
     let id = uploaded(&app, &s, "nerima.csv", &bom_csv(&csv)).await;
     let dry = post_guessed(&app, &s, &id, "check", &[]).await;
-    assert!(
+    assert_eq!(
         dry.body
-            .contains("担当外の市区町村（練馬区）の児童は登録できません")
+            .matches("担当外の市区町村（練馬区）の児童は登録できません")
+            .count(),
+        2,
+        "{}",
+        dry.body
     );
+    assert!(!dry.body.contains("すでに登録されています"), "{}", dry.body);
     // 練馬区's staff cannot open 板橋区's upload; the attempt is audited.
     let nerima = world.sign_in(&app, &world.nerima_staff).await;
     let denied_before = app

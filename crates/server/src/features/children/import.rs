@@ -878,16 +878,20 @@ async fn check_rows(
                     Permission::WriteChild,
                     &p.municipality_code,
                 ) {
-                    Some(m) => *owner = m.organisation_id.clone(),
+                    Some(m) => {
+                        *owner = m.organisation_id.clone();
+                        // Only for a town the uploader serves: for another town the
+                        // answer would tell whether a child is registered there.
+                        if existing.contains(&key) || reach.contains(&key) {
+                            outcome.problems.push(
+                                "同じ氏名・生年月日の児童がすでに登録されています（重複の可能性があります）"
+                                    .into(),
+                            );
+                        }
+                    }
                     None => outcome
                         .problems
                         .push(format!("担当外の市区町村（{town}）の児童は登録できません")),
-                }
-                if existing.contains(&key) || reach.contains(&key) {
-                    outcome.problems.push(
-                        "同じ氏名・生年月日の児童がすでに登録されています（重複の可能性があります）"
-                            .into(),
-                    );
                 }
             }
             _ => outcome.problems.push(format!(
