@@ -163,12 +163,15 @@ fn from_row(row: &AnyRow) -> Result<Consent, sqlx::Error> {
 }
 
 /// Every consent of the child, newest first.
-pub async fn for_child(db: &Db, child_id: &str) -> Result<Vec<Consent>, sqlx::Error> {
+pub async fn for_child(
+    conn: &mut AnyConnection,
+    child_id: &str,
+) -> Result<Vec<Consent>, sqlx::Error> {
     let rows = sqlx::query(select_consent!(
         "WHERE k.child_id = $1 ORDER BY k.recorded_at DESC, k.id"
     ))
     .bind(child_id)
-    .fetch_all(db.pool())
+    .fetch_all(conn)
     .await?;
     rows.iter().map(from_row).collect()
 }

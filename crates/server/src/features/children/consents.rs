@@ -63,6 +63,12 @@ async fn render(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let prefecture = format!("{:02}", target.municipality_code.prefecture_number());
+    // Its own statement, so the connection is back in the pool before the next read.
+    let consents = consent::for_child(
+        &mut *state.db.pool().acquire().await.map_err(AppError::from)?,
+        &child.id,
+    )
+    .await?;
     let page = ConsentsPage {
         chrome: Chrome::for_session(
             format!("{} さんの同意の記録", child.name),
@@ -70,7 +76,7 @@ async fn render(
             Some(current),
         ),
         csrf_token: current.csrf_token.clone(),
-        consents: consent::for_child(&state.db, &child.id).await?,
+        consents,
         today: state.clock.today_jst(),
         can_record: may(&current.actor, Permission::RecordConsent, Some(target)).allowed(),
         is_guardian: is_guardian(current, target),

@@ -380,7 +380,12 @@ async fn detail(
     else {
         return refuse(&state, &current, &parts, &id).await;
     };
-    let Some((profile, version)) = store::load(&state.db, &child.id).await? else {
+    // The page's own reads on one connection: each connection taken from the pool and
+    // given back costs sqlx a round trip of its own.
+    let mut conn = state.db.pool().acquire().await.map_err(AppError::from)?;
+    let Some((profile, version)) = store::load_on(&mut conn, &child.id).await? else {
+        // Give the connection back first: refusing audits, which needs one.
+        drop(conn);
         return refuse(&state, &current, &parts, &id).await;
     };
     let today = state.clock.today_jst();
@@ -404,8 +409,8 @@ async fn detail(
         score_source: care::SCORE_TABLE_2021.source,
         category_mismatch,
         transitions: transition_lines(child.birth_date, today),
-        consents: consent::for_child(&state.db, &child.id).await?,
-        proposals: proposals::for_child(&state.db, &child.id).await?,
+        consents: consent::for_child(&mut conn, &child.id).await?,
+        proposals: proposals::for_child(&mut conn, &child.id).await?,
         notice: if parts.uri.query() == Some("proposed=1") {
             "変更の申出を送りました。担当者が確認すると記録に反映されます。"
         } else {

@@ -67,14 +67,17 @@ pub async fn pending_count(db: &Db, child_id: &str) -> Result<i64, sqlx::Error> 
 }
 
 /// The child's proposals, newest first.
-pub async fn for_child(db: &Db, child_id: &str) -> Result<Vec<Proposal>, sqlx::Error> {
+pub async fn for_child(
+    conn: &mut sqlx::AnyConnection,
+    child_id: &str,
+) -> Result<Vec<Proposal>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT p.id, a.display_name, p.proposed_at, p.message, p.status, p.changes, p.decision_note \
          FROM child_proposals p JOIN accounts a ON a.id = p.proposed_by WHERE p.child_id = $1 \
          ORDER BY p.proposed_at DESC, p.id",
     )
     .bind(child_id)
-    .fetch_all(db.pool())
+    .fetch_all(conn)
     .await?;
     rows.iter()
         .map(|r| {
@@ -268,8 +271,12 @@ pub async fn decide(
     {
         return refuse(&state, &current, &parts, &id).await;
     }
-    let Some(proposal) = for_child(&state.db, &id)
-        .await?
+    let pending = for_child(
+        &mut *state.db.pool().acquire().await.map_err(AppError::from)?,
+        &id,
+    )
+    .await?;
+    let Some(proposal) = pending
         .into_iter()
         .find(|p| p.id == proposal_id && p.status == "pending")
     else {

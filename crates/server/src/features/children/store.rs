@@ -26,8 +26,14 @@ fn decode(column: &str, message: String) -> sqlx::Error {
 
 /// The profile and its version, or `None` for no such child.
 pub async fn load(db: &Db, id: &str) -> Result<Option<(Profile, i64)>, sqlx::Error> {
-    // One connection for the five reads (no pool round trip between them).
-    let mut conn = db.pool().acquire().await?;
+    load_on(&mut *db.pool().acquire().await?, id).await
+}
+
+/// [`load`] on a connection the caller holds (a page that reads more on the same one).
+pub async fn load_on(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<(Profile, i64)>, sqlx::Error> {
     let Some(row) = sqlx::query(
         "SELECT name, kana, birth_date, sex, municipality_code, address, status, status_date, intake_source, \
          intake_date, diagnoses, hospital, doctor, physical_disability_grade, ryoiku_techo, recipient_certificate, \
