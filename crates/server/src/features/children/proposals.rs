@@ -271,12 +271,12 @@ pub async fn decide(
     {
         return refuse(&state, &current, &parts, &id).await;
     }
-    let pending = for_child(
+    let of_child = for_child(
         &mut *state.db.pool().acquire().await.map_err(AppError::from)?,
         &id,
     )
     .await?;
-    let Some(proposal) = pending
+    let Some(proposal) = of_child
         .into_iter()
         .find(|p| p.id == proposal_id && p.status == "pending")
     else {
