@@ -22,6 +22,8 @@ pub struct Child {
     pub owner_organisation_id: String,
     pub owner_organisation_name: String,
     pub municipality_code: String,
+    /// Not read from the database: named from the reference list ([`municipality_name`]).
+    #[serde(skip_deserializing)]
     pub municipality_name: String,
     pub name: String,
     pub kana: String,
@@ -62,26 +64,69 @@ impl Child {
     }
 }
 
-/// The columns of [`Child`] in the order of its fields, from `children c`,
-/// `organisations o` and `municipalities m`. Read by position ([`from_row`]), and as a JSON
-/// array into [`Child`] itself (`list`): no aliases, which `json_array` does not take.
-macro_rules! child_columns {
+/// The columns of `children c` that [`Child`] is read from, in the order of its fields.
+macro_rules! child_table_columns {
     () => {
         concat!(
-            "c.id, c.owner_organisation_id, o.name, c.municipality_code, m.name, c.name, c.kana, ",
+            "c.id, c.owner_organisation_id, c.municipality_code, c.name, c.kana, ",
             "c.birth_date, c.sex, c.status, c.version, c.care_score, c.care_tier, c.care_mask"
         )
     };
 }
 
-/// The joins that name a child's organisation and municipality.
-macro_rules! child_joins {
+/// The columns of [`Child`] in the order of its fields, from `children c` (or a page of its
+/// columns with another name) and `organisations o`; the municipality's name comes from the
+/// in-memory reference list, not a join per row. Read by position ([`from_row`]), and as a
+/// JSON array into [`Child`] itself (`list`): no aliases, which `json_array` does not take.
+macro_rules! child_columns {
     () => {
-        " JOIN organisations o ON o.id = c.owner_organisation_id JOIN municipalities m ON m.code = c.municipality_code "
+        child_columns!("c")
+    };
+    ($child:literal) => {
+        concat!(
+            $child,
+            ".id, ",
+            $child,
+            ".owner_organisation_id, o.name, ",
+            $child,
+            ".municipality_code, ",
+            $child,
+            ".name, ",
+            $child,
+            ".kana, ",
+            $child,
+            ".birth_date, ",
+            $child,
+            ".sex, ",
+            $child,
+            ".status, ",
+            $child,
+            ".version, ",
+            $child,
+            ".care_score, ",
+            $child,
+            ".care_tier, ",
+            $child,
+            ".care_mask"
+        )
     };
 }
 
-/// `SELECT` of a child with its organisation's and municipality's names, then `$tail`.
+/// The join that names a child's organisation.
+macro_rules! child_joins {
+    () => {
+        child_joins!("c")
+    };
+    ($child:literal) => {
+        concat!(
+            " JOIN organisations o ON o.id = ",
+            $child,
+            ".owner_organisation_id "
+        )
+    };
+}
+
+/// `SELECT` of a child with its organisation's name, then `$tail`.
 macro_rules! select_child {
     ($($tail:tt)+) => {
         concat!("SELECT ", child_columns!(), " FROM children c", child_joins!(), $($tail)+)
@@ -105,23 +150,29 @@ pub struct ListFilter {
 
 /// A child from a row of `child_columns!`, by position.
 fn from_row(row: &AnyRow) -> Result<Child, sqlx::Error> {
-    let birth_date: String = row.try_get(7)?;
+    let birth_date: String = row.try_get(6)?;
+    let municipality_code: String = row.try_get(3)?;
     Ok(Child {
         id: row.try_get(0)?,
         owner_organisation_id: row.try_get(1)?,
         owner_organisation_name: row.try_get(2)?,
-        municipality_code: row.try_get(3)?,
-        municipality_name: row.try_get(4)?,
-        name: row.try_get(5)?,
-        kana: row.try_get(6)?,
+        municipality_name: municipality_name(&municipality_code),
+        municipality_code,
+        name: row.try_get(4)?,
+        kana: row.try_get(5)?,
         birth_date: codec::date_from_db(&birth_date, "birth_date")?,
-        sex: row.try_get(8)?,
-        status: row.try_get(9)?,
-        version: row.try_get(10)?,
-        care_score: row.try_get(11)?,
-        care_tier: row.try_get(12)?,
-        care_mask: row.try_get(13)?,
+        sex: row.try_get(7)?,
+        status: row.try_get(8)?,
+        version: row.try_get(9)?,
+        care_score: row.try_get(10)?,
+        care_tier: row.try_get(11)?,
+        care_mask: row.try_get(12)?,
     })
+}
+
+/// The name of a child's municipality, from the reference list held in memory.
+fn municipality_name(code: &str) -> String {
+    crate::features::municipalities::repo::name_of(code).to_owned()
 }
 
 #[derive(Debug, Clone)]
@@ -410,8 +461,8 @@ fn filter_conditions(st: &mut Statement, filter: &ListFilter) {
 /// `(owner_organisation_id, kana, id)`: only the first `offset + limit` are taken and the
 /// count reads the index alone, so a town's list does not sort all its children. Children
 /// reached otherwise (shares, consents in force, the family's own) are gathered once in
-/// `others` (one indexed branch per way of reaching a child), then sorted with the owned
-/// ones; the count adds those not already owned.
+/// `others` (one indexed branch per way of reaching a child); those not owned are read and
+/// sorted with the owned ones, and the count adds them.
 fn list_statement(
     backend: Backend,
     scope: &ScopeFilter,
@@ -499,14 +550,16 @@ fn list_statement(
         // fields of `Child`) in kana order, and the total (NULL past the last page).
         concat!(
             ") SELECT json_group_array(json_array(",
-            child_columns!(),
+            child_columns!("p"),
             ") ORDER BY p.kana, p.id) AS children, max(p.total) AS total"
         )
     } else {
         // A row per child, each with the total.
-        concat!(") SELECT ", child_columns!(), ", p.total")
+        concat!(") SELECT ", child_columns!("p"), ", p.total")
     });
-    st.push(" FROM (SELECT u.id, u.kana, ");
+    // The page carries the children's columns from where they were found (the owner's
+    // index walk reads them with the row), so nothing is looked up again by id.
+    st.push(" FROM (SELECT u.*, ");
     if owners {
         st.push("(SELECT count(*) FROM children c WHERE c.owner_organisation_id IN ");
         in_organisations(&mut st);
@@ -515,23 +568,29 @@ fn list_statement(
     }
     st.push("(SELECT count(*) FROM others WHERE NOT owned) AS total FROM (");
     if owners {
-        st.push(
-            "SELECT * FROM (SELECT c.id, c.kana FROM children c WHERE c.owner_organisation_id IN ",
-        );
+        st.push(concat!(
+            "SELECT * FROM (SELECT ",
+            child_table_columns!(),
+            " FROM children c WHERE c.owner_organisation_id IN "
+        ));
         in_organisations(&mut st);
         conditions(&mut st);
         st.push(" ORDER BY c.kana, c.id LIMIT ");
         st.bind_number(offset.saturating_add(limit));
-        st.push(") owned_page UNION ");
+        // The owned children among `others` are already in `owned_page` when they can be
+        // on this page (an owned child past it has offset + limit owned ones before it).
+        st.push(") owned_page UNION ALL ");
     }
-    st.push("SELECT id, kana FROM others) u ORDER BY u.kana, u.id LIMIT ");
+    st.push(concat!(
+        "SELECT ",
+        child_table_columns!(),
+        " FROM others JOIN children c ON c.id = others.id WHERE NOT others.owned) u ",
+        "ORDER BY u.kana, u.id LIMIT "
+    ));
     st.bind_number(limit);
     st.push(" OFFSET ");
     st.bind_number(offset);
-    st.push(concat!(
-        ") p JOIN children c ON c.id = p.id",
-        child_joins!()
-    ));
+    st.push(concat!(") p", child_joins!("p")));
     if !as_json {
         st.push("ORDER BY p.kana, p.id");
     }
@@ -590,10 +649,15 @@ fn listed_children(json: Option<String>) -> Result<Vec<Child>, sqlx::Error> {
     let Some(json) = json else {
         return Ok(Vec::new());
     };
-    serde_json::from_str(&json).map_err(|err| sqlx::Error::ColumnDecode {
-        index: "children".into(),
-        source: Box::new(err),
-    })
+    let mut children: Vec<Child> =
+        serde_json::from_str(&json).map_err(|err| sqlx::Error::ColumnDecode {
+            index: "children".into(),
+            source: Box::new(err),
+        })?;
+    for child in &mut children {
+        child.municipality_name = municipality_name(&child.municipality_code);
+    }
+    Ok(children)
 }
 
 /// Replaces the child's care items (the caller has already checked them with `care::score`).
@@ -719,9 +783,10 @@ mod tests {
 
     #[test]
     fn a_page_read_as_json_gives_the_children_in_field_order_and_refuses_a_malformed_one() {
-        let json = r#"[["id-1","org-1","板橋区障害福祉課","131199","板橋区","山田 花子","やまだ はなこ","2020-04-02","female","active",3,12,"tier16",5]]"#;
+        let json = r#"[["id-1","org-1","板橋区障害福祉課","131199","山田 花子","やまだ はなこ","2020-04-02","female","active",3,12,"tier16",5]]"#;
         let children = listed_children(Some(json.into())).expect("a page");
         let child = &children[0];
+        // The municipality is named from the reference list, not from the row.
         assert_eq!(
             (child.id.as_str(), child.municipality_name.as_str()),
             ("id-1", "板橋区")

@@ -90,6 +90,12 @@ pub async fn get(_db: &Db, code: MunicipalityCode) -> Result<Option<Municipality
     Ok(super::index::get(&code.to_string()))
 }
 
+/// The name of the municipality with this code, from the in-memory reference index ("" for a
+/// code not in the snapshot, which the table's foreign keys do not let a child have).
+pub fn name_of(code: &str) -> &'static str {
+    super::index::name_of(code)
+}
+
 /// The wards of a designated city, or the municipalities of a prefecture.
 pub async fn children(db: &Db, parent: &Municipality) -> Result<Vec<Municipality>, sqlx::Error> {
     let rows = if parent.kind == "prefecture" {
