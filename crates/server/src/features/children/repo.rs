@@ -133,6 +133,17 @@ macro_rules! select_child {
     };
 }
 
+/// How many columns `child_columns!` has ([`from_row`] reads them by position).
+const CHILD_COLUMN_COUNT: usize = 13;
+
+/// Empty values for the columns of `child_columns!` after the third, in a row of
+/// [`CHILD_AND_REACH`] that is not the child's.
+macro_rules! reach_padding {
+    () => {
+        "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+    };
+}
+
 /// What a list is narrowed to, each field '' for "any". Birth dates come from the age band
 /// or life stage chosen (see `filters`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -245,52 +256,68 @@ pub async fn share(
     Ok(())
 }
 
-/// Who else reaches a child (`$1`): organisations it is shared with, consents in force on
-/// `$2` (an organisation, or a department of a town), and the family's accounts.
-const REACH: &str = "SELECT 'share' AS kind, organisation_id AS who, NULL AS department, '' AS recipient \
-       FROM child_shares WHERE child_id = $1 \
-     UNION ALL SELECT 'consent', organisation_id, department, recipient FROM child_consents \
-       WHERE child_id = $1 AND withdrawn_at IS NULL AND (expires_on IS NULL OR expires_on >= $2) \
-     UNION ALL SELECT 'guardian', account_id, NULL, '' FROM child_guardians WHERE child_id = $1";
+/// A child (`$1`) and who else reaches it, in one statement: the child's row (`kind` is
+/// 'child'), then a row for each organisation it is shared with, consent in force on `$2`
+/// (an organisation, or a department of a town) and account of its family, with `who`,
+/// `department` and `recipient` in the child's first three columns and the rest empty.
+/// `kind` is last, so the child's row reads like any other ([`from_row`]).
+const CHILD_AND_REACH: &str = concat!(
+    "SELECT ",
+    child_columns!(),
+    ", 'child' FROM children c",
+    child_joins!(),
+    "WHERE c.id = $1",
+    " UNION ALL SELECT organisation_id, NULL, '', ",
+    reach_padding!(),
+    "'share' FROM child_shares WHERE child_id = $1",
+    " UNION ALL SELECT organisation_id, department, recipient, ",
+    reach_padding!(),
+    "'consent' FROM child_consents ",
+    "WHERE child_id = $1 AND withdrawn_at IS NULL AND (expires_on IS NULL OR expires_on >= $2)",
+    " UNION ALL SELECT account_id, NULL, '', ",
+    reach_padding!(),
+    "'guardian' FROM child_guardians WHERE child_id = $1"
+);
 
 /// A child with what the policy needs to decide on it; `None` when there is no such child.
-/// Consents count when not withdrawn and not expired on `today`. Two statements on one
-/// connection: every child page and API call starts here.
+/// Consents count when not withdrawn and not expired on `today`. One statement: every
+/// child page and API call starts here.
 pub async fn get(
     db: &Db,
     id: &str,
     today: NaiveDate,
 ) -> Result<Option<(Child, Target)>, sqlx::Error> {
-    let mut conn = db.pool().acquire().await?;
-    let Some(row) = sqlx::query(select_child!("WHERE c.id = $1"))
+    let rows = sqlx::query(CHILD_AND_REACH)
         .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-    else {
+        .bind(codec::date_to_db(today))
+        .fetch_all(db.pool())
+        .await?;
+    let mut child = None;
+    let mut reach = Vec::new();
+    for row in &rows {
+        let kind: String = row.try_get(CHILD_COLUMN_COUNT)?;
+        if kind == "child" {
+            child = Some(from_row(row)?);
+        } else {
+            reach.push((kind, row));
+        }
+    }
+    let Some(child) = child else {
         return Ok(None);
     };
-    let child = from_row(&row)?;
     let municipality_code = MunicipalityCode::parse(&child.municipality_code).map_err(|e| {
         sqlx::Error::ColumnDecode {
             index: "municipality_code".into(),
             source: Box::new(e),
         }
     })?;
-    // Who else reaches the child: organisations it is shared with, consents in force
-    // (an organisation, or a department of a town), and the family's accounts.
-    let reach = sqlx::query(REACH)
-        .bind(id)
-        .bind(codec::date_to_db(today))
-        .fetch_all(&mut *conn)
-        .await?;
     let mut shared_with = Vec::new();
     let mut consented_departments = Vec::new();
     let mut guardian_account_ids = Vec::new();
-    for row in &reach {
-        let kind: String = row.try_get("kind")?;
-        let who: Option<String> = row.try_get("who")?;
-        let department: Option<String> = row.try_get("department")?;
-        let recipient: String = row.try_get("recipient")?;
+    for (kind, row) in reach {
+        let who: Option<String> = row.try_get(0)?;
+        let department: Option<String> = row.try_get(1)?;
+        let recipient: String = row.try_get(2)?;
         match (
             kind.as_str(),
             who,
@@ -782,6 +809,15 @@ mod tests {
     }
 
     #[test]
+    fn the_reach_rows_line_up_with_the_childs_columns() {
+        let columns = child_columns!().split(", ").count();
+        assert_eq!(columns, CHILD_COLUMN_COUNT);
+        // Three values, the padding, then the kind: as wide as the child's row.
+        let padding = reach_padding!().matches("NULL").count();
+        assert_eq!(3 + padding, CHILD_COLUMN_COUNT);
+    }
+
+    #[test]
     fn a_page_read_as_json_gives_the_children_in_field_order_and_refuses_a_malformed_one() {
         let json = r#"[["id-1","org-1","板橋区障害福祉課","131199","山田 花子","やまだ はなこ","2020-04-02","female","active",3,12,"tier16",5]]"#;
         let children = listed_children(Some(json.into())).expect("a page");
@@ -880,7 +916,7 @@ mod tests {
                 assert!(scans.is_empty(), "{scope:?} {filter:?}: {plan:?}");
             }
         }
-        for sql in [select_child!("WHERE c.id = $1"), REACH] {
+        for sql in [CHILD_AND_REACH] {
             let plan = crate::db::plans::plan(&db, sql).await;
             assert!(
                 crate::db::plans::full_scans(&plan, &[]).is_empty(),
