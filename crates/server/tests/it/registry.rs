@@ -676,3 +676,54 @@ async fn an_expired_consent_closes_the_record_without_anyone_acting() {
             .contains("山田 はると")
     );
 }
+
+/// A child reached in two ways (owned and consented; shared and consented) is one line of
+/// the list and counts once in its total.
+#[tokio::test]
+async fn a_child_reached_in_two_ways_is_listed_and_counted_once() {
+    let (app, world) = world().await;
+    let owner = staff_session(&app, &world).await;
+    let coordinator = world.login_as(&app, Role::Coordinator).await;
+    let profile = format!("/children/{}", world.children.itabashi_family);
+    let api_total = async |session: &Session| {
+        let res = app.get_as(session, "/api/v1/children").await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        res.json()["total"].as_i64().expect("total")
+    };
+    let lines = async |session: &Session| {
+        let res = app.get_as(session, "/children").await;
+        res.body.matches(&format!("href=\"{profile}\"")).count()
+    };
+    let (owner_total, coordinator_total) = (api_total(&owner).await, api_total(&coordinator).await);
+    assert_eq!((lines(&owner).await, lines(&coordinator).await), (1, 1));
+    // The consultation office reaches the child by the family's consent (the fixture); the
+    // record is now also shared with it, and the family consents to sharing with the
+    // owner's own department (障害福祉).
+    let mut conn = app.db.pool().acquire().await.expect("connection");
+    tsunagu::features::children::repo::share(
+        &mut conn,
+        &world.children.itabashi_family,
+        &world.organisations["consultation"],
+        "referral",
+        tsunagu_core::clock::Clock::now(world.clock.as_ref()),
+    )
+    .await
+    .expect("share");
+    drop(conn);
+    let res = app
+        .post_form_as(
+            &owner,
+            &format!("{profile}/consents"),
+            &[
+                ("purpose", "department"),
+                ("department", "disability_welfare"),
+                ("given_on", "2026-11-20"),
+                ("method", "paper"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!((lines(&owner).await, lines(&coordinator).await), (1, 1));
+    assert_eq!(api_total(&owner).await, owner_total);
+    assert_eq!(api_total(&coordinator).await, coordinator_total);
+}

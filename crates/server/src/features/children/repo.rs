@@ -67,9 +67,34 @@ impl Child {
 /// The columns of `children c` that [`Child`] is read from, in the order of its fields.
 macro_rules! child_table_columns {
     () => {
+        child_table_columns!("c")
+    };
+    ($child:literal) => {
         concat!(
-            "c.id, c.owner_organisation_id, c.municipality_code, c.name, c.kana, ",
-            "c.birth_date, c.sex, c.status, c.version, c.care_score, c.care_tier, c.care_mask"
+            $child,
+            ".id, ",
+            $child,
+            ".owner_organisation_id, ",
+            $child,
+            ".municipality_code, ",
+            $child,
+            ".name, ",
+            $child,
+            ".kana, ",
+            $child,
+            ".birth_date, ",
+            $child,
+            ".sex, ",
+            $child,
+            ".status, ",
+            $child,
+            ".version, ",
+            $child,
+            ".care_score, ",
+            $child,
+            ".care_tier, ",
+            $child,
+            ".care_mask"
         )
     };
 }
@@ -488,8 +513,9 @@ fn filter_conditions(st: &mut Statement, filter: &ListFilter) {
 /// `(owner_organisation_id, kana, id)`: only the first `offset + limit` are taken and the
 /// count reads the index alone, so a town's list does not sort all its children. Children
 /// reached otherwise (shares, consents in force, the family's own) are gathered once in
-/// `others` (one indexed branch per way of reaching a child); those not owned are read and
-/// sorted with the owned ones, and the count adds them.
+/// `others` with their columns (one indexed branch per way of reaching a child); those not
+/// owned are sorted with the owned ones, and the count adds them. No child is looked up
+/// again by id.
 fn list_statement(
     backend: Backend,
     scope: &ScopeFilter,
@@ -517,16 +543,18 @@ fn list_statement(
     };
     let mut conditions =
         |st: &mut Statement| st.once_or_repeat(&mut filters, |st| filter_conditions(st, filter));
-    // Each branch of `others`: the child, its kana, and whether the scope owns it.
+    // Each branch of `others`: the child's columns, read with the row the branch reaches,
+    // and whether the scope owns it.
     let mut branches = 0;
     let mut branch = |st: &mut Statement,
                       in_organisations: &mut dyn FnMut(&mut Statement),
                       from: &'static str| {
         st.push(if branches == 0 {
-            "SELECT c.id, c.kana, "
+            "SELECT "
         } else {
-            " UNION SELECT c.id, c.kana, "
+            " UNION SELECT "
         });
+        st.push(concat!(child_table_columns!(), ", "));
         branches += 1;
         if owners {
             st.push("c.owner_organisation_id IN ");
@@ -534,9 +562,10 @@ fn list_statement(
         } else {
             st.push("false");
         }
+        st.push(" AS owned");
         st.push(from);
     };
-    st.push("WITH others(id, kana, owned) AS (");
+    st.push("WITH others AS (");
     if owners {
         branch(
             &mut st,
@@ -569,7 +598,11 @@ fn list_statement(
     }
     if branches == 0 {
         // Nothing in reach (a scope of prefectures only is refused above).
-        st.push("SELECT c.id, c.kana, false FROM children c WHERE 1 = 0");
+        st.push(concat!(
+            "SELECT ",
+            child_table_columns!(),
+            ", false AS owned FROM children c WHERE 1 = 0"
+        ));
     }
     let as_json = backend::reads_pages_as_json(backend);
     st.push(if as_json {
@@ -610,8 +643,8 @@ fn list_statement(
     }
     st.push(concat!(
         "SELECT ",
-        child_table_columns!(),
-        " FROM others JOIN children c ON c.id = others.id WHERE NOT others.owned) u ",
+        child_table_columns!("others"),
+        " FROM others WHERE NOT others.owned) u ",
         "ORDER BY u.kana, u.id LIMIT "
     ));
     st.bind_number(limit);
