@@ -151,13 +151,6 @@ macro_rules! child_joins {
     };
 }
 
-/// `SELECT` of a child with its organisation's name, then `$tail`.
-macro_rules! select_child {
-    ($($tail:tt)+) => {
-        concat!("SELECT ", child_columns!(), " FROM children c", child_joins!(), $($tail)+)
-    };
-}
-
 /// How many columns `child_columns!` has ([`from_row`] reads them by position).
 const CHILD_COLUMN_COUNT: usize = 13;
 
