@@ -20,7 +20,6 @@ pub const RESOURCE_TYPE: &str = "child";
 pub struct Child {
     pub id: String,
     pub owner_organisation_id: String,
-    pub owner_organisation_name: String,
     pub municipality_code: String,
     /// Not read from the database: named from the reference list ([`municipality_name`]).
     #[serde(skip_deserializing)]
@@ -35,6 +34,7 @@ pub struct Child {
     pub care_tier: String,
     /// The care items as bits (`CareItem::bit`), kept with the items.
     pub care_mask: i64,
+    pub owner_organisation_name: String,
 }
 
 impl Child {
@@ -64,7 +64,8 @@ impl Child {
     }
 }
 
-/// The columns of `children c` that [`Child`] is read from, in the order of its fields.
+/// The columns of `children c` (or `$child`) that [`Child`] is read from, in the order of
+/// its fields.
 macro_rules! child_table_columns {
     () => {
         child_table_columns!("c")
@@ -99,41 +100,17 @@ macro_rules! child_table_columns {
     };
 }
 
-/// The columns of [`Child`] in the order of its fields, from `children c` (or a page of its
-/// columns with another name) and `organisations o`; the municipality's name comes from the
-/// in-memory reference list, not a join per row. Read by position ([`from_row`]), and as a
-/// JSON array into [`Child`] itself (`list`): no aliases, which `json_array` does not take.
+/// The columns of [`Child`] in the order of its fields: those of `children c` (or of a page
+/// of them with another name) and the organisation's name from `organisations o`; the
+/// municipality's name comes from the in-memory reference list, not a join per row. Read by
+/// position ([`from_row`]), and as a JSON array into [`Child`] itself (`list`): no aliases,
+/// which `json_array` does not take.
 macro_rules! child_columns {
     () => {
         child_columns!("c")
     };
     ($child:literal) => {
-        concat!(
-            $child,
-            ".id, ",
-            $child,
-            ".owner_organisation_id, o.name, ",
-            $child,
-            ".municipality_code, ",
-            $child,
-            ".name, ",
-            $child,
-            ".kana, ",
-            $child,
-            ".birth_date, ",
-            $child,
-            ".sex, ",
-            $child,
-            ".status, ",
-            $child,
-            ".version, ",
-            $child,
-            ".care_score, ",
-            $child,
-            ".care_tier, ",
-            $child,
-            ".care_mask"
-        )
+        concat!(child_table_columns!($child), ", o.name")
     };
 }
 
@@ -179,23 +156,23 @@ pub struct ListFilter {
 
 /// A child from a row of `child_columns!`, by position.
 fn from_row(row: &AnyRow) -> Result<Child, sqlx::Error> {
-    let birth_date: String = row.try_get(6)?;
-    let municipality_code: String = row.try_get(3)?;
+    let municipality_code: String = row.try_get(2)?;
+    let birth_date: String = row.try_get(5)?;
     Ok(Child {
         id: row.try_get(0)?,
         owner_organisation_id: row.try_get(1)?,
-        owner_organisation_name: row.try_get(2)?,
         municipality_name: municipality_name(&municipality_code),
         municipality_code,
-        name: row.try_get(4)?,
-        kana: row.try_get(5)?,
+        name: row.try_get(3)?,
+        kana: row.try_get(4)?,
         birth_date: codec::date_from_db(&birth_date, "birth_date")?,
-        sex: row.try_get(7)?,
-        status: row.try_get(8)?,
-        version: row.try_get(9)?,
-        care_score: row.try_get(10)?,
-        care_tier: row.try_get(11)?,
-        care_mask: row.try_get(12)?,
+        sex: row.try_get(6)?,
+        status: row.try_get(7)?,
+        version: row.try_get(8)?,
+        care_score: row.try_get(9)?,
+        care_tier: row.try_get(10)?,
+        care_mask: row.try_get(11)?,
+        owner_organisation_name: row.try_get(12)?,
     })
 }
 
@@ -845,7 +822,7 @@ mod tests {
 
     #[test]
     fn a_page_read_as_json_gives_the_children_in_field_order_and_refuses_a_malformed_one() {
-        let json = r#"[["id-1","org-1","板橋区障害福祉課","131199","山田 花子","やまだ はなこ","2020-04-02","female","active",3,12,"tier16",5]]"#;
+        let json = r#"[["id-1","org-1","131199","山田 花子","やまだ はなこ","2020-04-02","female","active",3,12,"tier16",5,"板橋区障害福祉課"]]"#;
         let children = listed_children(Some(json.into())).expect("a page");
         let child = &children[0];
         // The municipality is named from the reference list, not from the row.
@@ -861,6 +838,7 @@ mod tests {
             (child.version, child.care_score, child.care_mask),
             (3, 12, 5)
         );
+        assert_eq!(child.owner_organisation_name, "板橋区障害福祉課");
         assert!(listed_children(None).expect("an empty page").is_empty());
         let wrong_date = json.replace("2020-04-02", "2020-13-02");
         assert!(listed_children(Some(wrong_date)).is_err());
