@@ -29,7 +29,8 @@ struct DatabaseArgs {
     /// sqlite://PATH or postgres://USER:PASSWORD@HOST/DB
     #[arg(long, env = "TSUNAGU_DATABASE_URL", default_value = config::DEFAULT_DATABASE_URL)]
     database_url: String,
-    /// Largest number of pooled connections (default: 8 for SQLite, 16 for PostgreSQL)
+    /// Largest number of pooled connections (default: 8 for SQLite; for PostgreSQL two per
+    /// CPU core, 4 to 16)
     #[arg(long, env = "TSUNAGU_MAX_CONNECTIONS")]
     max_connections: Option<u32>,
 }
