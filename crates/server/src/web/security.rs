@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -33,21 +33,34 @@ pub fn body_limit(method: &Method, path: &str) -> usize {
     }
 }
 
-/// Refuses a body over its route's limit: at once when the declared length is over, in
-/// Japanese (a page, or the JSON error under `/api/`); otherwise the body is cut off at the
-/// limit while it is read and the handler's extractor answers 413.
+/// Refuses a body over its route's limit in Japanese (a page, or the JSON error under
+/// `/api/`): at once when the declared length is over; otherwise the body is cut off at the
+/// limit while it is read, and the extractor's own 413 (English plain text) is answered
+/// the same way.
 pub async fn limit_body(request: Request, next: Next) -> Response {
     let limit = body_limit(request.method(), request.uri().path());
+    let api = is_api(&request);
+    let too_large = || refuse(api, AppError::TooLarge(limit / (1024 * 1024)));
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
-        return refuse(is_api(&request), AppError::TooLarge(limit / (1024 * 1024)));
+        return too_large();
     }
-    next.run(request.map(|body| Body::new(http_body_util::Limited::new(body, limit))))
-        .await
+    let response = next
+        .run(request.map(|body| Body::new(http_body_util::Limited::new(body, limit))))
+        .await;
+    let plain_text = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && plain_text {
+        return too_large();
+    }
+    response
 }
 
 pub async fn headers(request: Request, next: Next) -> Response {

@@ -1194,6 +1194,17 @@ async fn bodies_over_two_mebibytes_are_refused_before_anything_else() {
         )
         .await;
     assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // In Japanese like the announced one, not the extractor's English text.
+    assert!(
+        res.header("content-type").starts_with("text/html"),
+        "{}",
+        res.body
+    );
+    assert!(
+        res.body.contains("送信データが大きすぎます（2 MBまで）"),
+        "{}",
+        res.body
+    );
     // …and so does the guard's, looking for the token in the form. (It answers 403, not
     // 413: the guard cannot tell an oversized form from one without a token.)
     let unannounced = format!("csrf_token={}&name={}", s.csrf, "b".repeat(3 * 1024 * 1024));
