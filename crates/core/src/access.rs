@@ -332,7 +332,13 @@ impl Decision {
     }
 }
 
-fn within(scope: Scope, actor: &Actor, membership: &Membership, target: &Target) -> bool {
+fn within(
+    scope: Scope,
+    permission: Permission,
+    actor: &Actor,
+    membership: &Membership,
+    target: &Target,
+) -> bool {
     let shared = target.owner_organisation_id == membership.organisation_id
         || target.shared_with.contains(&membership.organisation_id);
     match scope {
@@ -340,9 +346,13 @@ fn within(scope: Scope, actor: &Actor, membership: &Membership, target: &Target)
         Scope::OwnOrganisation => shared,
         // Other departments of the town see a child only with the family's consent to
         // share with that department (APPI: 要配慮個人情報 needs consent to be shared).
+        // Sharing is seeing: the record and its consents stay the owner's to change.
         Scope::OwnMunicipality => {
             shared
-                || (target.municipality_code == membership.municipality_code
+                || (matches!(
+                    permission,
+                    Permission::ReadChild | Permission::ExportChildren
+                ) && target.municipality_code == membership.municipality_code
                     && membership
                         .department
                         .is_some_and(|d| target.consented_departments.contains(&d)))
@@ -366,7 +376,7 @@ pub fn may(actor: &Actor, permission: Permission, target: Option<&Target>) -> De
         let Some(scope) = scope_of(membership.role, permission) else {
             continue;
         };
-        let fits = target.is_none_or(|t| within(scope, actor, membership, t));
+        let fits = target.is_none_or(|t| within(scope, permission, actor, membership, t));
         if fits && best.is_none_or(|b| scope < b) {
             // Record the narrowest scope that suffices: the most telling basis for the audit.
             best = Some(scope);
@@ -534,6 +544,12 @@ mod tests {
             may(&childcare, P::ReadChild, Some(&record)),
             Decision::Allow(Basis::Scope(S::OwnMunicipality))
         );
+        // Consent shares the record to be seen: changing it and its consents stays with
+        // the owner.
+        for permission in [P::WriteChild, P::RecordConsent] {
+            assert_eq!(may(&childcare, permission, Some(&record)), Decision::Deny);
+            assert!(may(&owner, permission, Some(&record)).allowed());
+        }
         // Consent to 板橋区's 保育 does not reach 練馬区's 保育.
         let mut nerima = actor(Role::MunicipalStaff, "nerima-childcare", NERIMA);
         nerima.memberships[0].department = Some(Department::Childcare);

@@ -243,12 +243,37 @@ async fn a_department_reads_the_record_only_while_the_family_consents() {
         )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    assert_eq!(app.get_as(&health, &profile).await.status, StatusCode::OK);
+    let page = app.get_as(&health, &profile).await;
+    assert_eq!(page.status, StatusCode::OK);
     assert!(
         app.get_as(&health, "/children")
             .await
             .body
             .contains("山田 はると")
+    );
+    // The consent lets 保健 see the record, not change it or its consents.
+    assert!(!page.body.contains("編集する"), "{}", page.body);
+    assert_eq!(
+        app.get_as(&health, &format!("{profile}/edit")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let before = app.count("SELECT count(*) FROM child_consents", &[]).await;
+    let res = app
+        .post_form_as(
+            &health,
+            &format!("{profile}/consents"),
+            &[
+                ("purpose", "department"),
+                ("department", "childcare"),
+                ("given_on", "2026-11-20"),
+                ("method", "paper"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.body);
+    assert_eq!(
+        app.count("SELECT count(*) FROM child_consents", &[]).await,
+        before
     );
     // The same consent twice is refused.
     let again = app
