@@ -752,3 +752,81 @@ async fn a_child_reached_in_two_ways_is_listed_and_counted_once() {
     assert_eq!(api_total(&owner).await, owner_total);
     assert_eq!(api_total(&coordinator).await, coordinator_total);
 }
+
+/// An organisation reached by consent filters by care item on the consents' copy of the
+/// child's care (kept by the database): it follows every edit, and a consent given after
+/// the care was recorded starts with it.
+#[tokio::test]
+async fn a_consented_organisations_care_filter_follows_every_edit() {
+    let (app, world) = world().await;
+    let owner = staff_session(&app, &world).await;
+    let coordinator = world.login_as(&app, Role::Coordinator).await;
+    let centre = world.login_as(&app, Role::SupportCenterStaff).await;
+    let id = world.children.itabashi_family.clone();
+    let uri = format!("/children/{id}");
+    let ventilated = async |session: &Session| {
+        let res = app.get_as(session, "/children?care_item=ventilator").await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        res.body.contains(&format!("href=\"{uri}\""))
+    };
+    let edit = async |care: &[(&str, &str)]| {
+        let current = version(&app, &id).await.to_string();
+        let res = app
+            .post_form_as(
+                &owner,
+                &uri,
+                &edit_form(&current, "山田 はると", "やまだ はると", care),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    };
+    assert!(!ventilated(&coordinator).await);
+    edit(&[("care_ventilator", "1"), ("watch_ventilator", "high")]).await;
+    assert!(ventilated(&coordinator).await);
+    assert!(ventilated(&centre).await);
+    // The family withdraws nothing but the care changes: the ventilator is no longer used.
+    edit(&[("care_oxygen", "1"), ("watch_oxygen", "low")]).await;
+    assert!(!ventilated(&coordinator).await);
+    assert!(
+        app.get_as(&coordinator, "/children?care_item=oxygen")
+            .await
+            .body
+            .contains(&format!("href=\"{uri}\""))
+    );
+    // A consent recorded after the care starts with the child's care.
+    let facility = world.login_as(&app, Role::FacilityStaff).await;
+    let nursery = world.organisations["nursery"].clone();
+    assert!(
+        !app.get_as(&facility, "/children?care_item=oxygen")
+            .await
+            .body
+            .contains(&format!("href=\"{uri}\""))
+    );
+    let res = app
+        .post_form_as(
+            &owner,
+            &format!("{uri}/consents"),
+            &[
+                ("purpose", "organisation"),
+                ("organisation_id", nursery.as_str()),
+                ("given_on", "2026-11-20"),
+                ("method", "paper"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert!(
+        app.get_as(&facility, "/children?care_item=oxygen")
+            .await
+            .body
+            .contains(&format!("href=\"{uri}\""))
+    );
+    let copies = app
+        .count(
+            "SELECT count(*) FROM child_consents k JOIN children c ON c.id = k.child_id \
+             WHERE k.care_mask <> c.care_mask",
+            &[],
+        )
+        .await;
+    assert_eq!(copies, 0);
+}

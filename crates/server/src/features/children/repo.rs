@@ -555,6 +555,13 @@ fn list_statement(
         st.push(" AND k.withdrawn_at IS NULL AND (k.expires_on IS NULL OR k.expires_on >= ");
         st.bind(today);
         st.push(")");
+        if !filter.care_item.is_empty() {
+            // The consent's copy of the child's care mask (migration 12) is in the index:
+            // only the children with the item are looked up, not all the recipient's.
+            st.push(" AND (k.care_mask & ");
+            st.bind_number(CareItem::parse(&filter.care_item).map_or(0, CareItem::bit));
+            st.push(") <> 0");
+        }
         conditions(&mut st);
     }
     if let Some(guardian) = &scope.guardian_account_id {
@@ -788,14 +795,17 @@ mod tests {
         let bound = values(&st);
         // Each value bound once, however often the statement names it: the organisations,
         // the text, the care item's bit, the consent recipients (organisations and the
-        // department), today, then how many owned rows to read, the page size and the offset.
-        assert_eq!(bound.len(), 2 + 3 + 1 + 1 + 1 + 3, "{bound:?}");
+        // department), today, the bit again for the consents' copy of the mask, then how
+        // many owned rows to read, the page size and the offset.
+        assert_eq!(bound.len(), 2 + 3 + 1 + 1 + 1 + 1 + 3, "{bound:?}");
         assert!(st.sql.contains(&format!("${}", bound.len())));
         assert!(!st.sql.contains(&format!("${}", bound.len() + 1)));
         let folded = search_key(&filter.text);
         assert!(bound[2].contains(&folded), "{bound:?}");
         assert_eq!(bound[3], "1", "ventilator's bit");
-        assert_eq!(bound[8..], ["150", "50", "100"]);
+        assert_eq!(bound[8], "1", "ventilator's bit, for the consents");
+        assert_eq!(bound[9..], ["150", "50", "100"]);
+        assert_eq!(st.sql.matches("(k.care_mask & $9) <> 0").count(), 1);
         // The filters apply in every branch: shares, consents, the owned count and page.
         assert_eq!(
             st.sql.matches("(c.care_mask & $4) <> 0").count(),
