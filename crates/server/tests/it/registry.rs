@@ -784,7 +784,7 @@ async fn a_consented_organisations_care_filter_follows_every_edit() {
     edit(&[("care_ventilator", "1"), ("watch_ventilator", "high")]).await;
     assert!(ventilated(&coordinator).await);
     assert!(ventilated(&centre).await);
-    // The family withdraws nothing but the care changes: the ventilator is no longer used.
+    // The care changes: no more ventilator, oxygen instead.
     edit(&[("care_oxygen", "1"), ("watch_oxygen", "low")]).await;
     assert!(!ventilated(&coordinator).await);
     assert!(
