@@ -327,6 +327,12 @@ async fn check(db: &DatabaseArgs) -> Result<(), StartupError> {
         "バックエンド / backend: {}",
         backend::server_version(&database).await?
     );
+    if let Some(collation) = backend::collation(&database).await? {
+        println!("照合順序 / collation: {collation}");
+        if let Some(advice) = backend::collation_advice(&collation) {
+            println!("注意 / note: {advice}");
+        }
+    }
     let status = migrations::status(&database).await?;
     let pending = status.iter().filter(|m| !m.applied).count();
     for m in &status {

@@ -132,6 +132,35 @@ pub async fn integrity_problems(db: &Db) -> Result<Vec<String>, sqlx::Error> {
     }
 }
 
+/// The PostgreSQL database's collation (`None` on SQLite, which compares text byte by byte).
+pub async fn collation(db: &Db) -> Result<Option<String>, sqlx::Error> {
+    match db.backend() {
+        Backend::Sqlite => Ok(None),
+        Backend::Postgres => {
+            let row = sqlx::query(
+                "SELECT datcollate::text FROM pg_database WHERE datname = current_database()",
+            )
+            .fetch_one(db.pool())
+            .await?;
+            Ok(Some(row.try_get(0)?))
+        }
+    }
+}
+
+/// Advice for a PostgreSQL database not created with the `C` collation: under any other,
+/// text is compared through the C library's `strcoll` (slower, docs/PERFORMANCE.md) and
+/// kana may be sorted in that locale's order rather than SQLite's. `None` when it is `C`.
+pub fn collation_advice(collation: &str) -> Option<String> {
+    if matches!(collation, "C" | "POSIX") {
+        return None;
+    }
+    Some(format!(
+        "照合順序が「{collation}」です。文字列の比較が遅くなり、一覧のかな順も SQLite と異なることがあります。\
+         データベースは照合順序 C で作成してください（docs/OPERATIONS.md） / \
+         collation {collation}: create the database with the C collation"
+    ))
+}
+
 /// What `tsunagu backup` can do on this backend.
 pub enum BackupOutcome {
     Written,
@@ -174,6 +203,19 @@ pub async fn backup_to(db: &Db, target: &Path) -> Result<BackupOutcome, StartupE
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_the_c_collation_goes_without_advice() {
+        assert_eq!(super::collation_advice("C"), None);
+        assert_eq!(super::collation_advice("POSIX"), None);
+        for other in ["C.UTF-8", "ja_JP.UTF-8", "en_US.utf8"] {
+            let advice = super::collation_advice(other).expect("advice");
+            assert!(
+                advice.contains(&format!("照合順序が「{other}」")),
+                "{advice}"
+            );
+        }
+    }
+
     #[test]
     fn placeholders_number_rows_in_order() {
         assert_eq!(super::placeholder_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");

@@ -129,6 +129,34 @@ async fn migrate_then_check_reports_backend_and_migrations() {
     );
     assert!(stdout.contains("適用済 applied"));
     assert!(stdout.contains("整合性 / integrity: ok"));
+    // PostgreSQL: the database's collation, with advice unless it is C.
+    if on_postgres() {
+        let db = tsunagu::db::Db::connect(&database.url, 1)
+            .await
+            .expect("connect");
+        let collation: String = sqlx::Row::try_get(
+            &sqlx::query(
+                "SELECT datcollate::text FROM pg_database WHERE datname = current_database()",
+            )
+            .fetch_one(db.pool())
+            .await
+            .expect("collation"),
+            0,
+        )
+        .expect("text");
+        db.close().await;
+        assert!(
+            stdout.contains(&format!("照合順序 / collation: {collation}\n")),
+            "{stdout}"
+        );
+        assert_eq!(
+            stdout.contains("照合順序 C で作成してください"),
+            collation != "C" && collation != "POSIX",
+            "{stdout}"
+        );
+    } else {
+        assert!(!stdout.contains("照合順序"), "{stdout}");
+    }
 }
 
 #[tokio::test]
