@@ -17,10 +17,43 @@ use tsunagu::state::Settings;
 use tsunagu_core::access::Role;
 use tsunagu_core::clock::{Clock, FixedClock, ManualClock};
 
-/// Where a test's database lives; the SQLite folder goes away with it.
+/// Where a test's database lives; the SQLite folder goes away with it, and so does the
+/// PostgreSQL database (a developer's own cluster would otherwise keep one per test).
 pub struct TestDatabase {
     pub url: DatabaseUrl,
     _dir: Option<TempDir>,
+    /// On PostgreSQL: the cluster's admin URL and the database's name, to drop it.
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on: a thread of its
+        // own with a runtime of its own. FORCE ends the connections the app's pool still has.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let mut conn = sqlx::AnyConnection::connect(&admin).await?;
+                // The name was generated from a UUID: nothing from outside reaches this SQL.
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await?;
+                conn.close().await
+            })
+        })
+        .join();
+        if let Ok(Err(err)) = dropped {
+            eprintln!("test database not dropped: {err}");
+        }
+    }
 }
 
 pub fn on_postgres() -> bool {
@@ -39,6 +72,7 @@ pub async fn fresh_database() -> TestDatabase {
             TestDatabase {
                 url: DatabaseUrl::parse(&url).expect("sqlite url"),
                 _dir: Some(dir),
+                postgres: None,
             }
         }
         Some(admin) => {
@@ -57,6 +91,7 @@ pub async fn fresh_database() -> TestDatabase {
             TestDatabase {
                 url: DatabaseUrl::parse(&format!("{base}/{name}")).expect("pg url"),
                 _dir: None,
+                postgres: Some((admin, name)),
             }
         }
     }
