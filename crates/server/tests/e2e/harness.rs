@@ -164,6 +164,14 @@ impl ChildGuard {
         }
     }
 
+    /// True when the process has exited because its port was taken: between `free_port`
+    /// and its own bind, another process (often an outgoing connection of a test running
+    /// in parallel) was given the same port.
+    fn exited_for_a_taken_port(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+            && self.log_tail().contains("Address already in use")
+    }
+
     /// Polls `GET path` on `port` until it answers 200, the process dies, or `timeout` passes.
     async fn wait_http_ok(&mut self, port: u16, path: &str, timeout: Duration) {
         let started = Instant::now();
@@ -356,10 +364,21 @@ impl Browser {
             .prefix("tsunagu-e2e-chromium-")
             .tempdir()
             .expect("create temp dir for the Chromium profile");
-        let port = free_port();
-        let mut cmd = Command::new(&chromedriver);
-        cmd.arg(format!("--port={port}"));
-        let mut driver = ChildGuard::spawn("chromedriver", cmd, profile.path().join("driver.log"));
+        // A port found free can be taken before chromedriver binds it: try another.
+        let mut attempts = 0;
+        let (port, mut driver) = loop {
+            attempts += 1;
+            let port = free_port();
+            let mut cmd = Command::new(&chromedriver);
+            cmd.arg(format!("--port={port}"));
+            let mut driver =
+                ChildGuard::spawn("chromedriver", cmd, profile.path().join("driver.log"));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if attempts < 3 && driver.exited_for_a_taken_port() {
+                continue;
+            }
+            break (port, driver);
+        };
         driver
             .wait_http_ok(port, "/status", DRIVER_START_TIMEOUT)
             .await;
