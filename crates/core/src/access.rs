@@ -398,6 +398,16 @@ pub fn may(actor: &Actor, permission: Permission, target: Option<&Target>) -> De
     Decision::Deny
 }
 
+/// The family (a guardian of the child) or a member of the owner organisation: who may see
+/// a record's access history, beyond reading the record.
+pub fn is_family_or_owner(actor: &Actor, target: &Target) -> bool {
+    target.guardian_account_ids.contains(&actor.account_id)
+        || actor
+            .memberships
+            .iter()
+            .any(|m| m.organisation_id == target.owner_organisation_id)
+}
+
 /// Which membership may register a new record living in `municipality`, if any. A new
 /// record is owned by that membership's organisation, so ownership cannot be what makes it
 /// fit: the place decides. Organisation-wide writers (consultation offices, the support

@@ -740,7 +740,8 @@ async fn seed_children(
     now: DateTime<Utc>,
 ) -> Result<(), StartupError> {
     use crate::audit::{self, Action, Context, Event, Outcome};
-    use crate::features::children::{consent, proposals, store};
+    use crate::features::children::repo::proposals;
+    use crate::features::children::{consent, store};
 
     let org = |key: &str| {
         ids.get(key)
@@ -791,7 +792,8 @@ async fn seed_children(
             "nerima-welfare" => account("nerima.welfare")?,
             _ => admin.clone(),
         };
-        let id = store::create(&mut tx, &owner_id, profile, now).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        store::create(&mut tx, &id, &owner_id, profile, now).await?;
         let ctx = Context {
             actor_account_id: Some(recorder.clone()),
             actor_organisation_id: Some(owner_id.clone()),
@@ -867,7 +869,8 @@ async fn seed_children(
                 method: "paper".into(),
                 expires_on: None,
             };
-            consent::record(&mut tx, &id, &code, &new, &recorder, now).await?;
+            let consent_id = uuid::Uuid::new_v4().to_string();
+            consent::record(&mut tx, &consent_id, &id, &code, &new, &recorder, now).await?;
         }
 
         if profile.name == "山田 はると" {
@@ -891,7 +894,8 @@ async fn seed_children(
                 changes: after.changes_from(profile),
                 message: "人工呼吸器の外部バッテリーを買い替えました（予備と合わせて12時間）。仕事を探し始めました。",
             };
-            let proposal_id = proposals::insert_pending(&mut tx, &proposal).await?;
+            let proposal_id = uuid::Uuid::new_v4().to_string();
+            proposals::insert_pending(&mut tx, &proposal_id, &proposal).await?;
             let ctx = Context {
                 actor_account_id: Some(guardian_account.clone()),
                 actor_organisation_id: Some(owner_id.clone()),

@@ -89,7 +89,15 @@ pub enum AppError {
     TooLarge(usize),
     #[error("システムで問題が発生しました。時間をおいて再度お試しください")]
     Internal(String),
+    /// The gate refused a record (missing or out of reach; audited): the answer is ready.
+    #[error("お探しの記録は見つかりません")]
+    Refused(Refusal),
 }
+
+/// The gate's answer to a refused record: the 404 page (with break-glass where held) or
+/// the API's 404 JSON, built where the session and the record kind are known.
+#[derive(Debug)]
+pub struct Refusal(pub Box<Response>);
 
 impl AppError {
     pub fn code(&self) -> &'static str {
@@ -110,6 +118,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge(_) => "payload_too_large",
             AppError::Internal(_) => "internal",
+            AppError::Refused(_) => "not_found",
         }
     }
 
@@ -118,7 +127,9 @@ impl AppError {
             AppError::InvalidMunicipalityCode(_) | AppError::BadRequest(_) => {
                 StatusCode::BAD_REQUEST
             }
-            AppError::MunicipalityNotFound(_) | AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::MunicipalityNotFound(_) | AppError::NotFound | AppError::Refused(_) => {
+                StatusCode::NOT_FOUND
+            }
             AppError::Unauthenticated
             | AppError::SessionExpired
             | AppError::InvalidCredentials
@@ -165,6 +176,9 @@ impl<E: Into<AppError>> From<E> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.log_if_internal();
+        if let AppError::Refused(Refusal(answer)) = self.0 {
+            return *answer;
+        }
         let body = json!({"error": {"code": self.0.code(), "message": self.0.to_string()}});
         (self.0.status(), axum::Json(body)).into_response()
     }
@@ -183,6 +197,9 @@ impl<E: Into<AppError>> From<E> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         self.0.log_if_internal();
+        if let AppError::Refused(Refusal(answer)) = self.0 {
+            return *answer;
+        }
         let page = crate::web::layout::ErrorPage::new(self.0.status(), &self.0.to_string());
         (self.0.status(), Html(page.render_or_plain())).into_response()
     }

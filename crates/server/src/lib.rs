@@ -7,6 +7,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod features;
+pub mod gate;
 pub mod state;
 pub mod telemetry;
 pub mod web;

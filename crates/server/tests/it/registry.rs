@@ -492,7 +492,7 @@ async fn the_family_proposes_a_change_and_staff_confirm_it() {
     assert!(!profile.body.contains("書き換え"));
     let history = app.get_as(&staff, &format!("/children/{id}/history")).await;
     assert!(history.body.contains("家族の申出を確認"));
-    // Deciding twice is refused (the proposal is no longer pending).
+    // Deciding twice is refused (the proposal is no longer pending), and says why.
     let twice = app
         .post_form_as(
             &staff,
@@ -500,7 +500,80 @@ async fn the_family_proposes_a_change_and_staff_confirm_it() {
             &[("decision", "decline")],
         )
         .await;
-    assert_eq!(twice.status, StatusCode::NOT_FOUND);
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    assert!(twice.body.contains("すでに確認済み"), "{}", twice.body);
+    assert_eq!(version(&app, &id).await, 2);
+}
+
+/// Two staff decide the same proposal at once, one accepting and one declining: exactly
+/// one decision stands, and the record matches it (changed only if accepted). Deciding
+/// and saving are one transaction; before, the record could be changed by an acceptance
+/// whose proposal had meanwhile been declined.
+#[tokio::test]
+async fn a_proposal_accepted_and_declined_at_once_is_decided_once_and_the_record_matches() {
+    let (app, world) = world().await;
+    let guardian = world.login_as(&app, Role::Guardian).await;
+    let staff = staff_session(&app, &world).await;
+    let id = world.children.itabashi_family.clone();
+    for round in 0..6 {
+        let phone = format!("090-1111-000{round}");
+        let res = app
+            .post_form_as(
+                &guardian,
+                &format!("/children/{id}/proposals"),
+                &[
+                    ("g0_name", "山田 さくら"),
+                    ("g0_relation", "母"),
+                    ("g0_phone", phone.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        let proposal_id: String = sqlx::Row::try_get(
+            &sqlx::query(
+                "SELECT id FROM child_proposals WHERE child_id = $1 AND status = 'pending'",
+            )
+            .bind(&id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap(),
+            0,
+        )
+        .unwrap();
+        let before = version(&app, &id).await;
+        let uri = format!("/children/{id}/proposals/{proposal_id}/decision");
+        let (accept, decline) = tokio::join!(
+            app.post_form_as(&staff, &uri, &[("decision", "accept")]),
+            app.post_form_as(&staff, &uri, &[("decision", "decline")]),
+        );
+        let won = [&accept, &decline]
+            .iter()
+            .filter(|r| r.status == StatusCode::SEE_OTHER)
+            .count();
+        assert_eq!(
+            won, 1,
+            "round {round}: {} / {}",
+            accept.status, decline.status
+        );
+        let status: String = sqlx::Row::try_get(
+            &sqlx::query("SELECT status FROM child_proposals WHERE id = $1")
+                .bind(&proposal_id)
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap(),
+            0,
+        )
+        .unwrap();
+        let after = version(&app, &id).await;
+        match status.as_str() {
+            "accepted" => assert_eq!(after, before + 1, "round {round}"),
+            "declined" => assert_eq!(
+                after, before,
+                "round {round}: declined, yet the record changed"
+            ),
+            other => panic!("round {round}: proposal left {other}"),
+        }
+    }
 }
 
 /// Registers a child through the form and returns its id.

@@ -583,11 +583,11 @@ impl World {
                 birth_date: chrono::NaiveDate::from_ymd_opt(2022, 6, 14).unwrap(),
                 sex: "female".into(),
             };
-            children_ids.push(
-                children::create(&mut conn, &new, now)
-                    .await
-                    .expect("create child"),
-            );
+            let id = uuid::Uuid::new_v4().to_string();
+            children::create(&mut conn, &id, &new, now)
+                .await
+                .expect("create child");
+            children_ids.push(id);
         }
         let [itabashi_family, itabashi_shared, nerima, sapporo] =
             <[String; 4]>::try_from(children_ids).expect("four children");
@@ -622,9 +622,18 @@ impl World {
                 method: "paper".into(),
                 expires_on: None,
             };
-            consent::record(&mut conn, child, &code(at), &new, &recorder.id, now)
-                .await
-                .expect("consent");
+            let consent_id = uuid::Uuid::new_v4().to_string();
+            consent::record(
+                &mut conn,
+                &consent_id,
+                child,
+                &code(at),
+                &new,
+                &recorder.id,
+                now,
+            )
+            .await
+            .expect("consent");
         }
         World {
             clock,

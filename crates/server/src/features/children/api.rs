@@ -26,21 +26,20 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use tsunagu_core::access::{Permission, registering_membership, scope_filter};
+use tsunagu_core::access::{Permission, is_family_or_owner, registering_membership, scope_filter};
 use tsunagu_core::care::{CareError, CareItem};
 use tsunagu_core::transitions::{self, Transition};
 
-use super::form::{EditOutcome, create_child, save_edit};
 use super::profile::{self, Guardian, Profile, Sibling};
 use super::repo::{self, Child};
-use super::{
-    access_rows, audit_read, filters, load_in_scope, may_see_access_log, open_for_reading, store,
-};
+use super::service::{self, EditOutcome};
+use super::{access_rows, filters, store};
 use crate::audit::{self, Action, AuditQuery, Event, Outcome};
 use crate::auth::guard::{Access, Routes, audit_context};
 use crate::auth::session::CurrentSession;
 use crate::error::{ApiError, AppError};
 use crate::features::break_glass;
+use crate::gate::{Gate, Use};
 use crate::state::AppState;
 use crate::web::params;
 
@@ -93,30 +92,6 @@ fn error_with(status: StatusCode, code: &str, message: String, extra: Value) -> 
         error.extend(more);
     }
     (status, Json(json!({ "error": error }))).into_response()
-}
-
-/// Out of reach and missing answer the same, so ids cannot be probed; the attempt is
-/// audited as denied (as the pages' refusal does).
-async fn not_found(
-    state: &AppState,
-    current: &CurrentSession,
-    parts: &Parts,
-    id: &str,
-    what: &str,
-) -> Result<Response, ApiError> {
-    let ctx = audit_context(parts, Some(current));
-    let event = Event::new(Action::Denied, Outcome::Denied)
-        .resource(repo::RESOURCE_TYPE, id)
-        .detail(what);
-    audit::record_standalone(&state.db, &ctx, &event, state.clock.now())
-        .await
-        .map_err(AppError::from)?;
-    Ok(error_with(
-        StatusCode::NOT_FOUND,
-        AppError::NotFound.code(),
-        "指定された児童の記録は見つかりません（存在しないか、参照できる範囲の外にあります）".into(),
-        Value::Null,
-    ))
 }
 
 fn invalid(errors: Vec<String>) -> Response {
@@ -704,13 +679,12 @@ async fn detail(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let Some((child, _, via_break_glass)) =
-        open_for_reading(&state, &current, &parts, &id, "api").await?
-    else {
-        return not_found(&state, &current, &parts, &id, "read").await;
-    };
+    let gate = Gate::api(&state, &current, &parts);
+    let opened = gate.read::<Child>(&id, "").await?;
+    let via_break_glass = opened.via_break_glass();
+    let child = opened.record;
     let Some((profile, version)) = store::load(&state.db, &child.id).await? else {
-        return not_found(&state, &current, &parts, &id, "read").await;
+        return Err(gate.refused::<Child>(&id).await.into());
     };
     let today = state.clock.today_jst();
     Ok(Json(child_json(child, profile, version, today, via_break_glass)).into_response())
@@ -747,7 +721,8 @@ async fn create(
             Value::Null,
         ));
     };
-    let id = create_child(&state, &current, &parts, &writer.organisation_id, &profile).await?;
+    let gate = Gate::api(&state, &current, &parts);
+    let id = service::register(&gate, &state, &writer.organisation_id, &profile).await?;
     let (Some((child, _)), Some((profile, version))) = (
         repo::get(&state.db, &id, today).await?,
         store::load(&state.db, &id).await?,
@@ -793,14 +768,11 @@ async fn update(
             Value::Null,
         ));
     };
-    if load_in_scope(&state, &current, &id, Permission::WriteChild)
-        .await?
-        .is_none()
-    {
-        return not_found(&state, &current, &parts, &id, "write").await;
-    }
+    let gate = Gate::api(&state, &current, &parts);
+    gate.open::<Child>(&id, Permission::WriteChild, Use::Change)
+        .await?;
     let Some((stored, _)) = store::load(&state.db, &id).await? else {
-        return not_found(&state, &current, &parts, &id, "write").await;
+        return Err(gate.refused::<Child>(&id).await.into());
     };
     let mut fields = stored.to_fields();
     let errors = overlay(&body, &mut fields);
@@ -811,7 +783,7 @@ async fn update(
         }
         return Ok(invalid(all));
     }
-    let outcome = save_edit(&state, &current, &parts, &id, expected, &fields, "api").await?;
+    let outcome = service::edit(&gate, &state, &id, expected, &fields, "api").await?;
     Ok(match outcome {
         EditOutcome::Saved { version, changes } => Json(Updated {
             id,
@@ -839,7 +811,6 @@ async fn update(
                 json!({ "current_version": v, "others": others }),
             )
         }
-        EditOutcome::Missing => not_found(&state, &current, &parts, &id, "write").await?,
     })
 }
 
@@ -869,11 +840,10 @@ async fn transitions_of(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let Some((child, _, _)) =
-        open_for_reading(&state, &current, &parts, &id, "api;transitions").await?
-    else {
-        return not_found(&state, &current, &parts, &id, "read").await;
-    };
+    let child = Gate::api(&state, &current, &parts)
+        .read::<Child>(&id, "transitions")
+        .await?
+        .record;
     let today = state.clock.today_jst();
     let birth = child.birth_date;
     let upcoming = transitions::upcoming(birth, today, transitions::BOARD_HORIZON_MONTHS);
@@ -945,23 +915,15 @@ async fn access_log(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let Some((child, target, via_break_glass)) =
-        load_in_scope(&state, &current, &id, Permission::ReadChild).await?
-    else {
-        return not_found(&state, &current, &parts, &id, "read").await;
-    };
-    if !may_see_access_log(&current, &target) {
-        return not_found(&state, &current, &parts, &id, "read").await;
-    }
-    audit_read(
-        &state,
-        &current,
-        &parts,
-        &child.id,
-        via_break_glass,
-        "api;access_log",
-    )
-    .await?;
+    let child = Gate::api(&state, &current, &parts)
+        .open_where::<Child>(
+            &id,
+            Permission::ReadChild,
+            Use::Read("access_log"),
+            is_family_or_owner,
+        )
+        .await?
+        .record;
     let query = AuditQuery {
         child_id: Some(child.id.clone()),
         limit: 500,

@@ -10,15 +10,15 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use tsunagu_core::access::{Department, Permission, Target, may};
-use tsunagu_core::municipality::MunicipalityCode;
 
 use super::consent::{self, Consent, NewConsent, Purpose};
-use super::{load_in_scope, profile, refuse, repo};
-use crate::audit::{self, Action, Event, Outcome};
-use crate::auth::guard::audit_context;
+use super::profile;
+use super::repo::{self, Child};
+use crate::audit::Action;
 use crate::auth::session::CurrentSession;
 use crate::error::{AppError, PageError};
 use crate::features::organisations::repo::{Organisation, partners_in_prefecture};
+use crate::gate::{self, Gate, Opened, Use, Written};
 use crate::state::AppState;
 use crate::web::layout::Chrome;
 use crate::web::params;
@@ -103,11 +103,13 @@ pub async fn page(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some((child, target, _)) =
-        super::open_for_reading(&state, &current, &parts, &id, "consents").await?
-    else {
-        return refuse(&state, &current, &parts, &id).await;
-    };
+    let Opened {
+        record: child,
+        target,
+        ..
+    } = Gate::page(&state, &current, &parts)
+        .read::<Child>(&id, "consents")
+        .await?;
     let notice = match parts.uri.query() {
         Some("saved=1") => "同意を記録しました。".to_string(),
         Some("withdrawn=1") => {
@@ -221,15 +223,15 @@ pub async fn record(
     RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
     let form = params::form(&body)?;
-    let Some((child, target, _)) =
-        load_in_scope(&state, &current, &id, Permission::RecordConsent).await?
-    else {
-        return refuse(&state, &current, &parts, &id).await;
-    };
+    let gate = Gate::page(&state, &current, &parts);
+    let opened = gate
+        .open::<Child>(&id, Permission::RecordConsent, Use::Change)
+        .await?;
+    let target = &opened.target;
     let today = state.clock.today_jst();
     let prefecture = format!("{:02}", target.municipality_code.prefecture_number());
     let partners = partners_in_prefecture(&state.db, &prefecture).await?;
-    let guardian = is_guardian(&current, &target);
+    let guardian = is_guardian(&current, target);
     let mut new = parse_consent(
         &form,
         today,
@@ -256,8 +258,8 @@ pub async fn record(
             return render(
                 &state,
                 &current,
-                child,
-                &target,
+                opened.record,
+                target,
                 form,
                 errors,
                 String::new(),
@@ -266,28 +268,34 @@ pub async fn record(
             .await;
         }
     };
-    let municipality = MunicipalityCode::parse(&child.municipality_code)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let municipality = target.municipality_code;
     let now = state.clock.now();
-    let ctx = audit_context(&parts, Some(&current));
-    let mut tx = state.db.pool().begin().await?;
-    let consent_id =
-        consent::record(&mut tx, &id, &municipality, &new, &current.account.id, now).await?;
-    let event = Event::new(Action::Update, Outcome::Allowed)
-        .resource(repo::RESOURCE_TYPE, &id)
-        .child(&id)
-        .fields(["consents"])
-        .detail(format!(
-            "consent_given:{}:{}{}",
-            consent_id,
-            new.purpose.code(),
-            new.department
-                .map(|d| format!(":{}", d.as_str()))
-                .or(new.organisation_id.as_ref().map(|o| format!(":{o}")))
-                .unwrap_or_default()
-        ));
-    audit::record(&mut tx, &ctx, &event, now).await?;
-    tx.commit().await?;
+    let consent_id = uuid::Uuid::new_v4().to_string();
+    let event = gate::change_event(&opened, Action::Update).detail(format!(
+        "consent_given:{consent_id}:{}{}",
+        new.purpose.code(),
+        new.department
+            .map(|d| format!(":{}", d.as_str()))
+            .or(new.organisation_id.as_ref().map(|o| format!(":{o}")))
+            .unwrap_or_default()
+    ));
+    gate.write(event, async |tx| {
+        consent::record(
+            tx,
+            &consent_id,
+            &id,
+            &municipality,
+            &new,
+            &current.account.id,
+            now,
+        )
+        .await?;
+        Ok(Written::Changed {
+            value: (),
+            fields: vec!["consents".to_string()],
+        })
+    })
+    .await?;
     Ok(Redirect::to(&format!("/children/{id}/consents?saved=1")).into_response())
 }
 
@@ -299,12 +307,10 @@ pub async fn withdraw(
     RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
     let form = params::form(&body)?;
-    if load_in_scope(&state, &current, &id, Permission::RecordConsent)
-        .await?
-        .is_none()
-    {
-        return refuse(&state, &current, &parts, &id).await;
-    }
+    let gate = Gate::page(&state, &current, &parts);
+    let opened = gate
+        .open::<Child>(&id, Permission::RecordConsent, Use::Change)
+        .await?;
     let reason = form
         .get("reason")
         .map(|r| r.trim().to_string())
@@ -314,25 +320,31 @@ pub async fn withdraw(
             AppError::BadRequest("撤回の理由は200文字以内で入力してください".into()).into(),
         );
     }
-    let now = state.clock.now();
-    let ctx = audit_context(&parts, Some(&current));
-    let mut tx = state.db.pool().begin().await?;
     let reason = if reason.is_empty() {
         "撤回".to_string()
     } else {
         reason
     };
-    if !consent::withdraw(&mut tx, &id, &consent_id, &current.account.id, &reason, now).await? {
-        tx.rollback().await?;
-        // A consent id that is not this child's (or already ended): audited as denied.
-        return refuse(&state, &current, &parts, &id).await;
-    }
-    let event = Event::new(Action::Update, Outcome::Allowed)
-        .resource(repo::RESOURCE_TYPE, &id)
-        .child(&id)
-        .fields(["consents"])
+    let now = state.clock.now();
+    let event = gate::change_event(&opened, Action::Update)
         .detail(format!("consent_withdrawn:{consent_id}"));
-    audit::record(&mut tx, &ctx, &event, now).await?;
-    tx.commit().await?;
+    let withdrawn = gate
+        .write(event, async |tx| {
+            let done =
+                consent::withdraw(tx, &id, &consent_id, &current.account.id, &reason, now).await?;
+            Ok(if done {
+                Written::Changed {
+                    value: true,
+                    fields: vec!["consents".to_string()],
+                }
+            } else {
+                Written::Nothing(false)
+            })
+        })
+        .await?;
+    if !withdrawn {
+        // A consent id that is not this child's (or already ended): audited as denied.
+        return Err(gate.refused::<Child>(&id).await.into());
+    }
     Ok(Redirect::to(&format!("/children/{id}/consents?withdrawn=1")).into_response())
 }

@@ -13,13 +13,13 @@ use tsunagu_core::access::{Permission, registering_membership};
 use tsunagu_core::care::CareItem;
 use tsunagu_core::device::DeviceKind;
 
-use super::profile::{self, Change};
-use super::store::{self, Edit, HistoryEntry, Saved};
-use super::{load_in_scope, refuse, repo};
-use crate::audit::{self, Action, Event, Outcome};
-use crate::auth::guard::audit_context;
+use super::profile;
+use super::repo::{self, Child};
+use super::service::{self, EditOutcome};
+use super::store::{self, HistoryEntry};
 use crate::auth::session::CurrentSession;
 use crate::error::{AppError, PageError};
+use crate::gate::{Gate, Use};
 use crate::state::AppState;
 use crate::web::layout::Chrome;
 use crate::web::params;
@@ -188,35 +188,9 @@ pub async fn create(
         let page = form_page(&state, &current, None, 0, form, errors, Vec::new());
         return Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response());
     };
-    let id = create_child(&state, &current, &parts, &writer.organisation_id, &profile).await?;
+    let gate = Gate::page(&state, &current, &parts);
+    let id = service::register(&gate, &state, &writer.organisation_id, &profile).await?;
     Ok(Redirect::to(&format!("/children/{id}")).into_response())
-}
-
-/// Creates the record and its audit entry in one transaction (the form and the API).
-pub(crate) async fn create_child(
-    state: &AppState,
-    current: &CurrentSession,
-    parts: &Parts,
-    owner: &str,
-    profile: &profile::Profile,
-) -> Result<String, AppError> {
-    let now = state.clock.now();
-    let ctx = audit_context(parts, Some(current));
-    let mut tx = state.db.pool().begin().await?;
-    let id = store::create(&mut tx, owner, profile, now).await?;
-    let fields: Vec<String> = profile
-        .described()
-        .into_iter()
-        .filter(|(_, _, v)| !v.is_empty())
-        .map(|(f, _, _)| f.to_string())
-        .collect();
-    let event = Event::new(Action::Create, Outcome::Allowed)
-        .resource(repo::RESOURCE_TYPE, &id)
-        .child(&id)
-        .fields(fields);
-    audit::record(&mut tx, &ctx, &event, now).await?;
-    tx.commit().await?;
-    Ok(id)
 }
 
 pub async fn edit_form(
@@ -225,15 +199,11 @@ pub async fn edit_form(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    if load_in_scope(&state, &current, &id, Permission::WriteChild)
-        .await?
-        .is_none()
-    {
-        return refuse(&state, &current, &parts, &id).await;
-    }
-    super::audit_read(&state, &current, &parts, &id, false, "edit").await?;
+    let gate = Gate::page(&state, &current, &parts);
+    gate.open::<Child>(&id, Permission::WriteChild, Use::Read("edit"))
+        .await?;
     let Some((profile, version)) = store::load(&state.db, &id).await? else {
-        return refuse(&state, &current, &parts, &id).await;
+        return Err(gate.refused::<Child>(&id).await.into());
     };
     let page = form_page(
         &state,
@@ -245,77 +215,6 @@ pub async fn edit_form(
         Vec::new(),
     );
     Ok(Html(page.render()?).into_response())
-}
-
-/// The outcome of saving an edit, for the form and the API to answer in their own way.
-pub(crate) enum EditOutcome {
-    Saved {
-        version: i64,
-        changes: Vec<Change>,
-    },
-    Invalid(Vec<String>),
-    Conflict {
-        current: i64,
-        others: Vec<HistoryEntry>,
-    },
-    Missing,
-}
-
-/// Checks and saves an edit of a record the actor may write; audits the changed fields.
-pub(crate) async fn save_edit(
-    state: &AppState,
-    current: &CurrentSession,
-    parts: &Parts,
-    id: &str,
-    expected: i64,
-    form: &HashMap<String, String>,
-    source: &str,
-) -> Result<EditOutcome, AppError> {
-    let mut profile = match profile::parse(form, state.clock.today_jst()) {
-        Ok(p) => p,
-        Err(errors) => return Ok(EditOutcome::Invalid(errors)),
-    };
-    let Some((child, _, _)) = load_in_scope(state, current, id, Permission::WriteChild).await?
-    else {
-        return Ok(EditOutcome::Missing);
-    };
-    if profile.municipality_code.to_string() != child.municipality_code {
-        return Ok(EditOutcome::Invalid(vec![
-            "住所地の市区町村は変更できません。転居の場合は状態を「転出」にし、転入先で登録してください"
-                .to_string(),
-        ]));
-    }
-    // The municipality is fixed above; keep its stored spelling.
-    profile.municipality_code =
-        tsunagu_core::municipality::MunicipalityCode::parse(&child.municipality_code)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-    let now = state.clock.now();
-    let ctx = audit_context(parts, Some(current));
-    let edit = Edit {
-        id,
-        expected,
-        account_id: &current.account.id,
-        source,
-        now,
-    };
-    let saved = store::update(&state.db, edit, &profile, async |conn, changes| {
-        let event = Event::new(Action::Update, Outcome::Allowed)
-            .resource(repo::RESOURCE_TYPE, id)
-            .child(id)
-            .fields(changes.iter().map(|c| c.field.clone()))
-            .detail(source);
-        audit::record(conn, &ctx, &event, now).await.map(|_| ())
-    })
-    .await?;
-    Ok(match saved {
-        Saved::Updated { version, changes } => EditOutcome::Saved { version, changes },
-        Saved::Unchanged { version } => EditOutcome::Saved {
-            version,
-            changes: Vec::new(),
-        },
-        Saved::Conflict { current, others } => EditOutcome::Conflict { current, others },
-        Saved::Missing => EditOutcome::Missing,
-    })
 }
 
 pub async fn update(
@@ -339,7 +238,8 @@ pub async fn update(
         )
         .into());
     }
-    match save_edit(&state, &current, &parts, &id, expected, &form, "form").await? {
+    let gate = Gate::page(&state, &current, &parts);
+    match service::edit(&gate, &state, &id, expected, &form, "form").await? {
         EditOutcome::Saved { .. } => Ok(Redirect::to(&format!("/children/{id}")).into_response()),
         EditOutcome::Invalid(errors) => {
             let page = form_page(
@@ -360,7 +260,6 @@ pub async fn update(
             let page = form_page(&state, &current, Some(id), v, form, errors, others);
             Ok((StatusCode::CONFLICT, Html(page.render()?)).into_response())
         }
-        EditOutcome::Missing => refuse(&state, &current, &parts, &id).await,
     }
 }
 
@@ -379,11 +278,10 @@ pub async fn history_page(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some((child, _, _)) =
-        super::open_for_reading(&state, &current, &parts, &id, "history").await?
-    else {
-        return refuse(&state, &current, &parts, &id).await;
-    };
+    let child = Gate::page(&state, &current, &parts)
+        .read::<Child>(&id, "history")
+        .await?
+        .record;
     let mut entries = store::history(&state.db, &id, 0).await?;
     entries.reverse();
     let page = HistoryPage {

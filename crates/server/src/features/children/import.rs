@@ -1392,7 +1392,8 @@ async fn commit(
             let Some((profile, owner)) = &outcome.ready else {
                 continue;
             };
-            let child_id = store::create(&mut tx, owner, profile, now)
+            let child_id = uuid::Uuid::new_v4().to_string();
+            store::create(&mut tx, &child_id, owner, profile, now)
                 .await
                 .map_err(AppError::from)?;
             let fields: Vec<String> = profile

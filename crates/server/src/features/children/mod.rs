@@ -3,7 +3,6 @@
 //! record's access history for the family and the owner.
 
 pub mod api;
-pub mod consent;
 pub mod consents;
 pub mod export;
 pub mod filters;
@@ -12,24 +11,27 @@ pub mod import;
 pub mod profile;
 pub mod proposals;
 pub mod repo;
-pub mod store;
+pub mod service;
 pub mod transitions_board;
+
+pub use repo::{consent, store};
 
 use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
-use tsunagu_core::access::{Permission, Target, may, scope_filter};
+use tsunagu_core::access::{Basis, Permission, Target, is_family_or_owner, may, scope_filter};
 use tsunagu_core::care;
 
-use crate::audit::{self, Action, AuditEntry, AuditQuery, Event, Outcome};
-use crate::auth::guard::{Access, Routes, audit_context};
+use crate::audit::{self, AuditEntry, AuditQuery};
+use crate::auth::guard::{Access, Routes};
 use crate::auth::session::CurrentSession;
+use crate::db::Db;
 use crate::error::{AppError, PageError};
 use crate::features::break_glass::{self, GrantView};
+use crate::gate::{self, Gate, Opened, Use};
 use crate::state::AppState;
 use crate::web::layout::Chrome;
 use crate::web::params;
@@ -269,104 +271,24 @@ pub(crate) fn transition_lines(
     .collect()
 }
 
-#[derive(Template)]
-#[template(path = "children/denied.html")]
-struct DeniedPage {
-    chrome: Chrome,
-    child_id: String,
-    csrf_token: String,
-    can_break_glass: bool,
-    hours: i64,
-}
+/// A child's record, as the gate opens it: the row and what reaches it, in one statement.
+impl gate::Record for Child {
+    const RESOURCE: &'static str = repo::RESOURCE_TYPE;
+    const NOT_FOUND_JA: &'static str =
+        "指定された児童の記録は見つかりません（存在しないか、参照できる範囲の外にあります）";
+    const BACK: (&'static str, &'static str) = ("/children", "児童の記録へ戻る");
 
-/// Out of scope and missing look the same (404), so ids cannot be probed; the attempt is
-/// audited, and a person who holds break-glass is offered it.
-async fn refuse(
-    state: &AppState,
-    current: &CurrentSession,
-    parts: &Parts,
-    id: &str,
-) -> Result<Response, PageError> {
-    let ctx = audit_context(parts, Some(current));
-    let event = Event::new(Action::Denied, Outcome::Denied)
-        .resource(repo::RESOURCE_TYPE, id)
-        .detail("read");
-    audit::record_standalone(&state.db, &ctx, &event, state.clock.now())
-        .await
-        .map_err(AppError::from)?;
-    let page = DeniedPage {
-        chrome: Chrome::for_session("記録を表示できません", state.settings.demo, Some(current)),
-        child_id: id.to_string(),
-        csrf_token: current.csrf_token.clone(),
-        can_break_glass: may(&current.actor, Permission::BreakGlass, None).allowed(),
-        hours: state.settings.break_glass_hours,
-    };
-    Ok((StatusCode::NOT_FOUND, Html(page.render()?)).into_response())
-}
-
-/// Loads a child the actor may use with `permission`, or `None` when the actor may not
-/// (or there is no such child); the flag says the access rests on break-glass.
-pub(crate) async fn load_in_scope(
-    state: &AppState,
-    current: &CurrentSession,
-    id: &str,
-    permission: Permission,
-) -> Result<Option<(Child, Target, bool)>, AppError> {
-    let Some((child, target)) = repo::get(&state.db, id, state.clock.today_jst()).await? else {
-        return Ok(None);
-    };
-    match may(&current.actor, permission, Some(&target)) {
-        tsunagu_core::access::Decision::Allow(basis) => Ok(Some((
-            child,
-            target,
-            basis == tsunagu_core::access::Basis::BreakGlass,
-        ))),
-        tsunagu_core::access::Decision::Deny => Ok(None),
+    async fn load(
+        db: &Db,
+        id: &str,
+        today: chrono::NaiveDate,
+    ) -> Result<Option<(Self, Target)>, sqlx::Error> {
+        repo::get(db, id, today).await
     }
-}
 
-/// Audits one read of a child's record (outside any transaction). The detail names the
-/// view (`what`, e.g. "history", "api;transitions"), prefixed `break_glass;` when the read
-/// rests on a break-glass grant.
-pub(crate) async fn audit_read(
-    state: &AppState,
-    current: &CurrentSession,
-    parts: &Parts,
-    child_id: &str,
-    via_break_glass: bool,
-    what: &str,
-) -> Result<(), AppError> {
-    if cfg!(feature = "bench-unaudited-reads") {
-        return Ok(());
+    fn child_id(&self) -> Option<&str> {
+        Some(&self.id)
     }
-    let detail = match (via_break_glass, what) {
-        (true, "") => "break_glass".to_string(),
-        (true, what) => format!("break_glass;{what}"),
-        (false, what) => what.to_string(),
-    };
-    let ctx = audit_context(parts, Some(current));
-    let event = Event::new(Action::Read, Outcome::Allowed)
-        .resource(repo::RESOURCE_TYPE, child_id)
-        .child(child_id)
-        .detail(detail);
-    audit::record_standalone(&state.db, &ctx, &event, state.clock.now()).await?;
-    Ok(())
-}
-
-/// Loads a child the actor may read and audits the read (see [`audit_read`]); `None` when
-/// the actor may not read it (or there is no such child).
-pub(crate) async fn open_for_reading(
-    state: &AppState,
-    current: &CurrentSession,
-    parts: &Parts,
-    id: &str,
-    what: &str,
-) -> Result<Option<(Child, Target, bool)>, AppError> {
-    let Some(found) = load_in_scope(state, current, id, Permission::ReadChild).await? else {
-        return Ok(None);
-    };
-    audit_read(state, current, parts, id, found.2, what).await?;
-    Ok(Some(found))
 }
 
 async fn detail(
@@ -375,18 +297,20 @@ async fn detail(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some((child, target, via_break_glass)) =
-        open_for_reading(&state, &current, &parts, &id, "").await?
-    else {
-        return refuse(&state, &current, &parts, &id).await;
-    };
+    let gate = Gate::page(&state, &current, &parts);
+    let Opened {
+        record: child,
+        target,
+        basis,
+    } = gate.read::<Child>(&id, "").await?;
+    let via_break_glass = basis == Basis::BreakGlass;
     // The page's own reads on one connection: each connection taken from the pool and
     // given back costs sqlx a round trip of its own.
     let mut conn = state.db.pool().acquire().await.map_err(AppError::from)?;
     let Some((profile, version)) = store::load_on(&mut conn, &child.id).await? else {
         // Give the connection back first: refusing audits, which needs one.
         drop(conn);
-        return refuse(&state, &current, &parts, &id).await;
+        return Err(gate.refused::<Child>(&id).await.into());
     };
     let today = state.clock.today_jst();
     let fiscal_year = tsunagu_core::calendar::fiscal_year(today);
@@ -493,16 +417,6 @@ async fn access_rows(
     Ok(rows)
 }
 
-/// The access history is for the family (a guardian of the child) and the owner
-/// organisation's members only (the page and the API).
-fn may_see_access_log(current: &CurrentSession, target: &Target) -> bool {
-    target.guardian_account_ids.contains(&current.account.id)
-        || current
-            .memberships
-            .iter()
-            .any(|m| m.organisation_id == target.owner_organisation_id)
-}
-
 /// Who opened the record, when and how; for the family and the owner organisation only.
 async fn access_log(
     State(state): State<AppState>,
@@ -510,15 +424,16 @@ async fn access_log(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some((child, target, via_break_glass)) =
-        load_in_scope(&state, &current, &id, Permission::ReadChild).await?
-    else {
-        return refuse(&state, &current, &parts, &id).await;
-    };
-    if !may_see_access_log(&current, &target) {
-        return refuse(&state, &current, &parts, &id).await;
-    }
-    audit_read(&state, &current, &parts, &id, via_break_glass, "access_log").await?;
+    // The access history is for the family and the owner organisation's members only.
+    let child = Gate::page(&state, &current, &parts)
+        .open_where::<Child>(
+            &id,
+            Permission::ReadChild,
+            Use::Read("access_log"),
+            is_family_or_owner,
+        )
+        .await?
+        .record;
     let query = AuditQuery {
         child_id: Some(id.clone()),
         limit: 500,

@@ -1,6 +1,10 @@
 //! The children table and what it is shared with. Reads that return a child always come
 //! with the [`Target`] the policy needs to decide on it.
 
+pub mod consent;
+pub mod proposals;
+pub mod store;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -193,16 +197,16 @@ pub struct NewChild {
 
 pub async fn create(
     conn: &mut AnyConnection,
+    id: &str,
     new: &NewChild,
     now: DateTime<Utc>,
-) -> Result<String, sqlx::Error> {
-    let id = uuid::Uuid::new_v4().to_string();
+) -> Result<(), sqlx::Error> {
     let at = codec::instant_to_db(now);
     sqlx::query(
         "INSERT INTO children (id, owner_organisation_id, municipality_code, name, kana, search_key, birth_date, sex, \
          status, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', 1, $9, $9)",
     )
-    .bind(&id)
+    .bind(id)
     .bind(&new.owner_organisation_id)
     .bind(new.municipality_code.to_string())
     .bind(&new.name)
@@ -213,7 +217,7 @@ pub async fn create(
     .bind(at)
     .execute(conn)
     .await?;
-    Ok(id)
+    Ok(())
 }
 
 pub async fn add_guardian(
@@ -944,9 +948,9 @@ mod tests {
     #[test]
     fn the_mask_backfill_uses_cores_bits() {
         let sqlite =
-            include_str!("../../../../../migrations/sqlite/20261121000008_child_masks.sql");
+            include_str!("../../../../../../migrations/sqlite/20261121000008_child_masks.sql");
         let postgres =
-            include_str!("../../../../../migrations/postgres/20261121000008_child_masks.sql");
+            include_str!("../../../../../../migrations/postgres/20261121000008_child_masks.sql");
         assert_eq!(sqlite, postgres);
         let (care, devices) = sqlite
             .split_once("UPDATE children SET device_mask")

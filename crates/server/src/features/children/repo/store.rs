@@ -9,9 +9,9 @@ use tsunagu_core::device::DeviceKind;
 use tsunagu_core::kana::search_key;
 use tsunagu_core::municipality::MunicipalityCode;
 
-use super::profile::{Change, Device, Guardian, Profile, Sibling};
-use super::repo;
 use crate::db::{Db, codec};
+use crate::features::children::profile::{Change, Device, Guardian, Profile, Sibling};
+use crate::features::children::repo;
 
 fn optional_date(text: Option<String>) -> Option<NaiveDate> {
     text.and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok())
@@ -195,15 +195,17 @@ async fn write_lists(
     repo::set_care(conn, id, &profile.care).await
 }
 
-/// Creates the record owned by `owner`; the caller audits in the same transaction.
+/// Creates the record `id` owned by `owner`; the caller audits in the same transaction.
 pub async fn create(
     conn: &mut AnyConnection,
+    id: &str,
     owner: &str,
     profile: &Profile,
     now: DateTime<Utc>,
-) -> Result<String, sqlx::Error> {
-    let id = repo::create(
+) -> Result<(), sqlx::Error> {
+    repo::create(
         conn,
+        id,
         &repo::NewChild {
             owner_organisation_id: owner.to_string(),
             municipality_code: profile.municipality_code,
@@ -215,9 +217,8 @@ pub async fn create(
         now,
     )
     .await?;
-    write_details(conn, &id, profile, None).await?;
-    write_lists(conn, &id, profile).await?;
-    Ok(id)
+    write_details(conn, id, profile, None).await?;
+    write_lists(conn, id, profile).await
 }
 
 /// The scalar fields beyond the ones `repo::create` writes. With `version`, only when the
@@ -285,22 +286,6 @@ impl HistoryEntry {
     }
 }
 
-pub enum Saved {
-    Updated {
-        version: i64,
-        changes: Vec<Change>,
-    },
-    Unchanged {
-        version: i64,
-    },
-    /// The record moved on since `expected`; here is what others changed.
-    Conflict {
-        current: i64,
-        others: Vec<HistoryEntry>,
-    },
-    Missing,
-}
-
 /// Who edits which record, starting from which version, through what.
 pub struct Edit<'a> {
     pub id: &'a str,
@@ -311,67 +296,36 @@ pub struct Edit<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Saves `profile` over the record if it is still at `edit.expected`. The caller has
-/// checked the writer may do it; `audit` runs in the same transaction with the changes.
-pub async fn update<F>(
-    db: &Db,
-    edit: Edit<'_>,
+/// Writes `profile` over the record if it is still at `edit.expected`, with its history
+/// entry; `false` (nothing written) when someone else saved in between. Runs inside the
+/// caller's transaction, which audits the change.
+pub async fn write_edit(
+    conn: &mut AnyConnection,
+    edit: &Edit<'_>,
     profile: &Profile,
-    audit: F,
-) -> Result<Saved, sqlx::Error>
-where
-    F: AsyncFnOnce(&mut AnyConnection, &[Change]) -> Result<(), sqlx::Error>,
-{
-    let Edit {
-        id,
-        expected,
-        account_id,
-        source,
-        now,
-    } = edit;
-    // Read before the transaction: on SQLite a read inside a write transaction would
-    // hold the writer; the version check in the UPDATE catches anyone in between.
-    let Some((before, current)) = load(db, id).await? else {
-        return Ok(Saved::Missing);
-    };
-    if current != expected {
-        return Ok(Saved::Conflict {
-            current,
-            others: history(db, id, expected).await?,
-        });
+    changes: &[Change],
+) -> Result<bool, sqlx::Error> {
+    // Serialised first: an edit whose history cannot be written is not saved at all.
+    let changes_json =
+        serde_json::to_string(changes).map_err(|err| sqlx::Error::Encode(err.into()))?;
+    if !write_details(conn, edit.id, profile, Some((edit.expected, edit.now))).await? {
+        return Ok(false);
     }
-    let changes = profile.changes_from(&before);
-    if changes.is_empty() {
-        return Ok(Saved::Unchanged { version: current });
-    }
-    let mut tx = db.pool().begin().await?;
-    if !write_details(&mut tx, id, profile, Some((expected, now))).await? {
-        tx.rollback().await?;
-        return Ok(Saved::Conflict {
-            current: expected + 1,
-            others: history(db, id, expected).await?,
-        });
-    }
-    write_lists(&mut tx, id, profile).await?;
+    write_lists(conn, edit.id, profile).await?;
     sqlx::query(
         "INSERT INTO child_history (id, child_id, version, at, account_id, source, changes) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(uuid::Uuid::new_v4().to_string())
-    .bind(id)
-    .bind(expected + 1)
-    .bind(codec::instant_to_db(now))
-    .bind(account_id)
-    .bind(source)
-    .bind(serde_json::to_string(&changes).unwrap_or_default())
-    .execute(&mut *tx)
+    .bind(edit.id)
+    .bind(edit.expected + 1)
+    .bind(codec::instant_to_db(edit.now))
+    .bind(edit.account_id)
+    .bind(edit.source)
+    .bind(changes_json)
+    .execute(&mut *conn)
     .await?;
-    audit(&mut tx, &changes).await?;
-    tx.commit().await?;
-    Ok(Saved::Updated {
-        version: expected + 1,
-        changes,
-    })
+    Ok(true)
 }
 
 /// The edits after version `since`, oldest first.

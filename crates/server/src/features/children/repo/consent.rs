@@ -206,13 +206,13 @@ pub struct NewConsent {
 
 pub async fn record(
     conn: &mut AnyConnection,
+    id: &str,
     child_id: &str,
     municipality: &MunicipalityCode,
     new: &NewConsent,
     recorded_by: &str,
     now: DateTime<Utc>,
-) -> Result<String, sqlx::Error> {
-    let id = uuid::Uuid::new_v4().to_string();
+) -> Result<(), sqlx::Error> {
     let recipient = match (&new.organisation_id, new.department) {
         (Some(org), _) => org.clone(),
         (None, Some(d)) => department_key(municipality, d),
@@ -222,7 +222,7 @@ pub async fn record(
         "INSERT INTO child_consents (id, child_id, purpose, department, organisation_id, recipient, given_on, \
          method, recorded_by, recorded_at, expires_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(&id)
+    .bind(id)
     .bind(child_id)
     .bind(new.purpose.code())
     .bind(new.department.map(Department::as_str))
@@ -235,7 +235,7 @@ pub async fn record(
     .bind(new.expires_on.map(codec::date_to_db))
     .execute(conn)
     .await?;
-    Ok(id)
+    Ok(())
 }
 
 /// Ends a consent now. False when there was no such active consent of this child.

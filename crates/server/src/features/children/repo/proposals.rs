@@ -1,0 +1,188 @@
+//! The `child_proposals` table: changes a family proposed, pending until staff decide.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, Row};
+
+use crate::db::{Db, codec};
+use crate::features::children::profile::{Change, proposable_field};
+
+/// The audit trail's resource type of a proposal.
+pub const RESOURCE_TYPE: &str = "child_proposal";
+
+/// What is stored: the proposed values of the proposable fields, and the changes in words.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Stored {
+    fields: HashMap<String, String>,
+    changes: Vec<Change>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Proposal {
+    pub id: String,
+    pub proposed_by: String,
+    pub proposed_at: DateTime<Utc>,
+    pub message: String,
+    pub status: String,
+    pub changes: Vec<Change>,
+    pub decision_note: String,
+    /// The proposed values of the proposable fields.
+    pub fields: HashMap<String, String>,
+}
+
+impl Proposal {
+    pub fn status_ja(&self) -> &'static str {
+        match self.status.as_str() {
+            "accepted" => "反映済み",
+            "declined" => "見送り",
+            _ => "確認待ち",
+        }
+    }
+
+    pub fn at_ja(&self) -> String {
+        crate::web::layout::format_instant_jst(self.proposed_at.timestamp_millis())
+    }
+}
+
+macro_rules! select_proposals {
+    () => {
+        "SELECT p.id, a.display_name, p.proposed_at, p.message, p.status, p.changes, \
+         p.decision_note FROM child_proposals p JOIN accounts a ON a.id = p.proposed_by "
+    };
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Proposal, sqlx::Error> {
+    let stored: String = r.try_get("changes")?;
+    let stored: Stored = serde_json::from_str(&stored).map_err(|e| sqlx::Error::ColumnDecode {
+        index: "changes".into(),
+        source: Box::new(e),
+    })?;
+    Ok(Proposal {
+        id: r.try_get("id")?,
+        proposed_by: r.try_get("display_name")?,
+        proposed_at: codec::get_instant(r, "proposed_at")?,
+        message: r.try_get("message")?,
+        status: r.try_get("status")?,
+        decision_note: r.try_get("decision_note")?,
+        changes: stored.changes,
+        fields: stored.fields,
+    })
+}
+
+/// The child's proposals, newest first.
+pub async fn for_child(
+    conn: &mut AnyConnection,
+    child_id: &str,
+) -> Result<Vec<Proposal>, sqlx::Error> {
+    let rows = sqlx::query(concat!(
+        select_proposals!(),
+        "WHERE p.child_id = $1 ORDER BY p.proposed_at DESC, p.id"
+    ))
+    .bind(child_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The child's proposal `id` while it is pending.
+pub async fn pending(db: &Db, child_id: &str, id: &str) -> Result<Option<Proposal>, sqlx::Error> {
+    let row = sqlx::query(concat!(
+        select_proposals!(),
+        "WHERE p.child_id = $1 AND p.id = $2 AND p.status = 'pending'"
+    ))
+    .bind(child_id)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Whether the child has a proposal `id` at all (decided or not).
+pub async fn exists(db: &Db, child_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query("SELECT count(*) FROM child_proposals WHERE child_id = $1 AND id = $2")
+        .bind(child_id)
+        .bind(id)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(row.try_get::<i64, _>(0)? > 0)
+}
+
+/// A family proposal as stored: who, when, on which version of the record, what.
+pub struct NewProposal<'a> {
+    pub child_id: &'a str,
+    pub proposed_by: &'a str,
+    pub proposed_at: DateTime<Utc>,
+    pub base_version: i64,
+    /// The proposed values; only proposable fields are kept.
+    pub fields: HashMap<String, String>,
+    pub changes: Vec<Change>,
+    pub message: &'a str,
+}
+
+/// Stores a pending proposal (the form, the demo); the caller audits in the same transaction.
+pub async fn insert_pending(
+    conn: &mut AnyConnection,
+    id: &str,
+    new: &NewProposal<'_>,
+) -> Result<(), sqlx::Error> {
+    let stored = Stored {
+        fields: new
+            .fields
+            .iter()
+            .filter(|(k, _)| proposable_field(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        changes: new.changes.clone(),
+    };
+    sqlx::query(
+        "INSERT INTO child_proposals (id, child_id, proposed_by, proposed_at, base_version, changes, message) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(new.child_id)
+    .bind(new.proposed_by)
+    .bind(codec::instant_to_db(new.proposed_at))
+    .bind(new.base_version)
+    .bind(serde_json::to_string(&stored).map_err(|e| sqlx::Error::Encode(e.into()))?)
+    .bind(new.message)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Staff's decision on a pending proposal.
+pub struct Decision<'a> {
+    pub proposal_id: &'a str,
+    pub accept: bool,
+    pub decided_by: &'a str,
+    pub note: &'a str,
+}
+
+impl Decision<'_> {
+    pub fn status(&self) -> &'static str {
+        if self.accept { "accepted" } else { "declined" }
+    }
+}
+
+/// Marks the proposal decided if it is still pending; `false` when it no longer is (decided
+/// by someone else meanwhile), so the caller rolls back.
+pub async fn decide(
+    conn: &mut AnyConnection,
+    decision: &Decision<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE child_proposals SET status = $1, decided_by = $2, decided_at = $3, decision_note = $4 \
+         WHERE id = $5 AND status = 'pending'",
+    )
+    .bind(decision.status())
+    .bind(decision.decided_by)
+    .bind(codec::instant_to_db(now))
+    .bind(decision.note)
+    .bind(decision.proposal_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
