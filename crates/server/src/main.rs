@@ -49,6 +49,18 @@ struct WebArgs {
     /// Hours a break-glass grant stays open
     #[arg(long, env = "TSUNAGU_BREAK_GLASS_HOURS", default_value_t = 3, value_parser = clap::value_parser!(i64).range(1..=24))]
     break_glass_hours: i64,
+    /// Bearer token for /metrics (Prometheus: `authorization: credentials`); without it
+    /// /metrics is off. At least 32 characters.
+    #[arg(long, env = "TSUNAGU_METRICS_TOKEN", value_parser = metrics_token)]
+    metrics_token: Option<String>,
+}
+
+fn metrics_token(text: &str) -> Result<String, String> {
+    if text.chars().count() >= 32 && text.chars().all(|c| c.is_ascii_graphic()) {
+        Ok(text.to_string())
+    } else {
+        Err("メトリクスのトークンは32文字以上の英数字・記号にしてください / metrics token: 32 or more printable ASCII characters".into())
+    }
 }
 
 impl WebArgs {
@@ -59,6 +71,7 @@ impl WebArgs {
             session_idle_minutes: self.session_idle_minutes,
             session_absolute_hours: self.session_absolute_hours,
             break_glass_hours: self.break_glass_hours,
+            metrics_token: self.metrics_token,
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct Settings {
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
     pub break_glass_hours: i64,
+    /// The bearer token `/metrics` requires; without one, `/metrics` answers 404 (off).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -35,6 +37,7 @@ impl Default for Settings {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             break_glass_hours: 3,
+            metrics_token: None,
         }
     }
 }

@@ -5,11 +5,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use crate::error::{AppError, PageError};
 use crate::state::AppState;
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -70,7 +71,24 @@ pub async fn track(request: Request, next: Next) -> Response {
     response
 }
 
-pub async fn render(State(state): State<AppState>) -> Response {
+/// The metrics, for whoever sends `Authorization: Bearer <token>` with the configured
+/// token; 404 for everyone else (and for everyone when no token is configured), so the
+/// route's existence is not advertised.
+pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    use subtle::ConstantTimeEq;
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let allowed = state
+        .settings
+        .metrics_token
+        .as_deref()
+        .is_some_and(|token| bool::from(token.as_bytes().ct_eq(sent.as_bytes())));
+    if !allowed {
+        return PageError(AppError::NotFound).into_response();
+    }
     let pool = state.db.pool();
     metrics::gauge!("db_pool_connections").set(f64::from(pool.size()));
     metrics::gauge!("db_pool_idle_connections").set(pool.num_idle() as f64);

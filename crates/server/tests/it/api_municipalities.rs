@@ -64,6 +64,36 @@ async fn unknown_valid_code_is_404_with_its_own_code() {
     assert_eq!(res.json()["error"]["code"], "municipality_not_found");
 }
 
+/// The 北方領土's six villages are in the published code list: their codes answer with the
+/// name and the flag that no one can be registered there (they were 404).
+#[tokio::test]
+async fn the_northern_territories_villages_answer_with_their_names_and_no_residents() {
+    let app = app().await;
+    for (code, name) in [
+        ("016951", "色丹村"),
+        ("016969", "泊村"),
+        ("016977", "留夜別村"),
+        ("016985", "留別村"),
+        ("016993", "紗那村"),
+        ("017001", "蘂取村"),
+    ] {
+        let res = app.get(&format!("/api/v1/municipalities/{code}")).await;
+        assert_eq!(res.status, StatusCode::OK, "{code}");
+        let json = res.json();
+        assert_eq!(json["name"], name);
+        assert_eq!(json["prefecture_code"], "01");
+        assert_eq!(json["kind"], "village");
+        assert_eq!(json["no_residents_registered"], true);
+        assert!(json["note"].as_str().unwrap().contains("北方領土"));
+        let page = app.get(&format!("/municipalities/{code}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{code}");
+        assert!(page.body.contains(name) && page.body.contains("北方領土"));
+    }
+    // An ordinary municipality carries no such flag.
+    let itabashi = app.get("/api/v1/municipalities/131199").await.json();
+    assert!(itabashi.get("no_residents_registered").is_none());
+}
+
 #[tokio::test]
 async fn search_by_kana_in_any_script_and_width_and_by_code() {
     let app = app().await;

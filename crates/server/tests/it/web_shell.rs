@@ -3,7 +3,9 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 
-use crate::support::app;
+use tsunagu::state::Settings;
+
+use crate::support::{app, app_with, test_clock};
 
 #[tokio::test]
 async fn every_response_has_the_security_headers() {
@@ -75,11 +77,59 @@ async fn healthz_checks_the_database() {
     );
 }
 
+const METRICS_TOKEN: &str = "metrics-token-for-the-tests-0123456789";
+
+async fn metrics_with(app: &crate::support::TestApp, auth: Option<&str>) -> (StatusCode, String) {
+    let mut req = Request::builder().method(Method::GET).uri("/metrics");
+    if let Some(auth) = auth {
+        req = req.header("authorization", auth);
+    }
+    let res = app.request(req.body(Body::empty()).unwrap()).await;
+    (res.status, res.body)
+}
+
+#[tokio::test]
+async fn metrics_answer_only_with_the_configured_bearer_token() {
+    // No token configured: metrics are off for everyone.
+    let off = app().await;
+    assert_eq!(metrics_with(&off, None).await.0, StatusCode::NOT_FOUND);
+    let bearer = format!("Bearer {METRICS_TOKEN}");
+    assert_eq!(
+        metrics_with(&off, Some(&bearer)).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let settings = Settings {
+        metrics_token: Some(METRICS_TOKEN.into()),
+        ..Settings::default()
+    };
+    let app = app_with(test_clock(), settings).await;
+    for wrong in [
+        None,
+        Some("Bearer "),
+        Some("Bearer metrics-token-for-the-tests-012345678"),
+        Some("Basic bWV0cmljczp0b2tlbg=="),
+        Some(METRICS_TOKEN),
+    ] {
+        let (status, body) = metrics_with(&app, wrong).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{wrong:?}");
+        assert!(!body.contains("http_requests_total"), "{wrong:?}");
+    }
+    let (status, body) = metrics_with(&app, Some(&bearer)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("db_pool_connections"));
+}
+
 #[tokio::test]
 async fn metrics_count_requests_by_route_pattern() {
-    let app = app().await;
+    let settings = Settings {
+        metrics_token: Some(METRICS_TOKEN.into()),
+        ..Settings::default()
+    };
+    let app = app_with(test_clock(), settings).await;
     app.get("/api/v1/municipalities/131199").await;
-    let text = app.get("/metrics").await.body;
+    let text = metrics_with(&app, Some(&format!("Bearer {METRICS_TOKEN}")))
+        .await
+        .1;
     assert!(
         text.lines().any(|l| l.starts_with("http_requests_total")
             && l.contains(r#"route="/api/v1/municipalities/{code}""#)

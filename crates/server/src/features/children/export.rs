@@ -89,10 +89,12 @@ async fn sheet(
             _ => {}
         }
     }
+    let ids: Vec<String> = children.iter().map(|c| c.id.clone()).collect();
+    let mut profiles = store::load_many(&state.db, &ids).await?;
     let mut rows = Vec::with_capacity(children.len());
     let mut child_ids = Vec::with_capacity(children.len());
     for c in &children {
-        let Some((profile, _)) = store::load(&state.db, &c.id).await? else {
+        let Some((profile, _)) = profiles.remove(&c.id) else {
             continue;
         };
         let mut cells = vec![Cell::Text(c.id.clone())];

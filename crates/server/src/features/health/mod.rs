@@ -9,7 +9,8 @@ use crate::state::AppState;
 use crate::web::metrics;
 
 pub fn routes() -> Routes {
-    // Metrics hold counts by route pattern only, nothing about people.
+    // Metrics hold counts by route pattern only, nothing about people; they answer only
+    // with the configured bearer token (web::metrics::render), no session involved.
     Routes::new().get("/healthz", Access::Public, healthz).get(
         "/metrics",
         Access::Public,

@@ -45,6 +45,11 @@ pub struct Detail {
     #[serde(flatten)]
     municipality: Municipality,
     areas: Vec<Area>,
+    /// Only for the 北方領土's villages: no one lives or can be registered there.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    no_residents_registered: bool,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    note: &'static str,
 }
 
 pub async fn get(
@@ -52,6 +57,14 @@ pub async fn get(
     Path(code): Path<String>,
 ) -> Result<Json<Detail>, ApiError> {
     let code = MunicipalityCode::parse(&code).map_err(AppError::from)?;
+    if let Some(municipality) = repo::northern_territory(code) {
+        return Ok(Json(Detail {
+            municipality,
+            areas: Vec::new(),
+            no_residents_registered: true,
+            note: repo::NO_RESIDENTS_NOTE,
+        }));
+    }
     let municipality = repo::get(&state.db, code)
         .await?
         .ok_or_else(|| AppError::MunicipalityNotFound(code.to_string()))?;
@@ -59,6 +72,8 @@ pub async fn get(
     Ok(Json(Detail {
         municipality,
         areas,
+        no_residents_registered: false,
+        note: "",
     }))
 }
 

@@ -72,6 +72,8 @@ struct DetailPage {
     areas: Vec<Area>,
     children: Vec<Municipality>,
     organisations: Vec<Organisation>,
+    /// Said of the 北方領土's villages (no one can be registered there); empty otherwise.
+    no_residents_note: &'static str,
 }
 
 async fn load_results(
@@ -153,10 +155,25 @@ pub async fn detail(
     Path(code): Path<String>,
 ) -> Result<Html<String>, PageError> {
     let code = MunicipalityCode::parse(&code).map_err(AppError::from)?;
+    if let Some(municipality) = repo::northern_territory(code) {
+        let page = DetailPage {
+            chrome: Chrome::new(
+                format!("{}（{}）", municipality.name, municipality.code),
+                state.settings.demo,
+            ),
+            areas: Vec::new(),
+            children: Vec::new(),
+            organisations: Vec::new(),
+            municipality,
+            no_residents_note: repo::NO_RESIDENTS_NOTE,
+        };
+        return Ok(Html(page.render()?));
+    }
     let municipality = repo::get(&state.db, code)
         .await?
         .ok_or_else(|| AppError::MunicipalityNotFound(code.to_string()))?;
     let page = DetailPage {
+        no_residents_note: "",
         chrome: Chrome::new(
             format!("{}（{}）", municipality.name, municipality.code),
             state.settings.demo,

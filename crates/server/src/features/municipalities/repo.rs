@@ -90,6 +90,40 @@ pub async fn get(_db: &Db, code: MunicipalityCode) -> Result<Option<Municipality
     Ok(super::index::get(&code.to_string()))
 }
 
+/// The six villages of the 北方領土 that 全国地方公共団体コード lists (総務省; the same
+/// package as the snapshot, see data/SOURCE.md "Known limitations" 2). They have codes but
+/// no functioning local government, so no one can be registered there and they are not in
+/// the municipalities table; their codes still answer, with that said.
+pub const NORTHERN_TERRITORIES: [(&str, &str, &str); 6] = [
+    ("016951", "色丹村", "しこたんむら"),
+    ("016969", "泊村", "とまりむら"),
+    ("016977", "留夜別村", "るよべつむら"),
+    ("016985", "留別村", "るべつむら"),
+    ("016993", "紗那村", "しゃなむら"),
+    ("017001", "蘂取村", "しべとろむら"),
+];
+
+/// A village of the 北方領土 by its code (see [`NORTHERN_TERRITORIES`]).
+pub fn northern_territory(code: MunicipalityCode) -> Option<Municipality> {
+    let code = code.to_string();
+    NORTHERN_TERRITORIES
+        .iter()
+        .find(|(c, ..)| *c == code)
+        .map(|(code, name, kana)| Municipality {
+            code: (*code).to_string(),
+            prefecture_code: "01".into(),
+            prefecture_name: "北海道".into(),
+            name: (*name).to_string(),
+            kana: (*kana).to_string(),
+            kind: "village".into(),
+            parent_code: None,
+        })
+}
+
+/// What a page or the API says of a 北方領土 village.
+pub const NO_RESIDENTS_NOTE: &str =
+    "北方領土の村です。団体コードはありますが、この村に住む人を登録することはできません。";
+
 /// The name of the municipality with this code, from the in-memory reference index ("" for a
 /// code not in the snapshot, which the table's foreign keys do not let a child have).
 pub fn name_of(code: &str) -> &'static str {

@@ -4,6 +4,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
+
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use tsunagu_core::device::DeviceKind;
 use tsunagu_core::kana::search_key;
@@ -34,42 +37,105 @@ pub async fn load_on(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<(Profile, i64)>, sqlx::Error> {
-    let Some(row) = sqlx::query(
-        "SELECT name, kana, birth_date, sex, municipality_code, address, status, status_date, intake_source, \
+    let mut found = load_chunk(conn, &[id]).await?;
+    Ok(found.remove(id))
+}
+
+/// Children per statement when loading many: well under both backends' limits on bound
+/// parameters (the lists' statement binds each id once).
+const LOAD_CHUNK: usize = 500;
+
+/// The profiles of many children (an export), two statements per 500 children instead of
+/// two per child; children not found are absent from the map.
+pub async fn load_many(
+    db: &Db,
+    ids: &[String],
+) -> Result<HashMap<String, (Profile, i64)>, sqlx::Error> {
+    let mut conn = db.pool().acquire().await?;
+    let mut all = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(LOAD_CHUNK) {
+        let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        all.extend(load_chunk(&mut conn, &chunk).await?);
+    }
+    Ok(all)
+}
+
+/// `$1, $2, …, $n`: placeholders only, never values.
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn load_chunk(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<HashMap<String, (Profile, i64)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let list = placeholders(ids.len());
+    let sql = format!(
+        "SELECT id, name, kana, birth_date, sex, municipality_code, address, status, status_date, intake_source, \
          intake_date, diagnoses, hospital, doctor, physical_disability_grade, ryoiku_techo, recipient_certificate, \
-         care_category, attending, version FROM children WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let code: String = row.try_get("municipality_code")?;
-    // The four lists in one round trip (every child page reads them all): one row per
-    // member, tagged with its list; text in columns a–g and numbers in n1–n3, as each list
-    // needs them.
-    let members = sqlx::query(
-        "SELECT 'guardian' AS list, position, name AS a, kana AS b, relation AS c, phone AS d, email AS e, \
-         employment AS f, wishes_to_work AS g, CAST(NULL AS BIGINT) AS n1, CAST(NULL AS BIGINT) AS n2, \
-         CAST(NULL AS BIGINT) AS n3 FROM guardians WHERE child_id = $1 \
-         UNION ALL SELECT 'device', position, kind, note, NULL, NULL, NULL, NULL, NULL, power_watts, \
-         battery_internal_minutes, battery_external_minutes FROM child_devices WHERE child_id = $1 \
-         UNION ALL SELECT 'sibling', position, name, birth_date, note, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
-         FROM child_siblings WHERE child_id = $1 \
-         UNION ALL SELECT 'care', 0, item, variant, watch, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
-         FROM child_care_items WHERE child_id = $1 \
-         ORDER BY 1, 2",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let (mut guardians, mut devices, mut siblings, mut care) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+         care_category, attending, version FROM children WHERE id IN ({list})"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // The four lists in one round trip: one row per member, tagged with its list; text in
+    // columns a–g and numbers in n1–n3, as each list needs them.
+    let sql = format!(
+        "SELECT child_id, 'guardian' AS list, position, name AS a, kana AS b, relation AS c, phone AS d, \
+         email AS e, employment AS f, wishes_to_work AS g, CAST(NULL AS BIGINT) AS n1, \
+         CAST(NULL AS BIGINT) AS n2, CAST(NULL AS BIGINT) AS n3 FROM guardians WHERE child_id IN ({list}) \
+         UNION ALL SELECT child_id, 'device', position, kind, note, NULL, NULL, NULL, NULL, NULL, power_watts, \
+         battery_internal_minutes, battery_external_minutes FROM child_devices WHERE child_id IN ({list}) \
+         UNION ALL SELECT child_id, 'sibling', position, name, birth_date, note, NULL, NULL, NULL, NULL, NULL, \
+         NULL, NULL FROM child_siblings WHERE child_id IN ({list}) \
+         UNION ALL SELECT child_id, 'care', 0, item, variant, watch, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+         FROM child_care_items WHERE child_id IN ({list}) \
+         ORDER BY 1, 2, 3"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    let members = query.fetch_all(&mut *conn).await?;
+    let mut lists: HashMap<String, Lists> = HashMap::new();
     for r in &members {
+        let child: String = r.try_get("child_id")?;
+        lists.entry(child).or_default().push(r)?;
+    }
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let id: String = row.try_get("id")?;
+        let lists = lists.remove(&id).unwrap_or_default();
+        found.insert(id, profile_of(row, lists)?);
+    }
+    Ok(found)
+}
+
+/// A child's lists as read, before they join the profile.
+#[derive(Default)]
+struct Lists {
+    guardians: Vec<Guardian>,
+    devices: Vec<Device>,
+    siblings: Vec<Sibling>,
+    care: Vec<tsunagu_core::care::CareEntry>,
+}
+
+impl Lists {
+    fn push(&mut self, r: &AnyRow) -> Result<(), sqlx::Error> {
         let list: String = r.try_get("list")?;
         match list.as_str() {
-            "guardian" => guardians.push(Guardian {
+            "guardian" => self.guardians.push(Guardian {
                 name: r.try_get("a")?,
                 kana: r.try_get("b")?,
                 relation: r.try_get("c")?,
@@ -80,7 +146,7 @@ pub async fn load_on(
             }),
             "device" => {
                 let kind: String = r.try_get("a")?;
-                devices.push(Device {
+                self.devices.push(Device {
                     kind: DeviceKind::parse(&kind)
                         .ok_or_else(|| decode("kind", format!("unknown device {kind}")))?,
                     note: r.try_get("b")?,
@@ -89,24 +155,29 @@ pub async fn load_on(
                     battery_external_minutes: r.try_get("n3")?,
                 })
             }
-            "sibling" => siblings.push(Sibling {
+            "sibling" => self.siblings.push(Sibling {
                 name: r.try_get("a")?,
                 birth_date: optional_date(r.try_get("b")?),
                 note: r.try_get("c")?,
             }),
-            _ => care.push(repo::care_entry(
+            _ => self.care.push(repo::care_entry(
                 &r.try_get::<String, _>("a")?,
                 r.try_get::<Option<String>, _>("b")?.as_deref(),
                 r.try_get::<Option<String>, _>("c")?.as_deref(),
             )?),
         }
+        Ok(())
     }
+}
+
+fn profile_of(row: &AnyRow, mut lists: Lists) -> Result<(Profile, i64), sqlx::Error> {
+    let code: String = row.try_get("municipality_code")?;
     // In the score sheet's order.
-    care.sort_by_key(|e: &tsunagu_core::care::CareEntry| e.item);
+    lists.care.sort_by_key(|e| e.item);
     let profile = Profile {
         name: row.try_get("name")?,
         kana: row.try_get("kana")?,
-        birth_date: codec::get_date(&row, "birth_date")?,
+        birth_date: codec::get_date(row, "birth_date")?,
         sex: row.try_get("sex")?,
         municipality_code: MunicipalityCode::parse(&code)
             .map_err(|e| decode("municipality_code", e.to_string()))?,
@@ -123,12 +194,12 @@ pub async fn load_on(
         recipient_certificate: row.try_get("recipient_certificate")?,
         care_category: row.try_get("care_category")?,
         attending: row.try_get("attending")?,
-        care,
-        guardians,
-        devices,
-        siblings,
+        care: lists.care,
+        guardians: lists.guardians,
+        devices: lists.devices,
+        siblings: lists.siblings,
     };
-    Ok(Some((profile, row.try_get("version")?)))
+    Ok((profile, row.try_get("version")?))
 }
 
 /// Writes the lists that hang off the child (guardians, devices, siblings, care items).
