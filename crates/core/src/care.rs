@@ -15,6 +15,8 @@
 use std::fmt;
 
 use chrono::NaiveDate;
+
+use crate::calendar::const_date;
 use serde::{Serialize, Serializer};
 use unicode_normalization::UnicodeNormalization;
 
@@ -400,14 +402,6 @@ impl ScoreTable {
     }
 }
 
-/// Evaluated at compile time, so a mistyped date fails the build, not a request.
-const fn date(year: i32, month: u32, day: u32) -> NaiveDate {
-    match NaiveDate::from_ymd_opt(year, month, day) {
-        Some(date) => date,
-        None => panic!("invalid date in the care score table"),
-    }
-}
-
 /// 見守り 高 and 低 only (中 is 「–」): the shape of most rows.
 const fn high_low(high: u32) -> WatchPoints {
     WatchPoints {
@@ -494,8 +488,8 @@ const ROWS_2021: &[ScoreRow] = &[
 /// The sheet of the 令和3年度 (2021) fee revision, still in use.
 pub const SCORE_TABLE_2021: ScoreTable = ScoreTable {
     source: "厚生労働省 医療的ケア判定スコア（令和3年度障害福祉サービス等報酬改定）content/000763142.pdf",
-    revision: date(2026, 11, 21),
-    in_force_from: date(2021, 4, 1),
+    revision: const_date(2026, 11, 21),
+    in_force_from: const_date(2021, 4, 1),
     rows: ROWS_2021,
 };
 
@@ -782,7 +776,7 @@ mod tests {
     fn table_carries_source_and_marks_unverified_rows() {
         assert!(SCORE_TABLE_2021.source.contains("000763142.pdf"));
         assert!(SCORE_TABLE_2021.source.contains("令和3年度"));
-        assert_eq!(SCORE_TABLE_2021.in_force_from, date(2021, 4, 1));
+        assert_eq!(SCORE_TABLE_2021.in_force_from, const_date(2021, 4, 1));
         assert!(SCORE_TABLE_2021.has_unverified_rows());
         let verified = |item, variant| !SCORE_TABLE_2021.row(item, variant).unwrap().verify;
         assert!(verified(CareItem::Ventilator, None));

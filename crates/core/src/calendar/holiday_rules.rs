@@ -10,6 +10,8 @@
 
 use chrono::NaiveDate;
 
+use super::const_date;
+
 /// How a holiday's day is found within its year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DayRule {
@@ -47,14 +49,6 @@ const fn monday(name: &'static str, month: u32, n: u8, from: i32, to: i32) -> Ho
         day: DayRule::NthMonday { month, n },
         from,
         to,
-    }
-}
-
-/// Evaluated at compile time, so a mistyped date fails the build, not a request.
-const fn date(year: i32, month: u32, day: u32) -> NaiveDate {
-    match NaiveDate::from_ymd_opt(year, month, day) {
-        Some(date) => date,
-        None => panic!("invalid date in the holiday rules"),
     }
 }
 
@@ -131,14 +125,14 @@ pub(crate) const RULES: &[HolidayRule] = &[
 ];
 
 /// 振替休日 exists from the 1973 amendment (昭和48年法律第10号), in force 1973-04-12.
-pub(crate) const SUBSTITUTE_FROM: NaiveDate = date(1973, 4, 12);
+pub(crate) const SUBSTITUTE_FROM: NaiveDate = const_date(1973, 4, 12);
 
 /// From 2007 (平成17年法律第43号) 振替休日 is the first following day that is not a
 /// 祝日; before, only the very next day.
 pub(crate) const SUBSTITUTE_NEXT_FREE_DAY_FROM: i32 = 2007;
 
 /// 国民の休日 exists from the 1985 amendment (昭和60年法律第103号), in force 1985-12-27.
-pub(crate) const CITIZENS_HOLIDAY_FROM: NaiveDate = date(1985, 12, 27);
+pub(crate) const CITIZENS_HOLIDAY_FROM: NaiveDate = const_date(1985, 12, 27);
 
 /// Until 2006 a Sunday or a 振替休日 could not be a 国民の休日; the 2007 text only
 /// requires the day not to be a 祝日 itself.

@@ -15,3 +15,14 @@ pub use holidays::{
     is_holiday,
 };
 pub use wareki::{Era, era_of, format_fiscal_year, format_wareki, format_wareki_with_seireki};
+
+/// A date for tables of rules kept in code (holiday rules, the care-score table's dates).
+/// Used in `const` items, so it is evaluated at compile time: a mistyped date fails the
+/// build, never a request.
+#[allow(clippy::panic, reason = "compile-time only: a const evaluation error")]
+pub const fn const_date(year: i32, month: u32, day: u32) -> chrono::NaiveDate {
+    match chrono::NaiveDate::from_ymd_opt(year, month, day) {
+        Some(date) => date,
+        None => panic!("invalid date in a table of rules"),
+    }
+}

@@ -82,7 +82,9 @@ pub(crate) async fn sign_in_at_step(env: &Env, accounts: &[Value], login: &str, 
         .expect("staff have a TOTP secret");
     let code = tsunagu::auth::totp::current_code(
         secret,
-        chrono::Utc::now() + chrono::Duration::seconds(30 * steps_ahead),
+        // The served binary runs on the real clock.
+        tsunagu_core::clock::Clock::now(&tsunagu_core::clock::SystemClock)
+            + chrono::Duration::seconds(30 * steps_ahead),
     )
     .expect("a code");
     fill(env, "code", &code).await;

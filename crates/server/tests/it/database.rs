@@ -3,6 +3,7 @@
 use sqlx::Row;
 use tsunagu::db::migrations;
 use tsunagu::features::organisations::{self, Department, NewOrganisation, OrganisationKind};
+use tsunagu_core::clock::Clock;
 use tsunagu_core::municipality::MunicipalityCode;
 
 use crate::support::{app, fresh_database, on_postgres};
@@ -62,7 +63,7 @@ async fn a_changed_snapshot_reloads_without_losing_referenced_rows() {
             department: Some(Department::DisabilityWelfare),
             municipality_code: MunicipalityCode::parse("131199").unwrap(),
         },
-        chrono::Utc::now(),
+        crate::support::test_clock().now(),
     )
     .await
     .unwrap();

@@ -1,6 +1,9 @@
 //! Integration tests. Every test runs against a fresh database: SQLite by default,
 //! PostgreSQL when `TEST_DATABASE_URL` is set (scripts/test runs both).
 
+// Test code: a failed expectation is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 mod admin;

@@ -146,7 +146,11 @@ pub async fn ensure_loaded(db: &Db) -> Result<(), StartupError> {
     )
     .bind(SNAPSHOT_NAME)
     .bind(wanted)
-    .bind(codec::instant_to_db(chrono::Utc::now()))
+    // When the snapshot was loaded, for operators (`tsunagu check`): the real time, as the
+    // load runs at start-up before any request (and its clock) exists.
+    .bind(codec::instant_to_db(tsunagu_core::clock::Clock::now(
+        &tsunagu_core::clock::SystemClock,
+    )))
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
