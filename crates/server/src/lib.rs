@@ -9,6 +9,8 @@ pub mod error;
 pub mod features;
 pub mod gate;
 pub mod state;
+#[cfg(test)]
+mod structure;
 pub mod telemetry;
 pub mod web;
 
@@ -52,8 +54,14 @@ pub async fn open_database(
         max_connections.unwrap_or_else(|| default_max_connections(url.backend())),
     )
     .await?;
-    db::migrations::run(&db).await?;
+    migrate(&db).await?;
     Ok(db)
+}
+
+/// Applies pending migrations, then (re)loads the reference data if its snapshot changed.
+pub async fn migrate(db: &Db) -> Result<(), StartupError> {
+    db::migrations::run(db).await?;
+    features::municipalities::reference::ensure_loaded(db).await
 }
 
 /// Purges expired sessions and old sign-in failures every ten minutes while serving.

@@ -2,12 +2,11 @@
 //! limit, second factor, session rotation, and the audit entries for each.
 
 use chrono::{DateTime, Duration, Utc};
-use sqlx::Row;
 
 use super::session::{self, CurrentSession, Stage};
-use super::{password, totp};
+use super::{password, repo, totp};
 use crate::audit::{self, Action, Event, Outcome};
-use crate::db::{Db, codec};
+use crate::db::Db;
 use crate::error::AppError;
 use crate::features::accounts::repo::{self as accounts, Account};
 
@@ -33,13 +32,12 @@ pub struct FirstFactor {
 }
 
 async fn failures_from(db: &Db, client_addr: &str, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
-    let since = codec::instant_to_db(now - Duration::minutes(ADDRESS_WINDOW_MINUTES));
-    let row = sqlx::query("SELECT count(*) FROM login_failures WHERE client_addr = $1 AND at > $2")
-        .bind(client_addr)
-        .bind(since)
-        .fetch_one(db.pool())
-        .await?;
-    row.try_get(0)
+    repo::failures_from_address_since(
+        db,
+        client_addr,
+        now - Duration::minutes(ADDRESS_WINDOW_MINUTES),
+    )
+    .await
 }
 
 async fn failures_for_login(
@@ -47,13 +45,7 @@ async fn failures_for_login(
     login_id: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    let since = codec::instant_to_db(now - Duration::minutes(LOCK_MINUTES));
-    let row = sqlx::query("SELECT count(*) FROM login_failures WHERE login_id = $1 AND at > $2")
-        .bind(login_id)
-        .bind(since)
-        .fetch_one(db.pool())
-        .await?;
-    row.try_get(0)
+    repo::failures_for_login_since(db, login_id, now - Duration::minutes(LOCK_MINUTES)).await
 }
 
 /// Deletes sessions past their absolute limit and sign-in failures older than any window.
@@ -63,16 +55,9 @@ pub async fn purge_expired(
     now: DateTime<Utc>,
     absolute: Duration,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE created_at < $1")
-        .bind(codec::instant_to_db(now - absolute))
-        .execute(db.pool())
-        .await?;
+    repo::purge_sessions_created_before(db, now - absolute).await?;
     let window = Duration::minutes(ADDRESS_WINDOW_MINUTES.max(LOCK_MINUTES));
-    sqlx::query("DELETE FROM login_failures WHERE at < $1")
-        .bind(codec::instant_to_db(now - window))
-        .execute(db.pool())
-        .await?;
-    Ok(())
+    repo::purge_failures_before(db, now - window).await
 }
 
 /// Checks the password. Never tells whether the login id exists: an unknown id, a wrong
@@ -159,14 +144,7 @@ pub async fn first_factor(db: &Db, attempt: &Attempt<'_>) -> Result<FirstFactor,
             })
         }
         other => {
-            sqlx::query(
-                "INSERT INTO login_failures (client_addr, login_id, at) VALUES ($1, $2, $3)",
-            )
-            .bind(&ctx.client_addr)
-            .bind(&folded_login)
-            .bind(codec::instant_to_db(attempt.now))
-            .execute(&mut *tx)
-            .await?;
+            repo::insert_failure(&mut tx, &ctx.client_addr, &folded_login, attempt.now).await?;
             let mut event = Event::new(Action::LoginFailed, Outcome::Failed);
             if let Some(account) = other.filter(|a| a.active) {
                 event = event.resource("account", &account.id);
@@ -275,15 +253,5 @@ pub async fn recent_failures_by_address(
     db: &Db,
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    let since = codec::instant_to_db(now - Duration::minutes(ADDRESS_WINDOW_MINUTES));
-    let rows = sqlx::query(
-        "SELECT client_addr, count(*) AS failures FROM login_failures WHERE at > $1 \
-         GROUP BY client_addr ORDER BY count(*) DESC, client_addr LIMIT 50",
-    )
-    .bind(since)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
+    repo::failures_by_address_since(db, now - Duration::minutes(ADDRESS_WINDOW_MINUTES)).await
 }

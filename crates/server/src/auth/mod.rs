@@ -8,5 +8,6 @@ pub mod guard;
 pub mod login;
 pub mod pages;
 pub mod password;
+pub mod repo;
 pub mod session;
 pub mod totp;

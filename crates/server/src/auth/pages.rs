@@ -296,10 +296,7 @@ async fn password_submit(
         .await
         .map_err(AppError::from)?;
     // Other sessions of this account end: whoever knew the old password is out.
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
-        .bind(&current.account.id)
-        .bind(&current.token_hash)
-        .execute(&mut *tx)
+    super::repo::delete_other_sessions_of(&mut tx, &current.account.id, &current.token_hash)
         .await
         .map_err(AppError::from)?;
     audit::record(

@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 use tsunagu_core::access::Actor;
 
+use super::repo;
 use crate::db::{Db, codec};
 use crate::features::accounts::repo::{self as accounts, Account, MembershipView};
 
@@ -125,19 +126,19 @@ pub async fn create(
     user_agent: &str,
 ) -> Result<String, sqlx::Error> {
     let token = random_token();
-    let at = codec::instant_to_db(now);
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, account_id, stage, csrf_token, created_at, last_seen_at, client_addr, user_agent) \
-         VALUES ($1, $2, $3, $4, $5, $5, $6, $7)",
+    let user_agent: String = user_agent.chars().take(300).collect();
+    repo::insert_session(
+        conn,
+        &repo::NewSession {
+            token_hash: &hash_token(&token),
+            account_id,
+            stage: stage.as_str(),
+            csrf_token: &random_token(),
+            now,
+            client_addr,
+            user_agent: &user_agent,
+        },
     )
-    .bind(hash_token(&token))
-    .bind(account_id)
-    .bind(stage.as_str())
-    .bind(random_token())
-    .bind(at)
-    .bind(client_addr)
-    .bind(user_agent.chars().take(300).collect::<String>())
-    .execute(conn)
     .await?;
     Ok(token)
 }
@@ -150,34 +151,19 @@ pub async fn rotate(
     now: DateTime<Utc>,
 ) -> Result<Option<String>, sqlx::Error> {
     let token = random_token();
-    let done = sqlx::query(
-        "UPDATE sessions SET token_hash = $1, stage = $2, csrf_token = $3, last_seen_at = $4 WHERE token_hash = $5",
+    let moved = repo::rotate_session(
+        conn,
+        old_token_hash,
+        &hash_token(&token),
+        stage.as_str(),
+        &random_token(),
+        now,
     )
-    .bind(hash_token(&token))
-    .bind(stage.as_str())
-    .bind(random_token())
-    .bind(codec::instant_to_db(now))
-    .bind(old_token_hash)
-    .execute(conn)
     .await?;
-    Ok((done.rows_affected() == 1).then_some(token))
+    Ok(moved.then_some(token))
 }
 
-pub async fn delete(conn: &mut AnyConnection, token_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(token_hash)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-pub async fn delete_all_of(conn: &mut AnyConnection, account_id: &str) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-        .bind(account_id)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected())
-}
+pub use super::repo::{delete_all_sessions_of as delete_all_of, delete_session as delete};
 
 /// Why a cookie did not give a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,20 +171,6 @@ pub enum Miss {
     Unknown,
     Expired,
 }
-
-/// The session, its account and the account's memberships (one row each, at least one
-/// row) and the number of open break-glass grants: `$1` token hash, `$2` now, `$3` true.
-const RESOLVE: &str = "SELECT s.stage, s.csrf_token, s.created_at, s.last_seen_at, a.id, a.login_id, a.display_name, a.kana, \
-     a.password_hash, a.must_change_password, a.totp_secret, a.totp_enabled, a.totp_last_step, a.active, \
-     a.failed_logins, a.locked_until, a.version, \
-     (SELECT count(*) FROM break_glass_grants g WHERE g.account_id = a.id AND g.revoked_at IS NULL \
-       AND g.expires_at > $2) AS open_grants, \
-     m.organisation_id, o.id AS active_organisation, o.name AS organisation_name, o.municipality_code, \
-     m.role, o.department \
-     FROM sessions s JOIN accounts a ON a.id = s.account_id \
-     LEFT JOIN memberships m ON m.account_id = a.id \
-     LEFT JOIN organisations o ON o.id = m.organisation_id AND o.active = $3 \
-     WHERE s.token_hash = $1 ORDER BY o.kana, m.role";
 
 /// Looks the token up, enforces idle and absolute limits (deleting an expired session),
 /// and touches `last_seen_at` at most once a minute to keep reads cheap.
@@ -213,12 +185,7 @@ pub async fn resolve(
     // The session, its account and the account's memberships (one row each, at least one
     // row) in one round trip: every signed-in request starts here. Break-glass grants are
     // rare, so only their number comes along; they are read when there are any.
-    let rows = sqlx::query(RESOLVE)
-        .bind(&token_hash)
-        .bind(codec::instant_to_db(now))
-        .bind(true)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = repo::resolve_rows(&mut conn, &token_hash, now).await?;
     let Some(row) = rows.first() else {
         return Ok(Err(Miss::Unknown));
     };
@@ -234,11 +201,7 @@ pub async fn resolve(
         return Ok(Err(Miss::Unknown));
     }
     if now - last_seen > Duration::minutes(1) {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
-            .bind(codec::instant_to_db(now))
-            .bind(&token_hash)
-            .execute(&mut *conn)
-            .await?;
+        repo::touch_session(&mut conn, &token_hash, now).await?;
     }
     let mut memberships = Vec::with_capacity(rows.len());
     for member in &rows {
@@ -309,7 +272,7 @@ mod tests {
     #[tokio::test]
     async fn every_request_finds_its_session_through_indexes() {
         let (_dir, db) = plans::database().await;
-        let plan = plans::plan(&db, super::RESOLVE).await;
+        let plan = plans::plan(&db, crate::auth::repo::RESOLVE).await;
         assert!(plans::full_scans(&plan, &[]).is_empty(), "{plan:?}");
     }
 }

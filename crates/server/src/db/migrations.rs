@@ -20,13 +20,13 @@ fn migrator(backend: Backend) -> &'static Migrator {
     }
 }
 
-/// Applies pending migrations, then (re)loads the reference data if its snapshot changed.
+/// Applies pending migrations. The reference data is loaded after them by
+/// [`crate::migrate`] (the database layer knows no feature).
 pub async fn run(db: &Db) -> Result<(), StartupError> {
     migrator(db.backend())
         .run(db.pool())
         .await
         .map_err(|err| StartupError::Migrate(err.to_string()))?;
-    crate::features::municipalities::reference::ensure_loaded(db).await?;
     Ok(())
 }
 

@@ -100,6 +100,14 @@ impl Db {
         &self.pool
     }
 
+    /// One round trip to the database (the health check).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -42,7 +42,7 @@ async fn migrations_apply_once_and_load_the_snapshot() {
     );
     let loaded_at = count(&app.db, "SELECT loaded_at FROM reference_snapshots").await;
     // Running again changes nothing: the same snapshot is not reloaded.
-    migrations::run(&app.db).await.unwrap();
+    tsunagu::migrate(&app.db).await.unwrap();
     assert_eq!(
         count(&app.db, "SELECT loaded_at FROM reference_snapshots").await,
         loaded_at
@@ -75,7 +75,7 @@ async fn a_changed_snapshot_reloads_without_losing_referenced_rows() {
         .execute(app.db.pool())
         .await
         .unwrap();
-    migrations::run(&app.db).await.unwrap();
+    tsunagu::migrate(&app.db).await.unwrap();
     assert_eq!(
         count(
             &app.db,

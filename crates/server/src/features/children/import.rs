@@ -32,7 +32,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
 use tsunagu_core::access::{Permission, registering_membership, scope_filter};
 use tsunagu_core::care::{CareItem, CareVariant, Watch};
 use tsunagu_core::device::DeviceKind;
@@ -44,7 +43,7 @@ use super::{repo, store};
 use crate::audit::{self, Action, Event, Outcome};
 use crate::auth::guard::{Access, Routes, audit_context};
 use crate::auth::session::CurrentSession;
-use crate::db::{Db, codec};
+use crate::db::Db;
 use crate::error::{AppError, PageError};
 use crate::features::municipalities;
 use crate::state::AppState;
@@ -918,6 +917,7 @@ async fn check_rows(
 
 mod sql {
     use super::*;
+    use crate::features::children::repo::import as uploads;
 
     pub struct Stored {
         pub id: String,
@@ -933,29 +933,14 @@ mod sql {
         table: &Table,
         now: DateTime<Utc>,
     ) -> Result<String, AppError> {
-        let data = serde_json::to_string(table).map_err(|e| AppError::Internal(e.to_string()))?;
-        let id = uuid::Uuid::new_v4().to_string();
+        let upload = uploads::Upload {
+            id: uuid::Uuid::new_v4().to_string(),
+            filename: filename.to_string(),
+            data: serde_json::to_string(table).map_err(|e| AppError::Internal(e.to_string()))?,
+        };
         let cutoff = now - chrono::Duration::hours(KEEP_HOURS);
-        let _turn = db.sqlite_writer_turn().await;
-        let mut tx = db.pool().begin().await?;
-        sqlx::query("DELETE FROM child_imports WHERE created_at < $1")
-            .bind(codec::instant_to_db(cutoff))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO child_imports (id, account_id, created_at, filename, row_count, data) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&id)
-        .bind(account_id)
-        .bind(codec::instant_to_db(now))
-        .bind(filename)
-        .bind(table.rows.len() as i64)
-        .bind(data)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(id)
+        uploads::save(db, &upload, account_id, table.rows.len(), now, cutoff).await?;
+        Ok(upload.id)
     }
 
     /// The upload if it is this account's and not older than a day.
@@ -966,55 +951,27 @@ mod sql {
         now: DateTime<Utc>,
     ) -> Result<Option<Stored>, AppError> {
         let cutoff = now - chrono::Duration::hours(KEEP_HOURS);
-        let Some(row) = sqlx::query(
-            "SELECT id, filename, data FROM child_imports \
-             WHERE id = $1 AND account_id = $2 AND created_at >= $3",
-        )
-        .bind(id)
-        .bind(account_id)
-        .bind(codec::instant_to_db(cutoff))
-        .fetch_optional(db.pool())
-        .await?
-        else {
+        let Some(upload) = uploads::load(db, id, account_id, cutoff).await? else {
             return Ok(None);
         };
-        let data: String = row.try_get("data")?;
         let table: Table =
-            serde_json::from_str(&data).map_err(|e| AppError::Internal(e.to_string()))?;
+            serde_json::from_str(&upload.data).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(Some(Stored {
-            id: row.try_get("id")?,
-            filename: row.try_get("filename")?,
+            id: upload.id,
+            filename: upload.filename,
             table,
         }))
     }
 
-    /// Removes the upload as the first write of the commit's transaction; false when it is
-    /// gone already (committed by a second click).
-    pub async fn take(
-        conn: &mut AnyConnection,
-        id: &str,
-        account_id: &str,
-    ) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM child_imports WHERE id = $1 AND account_id = $2")
-            .bind(id)
-            .bind(account_id)
-            .execute(conn)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
+    pub use uploads::take;
 
     /// Name keys and birth dates of every child registered in a municipality.
     pub async fn children_in(db: &Db, code: &str) -> Result<Registered, sqlx::Error> {
-        sqlx::query("SELECT name, birth_date FROM children WHERE municipality_code = $1")
-            .bind(code)
-            .fetch_all(db.pool())
+        Ok(repo::names_and_births_in(db, code)
             .await?
-            .iter()
-            .map(|r| {
-                let name: String = r.try_get("name")?;
-                Ok((search_key(&name), codec::get_date(r, "birth_date")?))
-            })
-            .collect()
+            .into_iter()
+            .map(|(name, birth)| (search_key(&name), birth))
+            .collect())
     }
 }
 

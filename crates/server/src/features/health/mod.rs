@@ -20,7 +20,7 @@ pub fn routes() -> Routes {
 
 /// 200 only when the database answers, so a balancer stops sending to a broken instance.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match sqlx::query("SELECT 1").execute(state.db.pool()).await {
+    match state.db.ping().await {
         Ok(_) => (StatusCode::OK, "ok"),
         Err(err) => {
             tracing::error!(error = %err, "health check failed");

@@ -4,8 +4,10 @@
 mod api;
 mod index;
 mod pages;
-pub mod reference;
+
 pub mod repo;
+
+pub use repo::reference;
 
 use crate::auth::guard::{Access, Routes};
 

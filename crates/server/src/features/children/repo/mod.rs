@@ -2,6 +2,7 @@
 //! with the [`Target`] the policy needs to decide on it.
 
 pub mod consent;
+pub mod import;
 pub mod proposals;
 pub mod store;
 
@@ -218,6 +219,21 @@ pub async fn create(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Names and birth dates of every child registered in a municipality (the import's
+/// duplicate check).
+pub async fn names_and_births_in(
+    db: &Db,
+    code: &str,
+) -> Result<Vec<(String, NaiveDate)>, sqlx::Error> {
+    sqlx::query("SELECT name, birth_date FROM children WHERE municipality_code = $1")
+        .bind(code)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("name")?, codec::get_date(r, "birth_date")?)))
+        .collect()
 }
 
 pub async fn add_guardian(

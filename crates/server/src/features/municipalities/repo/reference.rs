@@ -10,8 +10,8 @@ use tsunagu_core::municipality::MunicipalityCode;
 use crate::db::{Db, backend, codec};
 use crate::error::StartupError;
 
-pub const MUNICIPALITIES_CSV: &str = include_str!("../../../data/municipalities.csv");
-pub const AREAS_CSV: &str = include_str!("../../../data/areas.csv");
+pub const MUNICIPALITIES_CSV: &str = include_str!("../../../../data/municipalities.csv");
+pub const AREAS_CSV: &str = include_str!("../../../../data/areas.csv");
 const SNAPSHOT_NAME: &str = "municipalities";
 /// Rows per INSERT: well under both backends' limits on bound parameters.
 const BATCH: usize = 200;

@@ -1,5 +1,7 @@
 //! The municipality tables. The only place that writes SQL about them.
 
+pub mod reference;
+
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
