@@ -22,10 +22,10 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tsunagu_core::device::DeviceKind;
 
+use crate::auth::repo::accounts as repo;
 use crate::auth::{password, totp};
-use crate::features::accounts::repo;
 use crate::features::children::profile::{Device, Guardian, Profile, Sibling};
-use crate::features::organisations::{self, Department, NewOrganisation, OrganisationKind};
+use crate::organisations::{self, Department, NewOrganisation, OrganisationKind};
 
 /// The demo database file; replaced on every run.
 pub const DEMO_DATABASE: &str = "./data/demo.db";

@@ -163,6 +163,20 @@ impl From<askama::Error> for AppError {
     }
 }
 
+/// Whether the request is the JSON API's (its refusals are JSON, not pages).
+pub fn is_api(req: &axum::extract::Request) -> bool {
+    req.uri().path().starts_with("/api/")
+}
+
+/// A refusal as the caller reads it: the JSON error for the API, a page otherwise.
+pub fn refuse(api: bool, err: AppError) -> Response {
+    if api {
+        ApiError(err).into_response()
+    } else {
+        PageError(err).into_response()
+    }
+}
+
 /// The error as the JSON API answers it: `{"error":{"code","message"}}`.
 #[derive(Debug)]
 pub struct ApiError(pub AppError);
@@ -200,7 +214,7 @@ impl IntoResponse for PageError {
         if let AppError::Refused(Refusal(answer)) = self.0 {
             return *answer;
         }
-        let page = crate::web::layout::ErrorPage::new(self.0.status(), &self.0.to_string());
+        let page = crate::view::ErrorPage::new(self.0.status(), &self.0.to_string());
         (self.0.status(), Html(page.render_or_plain())).into_response()
     }
 }

@@ -29,7 +29,7 @@ use crate::auth::session::CurrentSession;
 use crate::db::Db;
 use crate::error::{AppError, Refusal};
 use crate::state::AppState;
-use crate::web::layout::Chrome;
+use crate::view::Chrome;
 
 /// A kind of record the gate can open.
 pub trait Record: Sized + Send {

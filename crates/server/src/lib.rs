@@ -8,10 +8,14 @@ pub mod demo;
 pub mod error;
 pub mod features;
 pub mod gate;
+pub mod organisations;
+pub mod router;
 pub mod state;
 #[cfg(test)]
 mod structure;
+pub mod tabular;
 pub mod telemetry;
+pub mod view;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -79,7 +83,7 @@ pub fn spawn_maintenance(db: Db, clock: Arc<dyn Clock>, settings: &Settings) {
 }
 
 pub fn app(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Router {
-    web::router(AppState {
+    router::router(AppState {
         db,
         clock,
         settings: Arc::new(settings),

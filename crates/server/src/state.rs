@@ -42,9 +42,16 @@ impl Default for Settings {
     }
 }
 
+/// How long a session lasts: idle and absolute limits, from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub idle: chrono::Duration,
+    pub absolute: chrono::Duration,
+}
+
 impl Settings {
-    pub fn lifetimes(&self) -> crate::auth::session::Lifetimes {
-        crate::auth::session::Lifetimes {
+    pub fn lifetimes(&self) -> Lifetimes {
+        Lifetimes {
             idle: chrono::Duration::minutes(self.session_idle_minutes),
             absolute: chrono::Duration::hours(self.session_absolute_hours),
         }

@@ -66,7 +66,7 @@ pub async fn record(
     event: Event,
     at: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    let queue = db.audit_queue();
+    let queue = db.shared::<Queue>();
     let (done, mut outcome) = oneshot::channel();
     queue.push(Pending {
         ctx,
@@ -101,7 +101,7 @@ async fn write(db: &Db, batch: Vec<Pending>) {
     if batch.is_empty() {
         return;
     }
-    db.audit_queue()
+    db.shared::<Queue>()
         .transactions
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let result = async {
@@ -150,7 +150,7 @@ mod tests {
         let db = crate::open_database(&url, Some(2)).await?;
         let at = Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).unwrap();
 
-        let held = db.audit_queue().turn.clone().lock_owned().await;
+        let held = db.shared::<Queue>().turn.clone().lock_owned().await;
         let mut tasks = Vec::new();
         for i in 0..20 {
             let db = db.clone();
@@ -165,7 +165,7 @@ mod tests {
         }
         for _ in 0..500 {
             if db
-                .audit_queue()
+                .shared::<Queue>()
                 .waiting
                 .lock()
                 .map(|w| w.len())
@@ -177,7 +177,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         assert_eq!(
-            db.audit_queue()
+            db.shared::<Queue>()
                 .waiting
                 .lock()
                 .map(|w| w.len())
@@ -198,14 +198,14 @@ mod tests {
         seqs.sort_unstable();
         assert_eq!(seqs, (1..=20).collect::<Vec<i64>>());
         assert!(
-            db.audit_queue()
+            db.shared::<Queue>()
                 .waiting
                 .lock()
                 .map(|w| w.is_empty())
                 .unwrap_or(false)
         );
         let transactions = db
-            .audit_queue()
+            .shared::<Queue>()
             .transactions
             .load(std::sync::atomic::Ordering::Relaxed);
         assert_eq!(

@@ -8,6 +8,7 @@ use tsunagu_core::clock::JST;
 
 use super::{Action, Outcome};
 use crate::db::{Db, codec};
+use crate::tabular::{self, Cell, Sheet};
 
 /// Rows per page when the query asks for none (limit ≤ 0), and the most it may ask for.
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -186,18 +187,6 @@ pub async fn search(db: &Db, q: &AuditQuery) -> Result<(Vec<AuditEntry>, i64), s
     Ok((entries, total))
 }
 
-/// Excel runs a cell starting with one of these as a formula (CSV injection): such a cell
-/// gets a leading apostrophe. Tab and CR are on OWASP's list too; the full-width forms are
-/// there because Japanese input turns them into formulas as well.
-fn neutralise(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '＝' | '＋' | '－' | '＠') => {
-            format!("'{cell}")
-        }
-        _ => cell.to_owned(),
-    }
-}
-
 const CSV_HEADER: [&str; 13] = [
     "連番",
     "日時(JST)",
@@ -214,42 +203,44 @@ const CSV_HEADER: [&str; 13] = [
     "ブラウザ",
 ];
 
-fn write_csv(entries: &[AuditEntry], out: &mut Vec<u8>) -> Result<(), csv::Error> {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
-    writer.write_record(CSV_HEADER)?;
-    for e in entries {
-        let opt = |v: &Option<String>| neutralise(v.as_deref().unwrap_or_default());
-        writer.write_record([
-            e.seq.to_string(),
-            e.at.with_timezone(&JST)
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string(),
-            opt(&e.actor_account_id),
-            opt(&e.actor_organisation_id),
-            neutralise(e.action_label()),
-            neutralise(e.outcome_label()),
-            opt(&e.resource_type),
-            opt(&e.resource_id),
-            opt(&e.child_id),
-            neutralise(&e.fields.join(", ")),
-            neutralise(&e.detail),
-            neutralise(&e.client_addr),
-            neutralise(&e.user_agent),
-        ])?;
-    }
-    writer.flush()?;
-    Ok(())
-}
-
 /// UTF-8 with a BOM (so Excel reads the Japanese), CRLF rows (RFC 4180), header in
-/// Japanese, times in JST.
+/// Japanese, times in JST, every cell through the formula guard.
 pub fn to_csv(entries: &[AuditEntry]) -> Vec<u8> {
-    let mut out = b"\xEF\xBB\xBF".to_vec();
+    let text = |v: &str| Cell::Text(v.to_string());
+    let opt = |v: &Option<String>| Cell::Text(v.clone().unwrap_or_default());
+    let sheet = Sheet {
+        name: "監査ログ".into(),
+        header: CSV_HEADER.iter().map(|h| (*h).to_string()).collect(),
+        rows: entries
+            .iter()
+            .map(|e| tabular::Row {
+                about: format!("監査ログ {}", e.seq),
+                cells: vec![
+                    Cell::Number(e.seq),
+                    text(
+                        &e.at
+                            .with_timezone(&JST)
+                            .format("%Y-%m-%d %H:%M:%S")
+                            .to_string(),
+                    ),
+                    opt(&e.actor_account_id),
+                    opt(&e.actor_organisation_id),
+                    text(e.action_label()),
+                    text(e.outcome_label()),
+                    opt(&e.resource_type),
+                    opt(&e.resource_id),
+                    opt(&e.child_id),
+                    text(&e.fields.join(", ")),
+                    text(&e.detail),
+                    text(&e.client_addr),
+                    text(&e.user_agent),
+                ],
+            })
+            .collect(),
+    };
     // Writing into memory cannot fail; log rather than panic should that ever change.
-    if let Err(err) = write_csv(entries, &mut out) {
+    tabular::csv_utf8_bom(&sheet).unwrap_or_else(|err| {
         tracing::error!(%err, "audit CSV could not be written");
-    }
-    out
+        b"\xEF\xBB\xBF".to_vec()
+    })
 }

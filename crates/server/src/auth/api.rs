@@ -12,8 +12,8 @@ use super::login::{self, Attempt};
 use super::pages::with_cookie;
 use super::session::{self, CurrentSession, PendingStep};
 use crate::audit::{self, Action, Event, Outcome};
+use crate::auth::repo::accounts::MembershipView;
 use crate::error::{ApiError, AppError};
-use crate::features::accounts::repo::MembershipView;
 use crate::state::AppState;
 
 pub fn routes() -> Routes {

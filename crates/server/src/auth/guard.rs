@@ -15,7 +15,7 @@ use tsunagu_core::access::{Permission, may};
 use super::csrf;
 use super::session::{self, CurrentSession, Miss};
 use crate::audit::{self, Action, Event, Outcome};
-use crate::error::{ApiError, AppError, PageError};
+use crate::error::{ApiError, AppError, is_api, refuse};
 use crate::state::AppState;
 
 /// Who may use a route.
@@ -114,11 +114,6 @@ impl Routes {
     }
 }
 
-/// Whether the request is the JSON API's (its refusals are JSON, not pages).
-pub(crate) fn is_api(req: &Request) -> bool {
-    req.uri().path().starts_with("/api/")
-}
-
 fn unsafe_method(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -140,15 +135,6 @@ pub fn audit_context(parts: &Parts, session: Option<&CurrentSession>) -> audit::
         actor_organisation_id: session.and_then(CurrentSession::organisation_id),
         client_addr,
         user_agent: user_agent.to_string(),
-    }
-}
-
-/// A refusal as the caller reads it: the JSON error for the API, a page otherwise.
-pub(crate) fn refuse(api: bool, err: AppError) -> Response {
-    if api {
-        ApiError(err).into_response()
-    } else {
-        PageError(err).into_response()
     }
 }
 

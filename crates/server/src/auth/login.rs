@@ -6,9 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 use super::session::{self, CurrentSession, Stage};
 use super::{password, repo, totp};
 use crate::audit::{self, Action, Event, Outcome};
+use crate::auth::repo::accounts::{self, Account};
 use crate::db::Db;
 use crate::error::AppError;
-use crate::features::accounts::repo::{self as accounts, Account};
 
 /// Five failures in a row lock an account for 15 minutes (MHLW guideline; issue text).
 pub const LOCK_THRESHOLD: i64 = 5;

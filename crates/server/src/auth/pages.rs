@@ -1,5 +1,6 @@
 //! The sign-in pages: password, second factor, forced password change, two-factor
-//! enrolment with recovery codes, sign-out (here and everywhere), and the personal home.
+//! enrolment with recovery codes, sign-out (here and everywhere). The personal home is
+//! `features::home`.
 
 use std::collections::HashMap;
 
@@ -9,15 +10,15 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::guard::{Access, MaybeSession, Routes, audit_context};
+use super::guard::{Access, Routes, audit_context};
 use super::login::{self, Attempt};
 use super::session::{self, CurrentSession, PendingStep, Stage};
 use super::{password, totp};
 use crate::audit::{self, Action, Event, Outcome};
+use crate::auth::repo::accounts;
 use crate::error::{AppError, PageError};
-use crate::features::accounts::repo as accounts;
 use crate::state::AppState;
-use crate::web::layout::Chrome;
+use crate::view::Chrome;
 use crate::web::params;
 
 pub fn routes() -> Routes {
@@ -32,7 +33,6 @@ pub fn routes() -> Routes {
         .post("/account/two-factor", Access::FirstFactor, enrol_submit)
         .post("/logout", Access::FirstFactor, logout)
         .post("/logout/everywhere", Access::SignedIn, logout_everywhere)
-        .get("/home", Access::SignedIn, home)
 }
 
 /// Sets or clears the session cookie on a response.
@@ -515,32 +515,4 @@ async fn logout_everywhere(
         None,
         state.settings.secure_cookies(),
     ))
-}
-
-#[derive(Template)]
-#[template(path = "auth/home.html")]
-struct HomePage {
-    chrome: Chrome,
-    session: CurrentSession,
-    password_changed: bool,
-    /// The family's own children (guardians only): the way into their records.
-    own_children: Vec<crate::features::children::repo::Child>,
-}
-
-async fn home(
-    State(state): State<AppState>,
-    MaybeSession(current): MaybeSession,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, PageError> {
-    let Some(current) = current else {
-        return Ok(Redirect::to("/login").into_response());
-    };
-    let own_children = crate::features::children::own_children(&state, &current).await?;
-    let page = HomePage {
-        chrome: Chrome::for_session("マイページ", state.settings.demo, Some(&current)),
-        password_changed: q.contains_key("password_changed"),
-        own_children,
-        session: current,
-    };
-    Ok(Html(page.render()?).into_response())
 }

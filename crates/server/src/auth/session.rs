@@ -7,8 +7,8 @@ use sqlx::{AnyConnection, Row};
 use tsunagu_core::access::Actor;
 
 use super::repo;
+use crate::auth::repo::accounts::{self, Account, MembershipView};
 use crate::db::{Db, codec};
-use crate::features::accounts::repo::{self as accounts, Account, MembershipView};
 
 pub const COOKIE_NAME: &str = "tsunagu_session";
 
@@ -94,12 +94,7 @@ impl CurrentSession {
     }
 }
 
-/// Idle and absolute limits, from the settings.
-#[derive(Debug, Clone, Copy)]
-pub struct Lifetimes {
-    pub idle: Duration,
-    pub absolute: Duration,
-}
+pub use crate::state::Lifetimes;
 
 pub fn hash_token(token: &str) -> String {
     Sha256::digest(token.as_bytes())
@@ -215,7 +210,7 @@ pub async fn resolve(
     }
     let open_grants: i64 = row.try_get("open_grants")?;
     let grants = if open_grants > 0 {
-        crate::features::break_glass::active_grants(&mut conn, &account.id, now).await?
+        repo::active_grants(&mut conn, &account.id, now).await?
     } else {
         Vec::new()
     };
@@ -240,6 +235,31 @@ pub async fn resolve(
         memberships,
         actor,
     }))
+}
+
+impl crate::view::Viewer for CurrentSession {
+    fn signing_in(&self) -> bool {
+        self.pending_step().is_some()
+    }
+
+    fn display_name(&self) -> &str {
+        &self.account.display_name
+    }
+
+    fn organisation_name(&self) -> &str {
+        self.memberships
+            .first()
+            .map(|m| m.organisation_name.as_str())
+            .unwrap_or_default()
+    }
+
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+
+    fn actor(&self) -> &tsunagu_core::access::Actor {
+        &self.actor
+    }
 }
 
 /// The `Set-Cookie` value for a session token (or for removing it).

@@ -21,7 +21,7 @@ fn migrator(backend: Backend) -> &'static Migrator {
 }
 
 /// Applies pending migrations. The reference data is loaded after them by
-/// [`crate::migrate`] (the database layer knows no feature).
+/// `tsunagu::migrate` (the database layer knows no feature).
 pub async fn run(db: &Db) -> Result<(), StartupError> {
     migrator(db.backend())
         .run(db.pool())

@@ -26,8 +26,9 @@ pub struct Db {
     /// SQLite has one writer at a time; hot write paths take turns here (see
     /// [`Db::sqlite_writer_turn`]). Per process, which is all SQLite serves.
     sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
-    /// Audit entries waiting to be committed together (see [`crate::audit::batch`]).
-    audit_queue: std::sync::Arc<crate::audit::batch::Queue>,
+    /// Values shared by every clone of this pool, one per type (the audit trail keeps its
+    /// group-commit queue here): the database layer holds them without knowing them.
+    shared: std::sync::Arc<std::sync::Mutex<Vec<std::sync::Arc<dyn std::any::Any + Send + Sync>>>>,
 }
 
 impl Db {
@@ -79,7 +80,7 @@ impl Db {
             pool,
             backend,
             sqlite_writer: Default::default(),
-            audit_queue: Default::default(),
+            shared: Default::default(),
         })
     }
 
@@ -92,8 +93,18 @@ impl Db {
         }
     }
 
-    pub(crate) fn audit_queue(&self) -> &crate::audit::batch::Queue {
-        &self.audit_queue
+    /// The value of type `T` shared by every clone of this pool, made on first use.
+    pub fn shared<T: std::any::Any + Send + Sync + Default>(&self) -> std::sync::Arc<T> {
+        let mut values = self
+            .shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(found) = values.iter().find_map(|v| v.clone().downcast::<T>().ok()) {
+            return found;
+        }
+        let value = std::sync::Arc::new(T::default());
+        values.push(value.clone());
+        value
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -15,7 +15,9 @@ pub(crate) async fn database() -> (TempDir, Db) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = DatabaseUrl::parse(&format!("sqlite://{}/plans.db", dir.path().display()))
         .expect("a SQLite URL");
-    let db = crate::open_database(&url, Some(1))
+    let db = Db::connect(&url, 1).await.expect("a database");
+    // The schema is all a plan needs (no reference data).
+    crate::db::migrations::run(&db)
         .await
         .expect("a migrated database");
     (dir, db)

@@ -23,9 +23,9 @@ use super::bulk::{Batch, Val};
 use super::synth;
 use super::{DemoAccount, StartupError};
 use crate::audit::chain::{Columns, entry_hash};
+use crate::auth::repo::accounts;
 use crate::auth::{password, totp};
 use crate::db::{Db, codec};
-use crate::features::accounts::repo as accounts;
 use crate::features::municipalities::reference::{self, MunicipalityRecord};
 
 /// Children in the national set (DOMAIN.md: 20,385 in 2022).

@@ -1,6 +1,5 @@
 //! One folder per capability: its routes, its SQL, its views.
 
-pub mod accounts;
 pub mod admin;
 pub mod api_docs;
 pub mod break_glass;
@@ -8,4 +7,3 @@ pub mod children;
 pub mod health;
 pub mod home;
 pub mod municipalities;
-pub mod organisations;

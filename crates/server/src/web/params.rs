@@ -49,15 +49,6 @@ pub fn form(body: &[u8]) -> Result<std::collections::HashMap<String, String>, Ap
         })
 }
 
-/// A CSV cell that a spreadsheet will not run as a formula (=, +, -, @ at the start).
-pub fn csv_safe(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    }
-}
-
 /// Percent-encodes text for a URL query value.
 pub fn url_encode(text: &str) -> String {
     text.bytes()

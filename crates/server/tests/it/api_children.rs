@@ -937,7 +937,7 @@ async fn api_docs_describe_every_api_v1_route_and_error_code() {
     let app = crate::support::app().await;
     let spec = app.get("/api/openapi.json").await.json();
     let mut missing = Vec::new();
-    for route in tsunagu::web::routes().into_parts().1 {
+    for route in tsunagu::router::routes().into_parts().1 {
         if !route.path.starts_with("/api/v1/") {
             continue;
         }

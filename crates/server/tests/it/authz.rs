@@ -61,7 +61,7 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
 ];
 
 fn specs() -> Vec<tsunagu::auth::guard::RouteSpec> {
-    tsunagu::web::routes().into_parts().1
+    tsunagu::router::routes().into_parts().1
 }
 
 #[test]

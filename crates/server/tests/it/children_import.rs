@@ -679,3 +679,253 @@ async fn an_xlsx_export_opens_and_reads_back_as_an_import() {
         dry.body
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Hostile files: the server stays up, answers /healthz while it reads them, refuses each
+// with a Japanese message naming the limit, and imports nothing.
+// ---------------------------------------------------------------------------------------
+
+/// An .xlsx assembled part by part, so each part can be made hostile. `sheet` is the
+/// worksheet XML's body (inside `<sheetData>`, after an optional `<dimension>`),
+/// written through `write_sheet` so very large parts need not exist in memory.
+fn crafted_xlsx(
+    dimension: Option<&str>,
+    shared_strings: Option<&str>,
+    write_sheet: impl FnOnce(&mut dyn std::io::Write),
+) -> Vec<u8> {
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let part = |zip: &mut zip::ZipWriter<_>, name: &str, text: &str| {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    };
+    part(
+        &mut zip,
+        "[Content_Types].xml",
+        r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#,
+    );
+    part(
+        &mut zip,
+        "_rels/.rels",
+        r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+    );
+    part(
+        &mut zip,
+        "xl/workbook.xml",
+        r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+    );
+    let mut rels = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>"#,
+    );
+    if shared_strings.is_some() {
+        rels.push_str(r#"<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>"#);
+    }
+    rels.push_str("</Relationships>");
+    part(&mut zip, "xl/_rels/workbook.xml.rels", &rels);
+    if let Some(strings) = shared_strings {
+        part(&mut zip, "xl/sharedStrings.xml", strings);
+    }
+    zip.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+    let head = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{}<sheetData>"#,
+        dimension
+            .map(|d| format!(r#"<dimension ref="{d}"/>"#))
+            .unwrap_or_default()
+    );
+    zip.write_all(head.as_bytes()).unwrap();
+    write_sheet(&mut zip);
+    zip.write_all(b"</sheetData></worksheet>").unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
+fn inline(cell: &str, text: &str) -> String {
+    format!(r#"<c r="{cell}" t="inlineStr"><is><t>{text}</t></is></c>"#)
+}
+
+/// Uploads while asking /healthz every few milliseconds; the slowest health answer.
+async fn upload_while_checking_health(
+    app: &TestApp,
+    session: &Session,
+    name: &str,
+    bytes: &[u8],
+) -> (TestResponse, std::time::Duration) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let done = AtomicBool::new(false);
+    let uploading = async {
+        let res = upload(app, session, name, bytes).await;
+        done.store(true, Ordering::SeqCst);
+        res
+    };
+    let checking = async {
+        let mut slowest = std::time::Duration::ZERO;
+        while !done.load(Ordering::SeqCst) {
+            let started = std::time::Instant::now();
+            let health = app.get("/healthz").await;
+            assert_eq!(health.status, StatusCode::OK);
+            slowest = slowest.max(started.elapsed());
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        slowest
+    };
+    tokio::join!(uploading, checking)
+}
+
+#[tokio::test]
+async fn hostile_files_are_refused_naming_the_limit_while_the_server_answers() {
+    let (app, _world, s) = staff().await;
+    let before = children(&app).await;
+    let header_row = format!("<row r=\"1\">{}</row>", inline("A1", "氏名"));
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            // A dimension of the whole sheet and one cell at its far corner: reading the
+            // declared range took 549 GB and aborted the process.
+            "huge-dimension.xlsx",
+            crafted_xlsx(Some("A1:XFD1048576"), None, |w| {
+                let rows = format!(
+                    "{header_row}<row r=\"1048576\">{}</row>",
+                    inline("XFD1048576", "x")
+                );
+                w.write_all(rows.as_bytes()).unwrap();
+            }),
+            "列が多すぎます（200列まで）",
+        ),
+        (
+            // Shared strings declaring four billion entries (reserved up front before).
+            "shared-strings.xlsx",
+            crafted_xlsx(
+                None,
+                Some(
+                    r#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="4000000000" uniqueCount="4000000000"><si><t>氏名</t></si></sst>"#,
+                ),
+                |w| {
+                    w.write_all(r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#.as_bytes())
+                        .unwrap();
+                },
+            ),
+            "文字列が多すぎます（1000000個まで）",
+        ),
+        (
+            // 80 MB of nothing in 80 KB.
+            "zip-bomb.xlsx",
+            crafted_xlsx(None, None, |w| {
+                w.write_all(header_row.as_bytes()).unwrap();
+                let blank = vec![b' '; 1024 * 1024];
+                for _ in 0..80 {
+                    w.write_all(&blank).unwrap();
+                }
+            }),
+            "展開後の大きさが上限（64 MB）",
+        ),
+        (
+            // 10 MB of nothing: under the size limit, far over any real compression ratio.
+            "ratio.xlsx",
+            crafted_xlsx(None, None, |w| {
+                w.write_all(header_row.as_bytes()).unwrap();
+                w.write_all(&vec![b' '; 10 * 1024 * 1024]).unwrap();
+            }),
+            "圧縮率が異常に高い",
+        ),
+        (
+            "deep.xlsx",
+            crafted_xlsx(None, None, |w| {
+                w.write_all(header_row.as_bytes()).unwrap();
+                w.write_all("<x>".repeat(100_000).as_bytes()).unwrap();
+                w.write_all("</x>".repeat(100_000).as_bytes()).unwrap();
+            }),
+            "入れ子64段まで",
+        ),
+        (
+            "bad-reference.xlsx",
+            crafted_xlsx(None, None, |w| {
+                w.write_all(
+                    format!(
+                        "{header_row}<row r=\"2\">{}</row>",
+                        inline("ZZZZZZZZ99999999999999", "x")
+                    )
+                    .as_bytes(),
+                )
+                .unwrap();
+            }),
+            "ファイルを読み取れませんでした",
+        ),
+        (
+            // Twenty million rows.
+            "twenty-million-rows.xlsx",
+            crafted_xlsx(None, None, |w| {
+                w.write_all(header_row.as_bytes()).unwrap();
+                let row = b"<row><c><v>1</v></c></row>".repeat(100_000);
+                for _ in 0..200 {
+                    w.write_all(&row).unwrap();
+                }
+            }),
+            "展開後の大きさが上限（64 MB）",
+        ),
+        (
+            "many-cells.xlsx",
+            crafted_xlsx(None, None, |w| {
+                w.write_all(header_row.as_bytes()).unwrap();
+                let row = b"<row><c/><c/><c/><c/><c/><c/><c/><c/><c/><c/></row>".repeat(10_000);
+                for _ in 0..21 {
+                    w.write_all(&row).unwrap();
+                }
+            }),
+            "セルが多すぎます（2000000個まで）",
+        ),
+        (
+            "truncated.xlsx",
+            {
+                let whole = crafted_xlsx(None, None, |w| {
+                    w.write_all(header_row.as_bytes()).unwrap();
+                });
+                whole[..whole.len() / 2].to_vec()
+            },
+            "ファイルを読み取れませんでした",
+        ),
+        (
+            "too-many-rows.csv",
+            bom_csv(&format!("氏名\n{}", "はると\n".repeat(5_001))),
+            "1回に取り込めるのは5000行までです",
+        ),
+    ];
+    for (name, bytes, message) in cases {
+        assert!(
+            bytes.len() < 5 * 1024 * 1024,
+            "{name}: {} bytes",
+            bytes.len()
+        );
+        let (res, slowest) = upload_while_checking_health(&app, &s, name, &bytes).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{name}: {}", res.body);
+        assert!(
+            res.body.contains(message),
+            "{name}: expected 「{message}」 in {}",
+            res.body
+        );
+        assert!(
+            slowest < std::time::Duration::from_millis(100),
+            "{name}: /healthz took {slowest:?} during the upload"
+        );
+        assert_eq!(
+            app.count("SELECT count(*) FROM child_imports", &[]).await,
+            0,
+            "{name}: stored"
+        );
+    }
+    assert_eq!(children(&app).await, before);
+    // Still serving, and still reading an honest file.
+    let honest = crafted_xlsx(None, None, |w| {
+        w.write_all(
+            format!(
+                "{header_row}<row r=\"2\">{}</row>",
+                inline("A2", "山田 はると")
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    });
+    let res = upload(&app, &s, "honest.xlsx", &honest).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+}

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 use tsunagu::db::migrations;
-use tsunagu::features::organisations::{self, Department, NewOrganisation, OrganisationKind};
+use tsunagu::organisations::{self, Department, NewOrganisation, OrganisationKind};
 use tsunagu_core::clock::Clock;
 use tsunagu_core::municipality::MunicipalityCode;
 

@@ -10,9 +10,9 @@ use http_body_util::BodyExt;
 use sqlx::Connection;
 use tempfile::TempDir;
 use tower::ServiceExt;
+use tsunagu::auth::repo::accounts;
 use tsunagu::config::DatabaseUrl;
 use tsunagu::db::Db;
-use tsunagu::features::accounts::repo as accounts;
 use tsunagu::state::Settings;
 use tsunagu_core::access::Role;
 use tsunagu_core::clock::{Clock, FixedClock, ManualClock};
@@ -383,9 +383,7 @@ impl World {
     pub async fn build(app: &TestApp, clock: Arc<ManualClock>) -> World {
         use tsunagu::features::children::consent;
         use tsunagu::features::children::repo as children;
-        use tsunagu::features::organisations::{
-            self, Department, NewOrganisation, OrganisationKind,
-        };
+        use tsunagu::organisations::{self, Department, NewOrganisation, OrganisationKind};
         let now = clock.now();
         let org = |name: &str, kana: &str, kind, department, at: &str| NewOrganisation {
             name: name.into(),

@@ -21,15 +21,15 @@ use super::{PAGE_SIZE, check_kana, check_name, field, not_found, page_number, pa
 use crate::audit::{self, Action, Event, Outcome};
 use crate::auth::guard::{Access, Routes, audit_context};
 use crate::auth::password;
-use crate::auth::session::{self, CurrentSession};
-use crate::error::{AppError, PageError};
-use crate::features::accounts::repo::{
+use crate::auth::repo::accounts::{
     self as repo, Account, AccountSummary, AdminMembership, NewAccount,
 };
-use crate::features::organisations::OrganisationKind;
-use crate::features::organisations::repo::{self as organisations, Reach};
+use crate::auth::session::{self, CurrentSession};
+use crate::error::{AppError, PageError};
+use crate::organisations::OrganisationKind;
+use crate::organisations::repo::{self as organisations, Reach};
 use crate::state::AppState;
-use crate::web::layout::Chrome;
+use crate::view::Chrome;
 use crate::web::params;
 
 pub const RESOURCE_TYPE: &str = "account";
@@ -444,7 +444,7 @@ async fn detail_response(
         locked_until: loaded
             .account
             .locked_until
-            .map(crate::web::layout::format_instant_jst)
+            .map(crate::view::format_instant_jst)
             .unwrap_or_default(),
         account: loaded.account,
         memberships,

@@ -17,13 +17,13 @@ use tsunagu_core::clock::JST;
 use super::{field, page_number, pages, reach};
 use crate::audit::{self, Action, AuditEntry, AuditQuery, Event, Outcome};
 use crate::auth::guard::{Access, Routes, audit_context};
+use crate::auth::repo::accounts;
 use crate::auth::session::CurrentSession;
 use crate::error::{AppError, PageError};
-use crate::features::accounts::repo as accounts;
-use crate::features::organisations::OrganisationKind;
-use crate::features::organisations::repo::Reach;
+use crate::organisations::OrganisationKind;
+use crate::organisations::repo::Reach;
 use crate::state::AppState;
-use crate::web::layout::Chrome;
+use crate::view::Chrome;
 use crate::web::params;
 
 const PERMISSION: Permission = Permission::ViewAudit;

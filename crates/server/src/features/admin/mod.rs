@@ -18,7 +18,7 @@ use crate::audit::{Action, Event, Outcome};
 use crate::auth::guard::{Routes, audit_context};
 use crate::auth::session::CurrentSession;
 use crate::error::AppError;
-use crate::features::organisations::repo::Reach;
+use crate::organisations::repo::Reach;
 use crate::state::AppState;
 
 pub fn routes() -> Routes {

@@ -17,10 +17,10 @@ use crate::auth::guard::{Access, Routes, audit_context};
 use crate::auth::session::CurrentSession;
 use crate::error::{AppError, PageError};
 use crate::features::municipalities::repo as municipalities;
-use crate::features::organisations::repo::{self as repo, Reach};
-use crate::features::organisations::{Department, NewOrganisation, Organisation, OrganisationKind};
+use crate::organisations::repo::{self as repo, Reach};
+use crate::organisations::{Department, NewOrganisation, Organisation, OrganisationKind};
 use crate::state::AppState;
-use crate::web::layout::Chrome;
+use crate::view::Chrome;
 use crate::web::params;
 
 pub const RESOURCE_TYPE: &str = "organisation";

@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Duration;
 use tsunagu_core::access::{Permission, may};
 
-pub use repo::{GrantView, active_grants};
+pub use repo::GrantView;
 
 use crate::audit::{self, Action, Event, Outcome};
 use crate::auth::guard::{Access, Routes, audit_context};
@@ -21,7 +21,7 @@ use crate::auth::session::CurrentSession;
 use crate::error::{AppError, PageError};
 use crate::features::children::repo as children;
 use crate::state::AppState;
-use crate::web::layout::Chrome;
+use crate::view::Chrome;
 use crate::web::params;
 
 pub const MIN_REASON_CHARS: usize = 10;

@@ -24,11 +24,11 @@ pub struct GrantView {
 
 impl GrantView {
     pub fn started_jst(&self) -> String {
-        crate::web::layout::format_instant_jst(self.started_at)
+        crate::view::format_instant_jst(self.started_at)
     }
 
     pub fn expires_jst(&self) -> String {
-        crate::web::layout::format_instant_jst(self.expires_at)
+        crate::view::format_instant_jst(self.expires_at)
     }
 
     pub fn is_open(&self, now_ms: &i64) -> bool {
@@ -89,25 +89,6 @@ pub async fn create(
     .execute(conn)
     .await?;
     Ok(id)
-}
-
-/// `(resource_type, resource_id)` of the account's grants that are still open.
-pub async fn active_grants(
-    conn: &mut AnyConnection,
-    account_id: &str,
-    now: DateTime<Utc>,
-) -> Result<Vec<(String, String)>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT resource_type, resource_id FROM break_glass_grants \
-         WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > $2",
-    )
-    .bind(account_id)
-    .bind(codec::instant_to_db(now))
-    .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<GrantView>, sqlx::Error> {

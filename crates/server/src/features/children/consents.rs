@@ -17,10 +17,10 @@ use super::repo::{self, Child};
 use crate::audit::Action;
 use crate::auth::session::CurrentSession;
 use crate::error::{AppError, PageError};
-use crate::features::organisations::repo::{Organisation, partners_in_prefecture};
 use crate::gate::{self, Gate, Opened, Use, Written};
+use crate::organisations::repo::{Organisation, partners_in_prefecture};
 use crate::state::AppState;
-use crate::web::layout::Chrome;
+use crate::view::Chrome;
 use crate::web::params;
 
 #[derive(Template)]

@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use tsunagu_core::access::{Permission, scope_filter};
 
 use super::import::{TARGETS, profile_cells};
@@ -20,7 +20,7 @@ use crate::auth::guard::{Access, Routes, audit_context};
 use crate::auth::session::CurrentSession;
 use crate::error::{AppError, PageError};
 use crate::state::AppState;
-use crate::web::params;
+use crate::tabular::{self, Cell, Row, Sheet, WriteError};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -36,29 +36,10 @@ pub fn routes() -> Routes {
         )
 }
 
-/// One cell of the export.
-#[derive(Debug, Clone, PartialEq)]
-enum Cell {
-    Text(String),
-    Date(NaiveDate),
-    Number(i64),
-}
-
-impl Cell {
-    fn text(&self) -> String {
-        match self {
-            Cell::Text(t) => t.clone(),
-            Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
-            Cell::Number(n) => n.to_string(),
-        }
-    }
-}
-
-/// The rows of an export: headings, then one row per child (with the child's name, for
-/// messages).
-struct Sheet {
-    header: Vec<String>,
-    rows: Vec<(String, Vec<Cell>)>,
+/// The rows of an export (one per child, the child's name for messages), with what the
+/// audit entry names.
+struct Export {
+    sheet: Sheet,
     child_ids: Vec<String>,
     describe: String,
     total: i64,
@@ -71,7 +52,7 @@ async fn sheet(
     state: &AppState,
     current: &CurrentSession,
     q: &HashMap<String, String>,
-) -> Result<Sheet, AppError> {
+) -> Result<Export, AppError> {
     let today = state.clock.today_jst();
     let chosen = filters::parse(q, today)?;
     let scope = scope_filter(&current.actor, Permission::ExportChildren);
@@ -116,12 +97,18 @@ async fn sheet(
                 _ => {}
             }
         }
-        rows.push((c.name.clone(), cells));
+        rows.push(Row {
+            about: format!("「{}」さん", c.name),
+            cells,
+        });
         child_ids.push(c.id.clone());
     }
-    Ok(Sheet {
-        header,
-        rows,
+    Ok(Export {
+        sheet: Sheet {
+            name: "児童の記録".into(),
+            header,
+            rows,
+        },
         child_ids,
         describe: chosen.describe(),
         total,
@@ -134,7 +121,7 @@ async fn audit_export(
     state: &AppState,
     current: &CurrentSession,
     parts: &Parts,
-    sheet: &Sheet,
+    sheet: &Export,
     format: &str,
 ) -> Result<(), AppError> {
     let now = state.clock.now();
@@ -159,75 +146,6 @@ async fn audit_export(
     Ok(())
 }
 
-/// The characters that JIS X 0208 and Windows (CP932) give different Unicode code points —
-/// the "wave dash problem". Text typed on a Mac or produced by our own labels (「3〜15点」)
-/// uses the first; CP932 holds the same character under the second, so they are swapped
-/// before encoding rather than refused. Nothing else is ever substituted.
-const CP932_EQUIVALENTS: [(char, char); 6] = [
-    ('\u{301C}', '\u{FF5E}'), // 〜 WAVE DASH → ～
-    ('\u{2016}', '\u{2225}'), // ‖ → ∥
-    ('\u{2212}', '\u{FF0D}'), // − MINUS SIGN → －
-    ('\u{00A2}', '\u{FFE0}'), // ¢ → ￠
-    ('\u{00A3}', '\u{FFE1}'), // £ → ￡
-    ('\u{00AC}', '\u{FFE2}'), // ¬ → ￢
-];
-
-/// `text` with the JIS forms above replaced by their CP932 forms.
-pub fn to_cp932_forms(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            CP932_EQUIVALENTS
-                .iter()
-                .find(|(jis, _)| *jis == c)
-                .map_or(c, |(_, windows)| *windows)
-        })
-        .collect()
-}
-
-/// The first character of `text` that Shift_JIS (CP932) cannot hold, if any.
-pub fn unencodable_char(text: &str) -> Option<char> {
-    let (_, _, had_errors) = encoding_rs::SHIFT_JIS.encode(text);
-    if !had_errors {
-        return None;
-    }
-    text.chars().find(|c| {
-        let mut buf = [0u8; 4];
-        encoding_rs::SHIFT_JIS.encode(c.encode_utf8(&mut buf)).2
-    })
-}
-
-/// The whole CSV text; for Shift_JIS, every cell is checked first, so a character without
-/// a code is refused with the child and the column named (encoding_rs would write it as
-/// `&#NNNN;`, which must never reach a file).
-fn csv_text(sheet: &Sheet, cp932: bool) -> Result<String, AppError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let csv_error = |e: csv::Error| AppError::Internal(e.to_string());
-    out.write_record(&sheet.header).map_err(csv_error)?;
-    for (name, cells) in &sheet.rows {
-        let texts: Vec<String> = cells
-            .iter()
-            .map(|c| {
-                let text = params::csv_safe(&c.text());
-                if cp932 { to_cp932_forms(&text) } else { text }
-            })
-            .collect();
-        if cp932 {
-            for (heading, text) in sheet.header.iter().zip(&texts) {
-                if let Some(c) = unencodable_char(text) {
-                    return Err(AppError::BadRequest(format!(
-                        "「{name}」さんの{heading}にある「{c}」はShift_JISで表せません。UTF-8のCSVかExcel形式で出力してください"
-                    )));
-                }
-            }
-        }
-        out.write_record(&texts).map_err(csv_error)?;
-    }
-    let bytes = out
-        .into_inner()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))
-}
-
 /// The visible list as CSV: UTF-8 with BOM (for Excel) or, with `encoding=cp932`,
 /// Shift_JIS (CP932) for older software.
 pub async fn export_csv(
@@ -247,21 +165,12 @@ pub async fn export_csv(
         }
     };
     let sheet = sheet(&state, &current, &q).await?;
-    let text = csv_text(&sheet, cp932)?;
-    let bytes = if cp932 {
-        let (bytes, _, had_errors) = encoding_rs::SHIFT_JIS.encode(&text);
-        if had_errors {
-            // Every cell was checked above; refuse rather than write a replacement.
-            return Err(PageError(AppError::BadRequest(
-                "Shift_JISで表せない文字があります。UTF-8のCSVかExcel形式で出力してください".into(),
-            )));
-        }
-        bytes.into_owned()
+    let written = if cp932 {
+        tabular::csv_cp932(&sheet.sheet)
     } else {
-        let mut bytes = b"\xEF\xBB\xBF".to_vec();
-        bytes.extend_from_slice(text.as_bytes());
-        bytes
+        tabular::csv_utf8_bom(&sheet.sheet)
     };
+    let bytes = written.map_err(write_error)?;
     audit_export(
         &state,
         &current,
@@ -290,43 +199,13 @@ pub async fn export_csv(
         .into_response())
 }
 
-fn xlsx_bytes(sheet: &Sheet) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let date = Format::new().set_num_format("yyyy-mm-dd");
-    let ws = book.add_worksheet();
-    ws.set_name("児童の記録")?;
-    for (col, heading) in sheet.header.iter().enumerate() {
-        let col = col as u16;
-        ws.write_string_with_format(0, col, heading, &bold)?;
-        ws.set_column_width(col, if heading == "ID" { 12 } else { 16 })?;
+/// A sheet that cannot be written as asked: the person is told why (a character CP932
+/// lacks); anything else is ours.
+fn write_error(err: WriteError) -> AppError {
+    match err {
+        WriteError::NotInCp932 { .. } => AppError::BadRequest(err.to_string()),
+        WriteError::Failed(detail) => AppError::Internal(detail),
     }
-    for (i, (_, cells)) in sheet.rows.iter().enumerate() {
-        let row = i as u32 + 1;
-        for (col, cell) in cells.iter().enumerate() {
-            let col = col as u16;
-            match cell {
-                Cell::Text(t) if t.is_empty() => {}
-                Cell::Text(t) => {
-                    ws.write_string(row, col, t)?;
-                }
-                Cell::Number(n) => {
-                    ws.write_number(row, col, *n as f64)?;
-                }
-                Cell::Date(d) => {
-                    let when =
-                        ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
-                    ws.write_datetime_with_format(row, col, &when, &date)?;
-                }
-            }
-        }
-    }
-    ws.set_freeze_panes(1, 0)?;
-    if !sheet.header.is_empty() {
-        ws.autofilter(0, 0, sheet.rows.len() as u32, sheet.header.len() as u16 - 1)?;
-    }
-    book.save_to_buffer()
 }
 
 /// The visible list as an Excel workbook (one sheet, headings bold, dates as dates).
@@ -337,7 +216,7 @@ pub async fn export_xlsx(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let sheet = sheet(&state, &current, &q).await?;
-    let bytes = xlsx_bytes(&sheet).map_err(|e| AppError::Internal(e.to_string()))?;
+    let bytes = tabular::xlsx(&sheet.sheet).map_err(write_error)?;
     audit_export(&state, &current, &parts, &sheet, "xlsx").await?;
     Ok((
         [
@@ -353,23 +232,4 @@ pub async fn export_xlsx(
         bytes,
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shift_jis_coverage_is_cp932s() {
-        // CP932's IBM extensions (髙, 﨑) are in encoding_rs's Shift_JIS; JIS X 0213-only
-        // characters and emoji are not.
-        assert_eq!(unencodable_char("髙橋 﨑山 ①"), None);
-        assert_eq!(unencodable_char("𠮷野 はると"), Some('𠮷'));
-        assert_eq!(unencodable_char("はると🙂"), Some('🙂'));
-        // encoding_rs would write a numeric character reference: never let that through.
-        assert_eq!(to_cp932_forms("3〜15点"), "3～15点");
-        assert_eq!(unencodable_char(&to_cp932_forms("3〜15点 −1")), None);
-        let (bytes, _, had_errors) = encoding_rs::SHIFT_JIS.encode("𠮷");
-        assert!(had_errors && bytes.starts_with(b"&#"));
-    }
 }

@@ -21,7 +21,7 @@ use crate::auth::session::CurrentSession;
 use crate::error::{AppError, PageError};
 use crate::gate::{Gate, Use};
 use crate::state::AppState;
-use crate::web::layout::Chrome;
+use crate::view::Chrome;
 use crate::web::params;
 
 /// One row of the care-item part of the form, as it was filled in.

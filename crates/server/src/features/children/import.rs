@@ -47,7 +47,8 @@ use crate::db::Db;
 use crate::error::{AppError, PageError};
 use crate::features::municipalities;
 use crate::state::AppState;
-use crate::web::layout::Chrome;
+use crate::tabular;
+use crate::view::Chrome;
 use crate::web::params;
 
 /// The largest file taken: 5 MB, within the upload route's request limit of
@@ -263,105 +264,25 @@ pub struct TableRow {
     pub cells: Vec<String>,
 }
 
-const UNREADABLE: &str = "ファイルを読み取れませんでした。CSV（UTF-8 または Shift_JIS）か Excel（.xlsx）形式で保存したファイルを選んでください";
+/// The limits of an uploaded list of children (the file, rows, columns; the rest are the
+/// spreadsheet reader's defaults).
+pub const LIMITS: tabular::Limits =
+    tabular::Limits::for_rows(MAX_FILE_BYTES, MAX_ROWS, MAX_COLUMNS);
 
-/// Reads an uploaded file: .xlsx by its zip signature, otherwise CSV in UTF-8 (with or
-/// without BOM) or, when not valid UTF-8, Shift_JIS (CP932). Errors are in Japanese.
-pub fn read_table(bytes: &[u8]) -> Result<Table, String> {
-    let grid = if bytes.starts_with(b"PK\x03\x04") {
-        read_xlsx(bytes)?
-    } else {
-        read_csv(&decode_text(bytes)?)?
-    };
+/// Reads an uploaded file into a table, off the async workers, within [`LIMITS`]. Errors
+/// are in Japanese and name the limit.
+pub async fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
+    let grid = tabular::read_off_workers(bytes, LIMITS)
+        .await
+        .map_err(|e| e.to_string())?;
     into_table(grid)
 }
 
-/// The text of a CSV file: UTF-8 (BOM or not), else Shift_JIS without a single error.
-pub fn decode_text(bytes: &[u8]) -> Result<String, String> {
-    let text = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        std::str::from_utf8(rest)
-            .map_err(|_| UNREADABLE.to_string())?
-            .to_string()
-    } else if let Ok(text) = std::str::from_utf8(bytes) {
-        text.to_string()
-    } else {
-        encoding_rs::SHIFT_JIS
-            .decode_without_bom_handling_and_without_replacement(bytes)
-            .ok_or_else(|| UNREADABLE.to_string())?
-            .into_owned()
-    };
-    // Binary files that happen to decode still hold control characters.
-    if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(UNREADABLE.to_string());
-    }
-    Ok(text)
-}
-
-/// Rows of cells with their row numbers (1-based, as a spreadsheet shows them).
-type Grid = Vec<(usize, Vec<String>)>;
-
-fn read_csv(text: &str) -> Result<Grid, String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut grid = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|_| UNREADABLE.to_string())?;
-        if i > MAX_ROWS + 1 {
-            return Err(too_many_rows());
-        }
-        grid.push((i + 1, record.iter().map(str::to_string).collect()));
-    }
-    Ok(grid)
-}
-
 fn too_many_rows() -> String {
-    format!(
-        "行が多すぎます。1回に取り込めるのは{MAX_ROWS}行までです。ファイルを分けて取り込んでください"
-    )
+    tabular::ReadError::TooManyRows(MAX_ROWS).to_string()
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Grid, String> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut book =
-        Xlsx::new(std::io::Cursor::new(bytes.to_vec())).map_err(|_| UNREADABLE.to_string())?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| "Excelファイルにシートがありません".to_string())?
-        .map_err(|_| UNREADABLE.to_string())?;
-    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
-    let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
-    let mut grid = Vec::new();
-    for (i, row) in range.rows().enumerate() {
-        if i > MAX_ROWS + 1 {
-            return Err(too_many_rows());
-        }
-        // Columns left of the used range are empty: keep the sheet's column positions.
-        let mut cells = vec![String::new(); first_col];
-        cells.extend(row.iter().map(|cell| match cell {
-            Data::Empty => String::new(),
-            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-            Data::Int(n) => n.to_string(),
-            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-            Data::Float(f) => f.to_string(),
-            Data::Bool(b) => b.to_string(),
-            Data::DateTime(dt) if dt.is_datetime() => {
-                let (y, m, d, ..) = dt.to_ymd_hms_milli();
-                format!("{y:04}-{m:02}-{d:02}")
-            }
-            Data::DateTime(dt) => dt.as_f64().to_string(),
-            Data::Error(e) => format!("#{e}"),
-        }));
-        grid.push((first_row + i + 1, cells));
-    }
-    Ok(grid)
-}
-
-fn into_table(grid: Grid) -> Result<Table, String> {
+fn into_table(grid: tabular::Grid) -> Result<Table, String> {
     let mut rows = grid
         .into_iter()
         .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
@@ -1045,7 +966,7 @@ async fn read_upload(
             Ok(Some(field)) => field,
             Ok(None) => return Err(bad(no_file)),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(_) => return Err(bad(UNREADABLE)),
+            Err(_) => return Err(bad(&tabular::ReadError::Unreadable.to_string())),
         };
         if field.name() != Some("file") {
             continue;
@@ -1065,7 +986,7 @@ async fn read_upload(
                 Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                     return Err(too_large());
                 }
-                Err(_) => return Err(bad(UNREADABLE)),
+                Err(_) => return Err(bad(&tabular::ReadError::Unreadable.to_string())),
             }
         }
         if bytes.is_empty() {
@@ -1090,7 +1011,7 @@ async fn upload(
         Ok(file) => file,
         Err((status, message)) => return refused(status, message),
     };
-    let table = match read_table(&bytes) {
+    let table = match read_table(bytes).await {
         Ok(table) => table,
         Err(message) => return refused(StatusCode::BAD_REQUEST, message),
     };
@@ -1464,6 +1385,10 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
     }
 
+    fn read_now(bytes: &[u8]) -> Result<Table, String> {
+        into_table(tabular::read(bytes, &LIMITS).map_err(|e| e.to_string())?)
+    }
+
     #[test]
     fn headings_are_recognised_in_their_usual_spellings() {
         let key = |h: &str| guess_target(h).map(|t| t.key.as_str());
@@ -1529,7 +1454,7 @@ mod tests {
 
     #[test]
     fn the_template_example_passes_the_validator_and_round_trips() {
-        let table = read_table(&template_bytes().unwrap()).unwrap();
+        let table = read_now(&template_bytes().unwrap()).unwrap();
         let mapping = Mapping::guessed(&table);
         assert!(mapping.problems(&table.header).is_empty());
         let mut problems = Vec::new();
@@ -1553,11 +1478,11 @@ mod tests {
     fn encodings_are_detected() {
         let text = "氏名,ふりがな\n髙橋 はると,たかはし はると\n";
         let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(text);
-        assert_eq!(decode_text(&sjis).unwrap(), text);
+        assert_eq!(read_now(&sjis).unwrap().rows[0].cells[0], "髙橋 はると");
         let mut bom = b"\xEF\xBB\xBF".to_vec();
         bom.extend_from_slice(text.as_bytes());
-        assert_eq!(read_table(&bom).unwrap().header, vec!["氏名", "ふりがな"]);
-        assert!(read_table(b"\x00\x01\x02\xFF\xFE").is_err());
-        assert!(read_table(b"PK\x03\x04not a zip").is_err());
+        assert_eq!(read_now(&bom).unwrap().header, vec!["氏名", "ふりがな"]);
+        assert!(read_now(b"\x00\x01\x02\xFF\xFE").is_err());
+        assert!(read_now(b"PK\x03\x04not a zip").is_err());
     }
 }

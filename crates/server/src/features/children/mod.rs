@@ -33,7 +33,7 @@ use crate::error::{AppError, PageError};
 use crate::features::break_glass::{self, GrantView};
 use crate::gate::{self, Gate, Opened, Use};
 use crate::state::AppState;
-use crate::web::layout::Chrome;
+use crate::view::Chrome;
 use crate::web::params;
 use repo::Child;
 
@@ -384,7 +384,7 @@ async fn access_rows(
     state: &AppState,
     entries: Vec<AuditEntry>,
 ) -> Result<Vec<AccessRow>, AppError> {
-    let mut labels: HashMap<(String, String), crate::features::accounts::repo::ActorLabel> =
+    let mut labels: HashMap<(String, String), crate::auth::repo::accounts::ActorLabel> =
         HashMap::new();
     let mut rows = Vec::with_capacity(entries.len());
     for e in entries {
@@ -393,13 +393,12 @@ async fn access_rows(
         let key = (account.clone(), org.clone());
         if !labels.contains_key(&key) {
             let label =
-                crate::features::accounts::repo::actor_label(&state.db, &account, Some(&org))
-                    .await?;
+                crate::auth::repo::accounts::actor_label(&state.db, &account, Some(&org)).await?;
             labels.insert(key.clone(), label);
         }
         let label = labels.get(&key).cloned().unwrap_or_default();
         rows.push(AccessRow {
-            at: crate::web::layout::format_instant_jst(e.at.timestamp_millis()),
+            at: crate::view::format_instant_jst(e.at.timestamp_millis()),
             who: label.display_name,
             organisation: label.organisation_name,
             role: label

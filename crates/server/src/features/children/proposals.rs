@@ -10,28 +10,20 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::form::{CareFormRow, Choices, care_rows};
-use super::profile::{self, proposable_field};
+use super::profile;
 use super::repo::proposals::{NewProposal, RESOURCE_TYPE, insert_pending};
 use super::repo::{self, Child};
 use super::{service, store};
 use crate::audit::{Action, Event, Outcome};
 use crate::auth::session::CurrentSession;
-use crate::error::{AppError, PageError};
+use crate::error::PageError;
 use crate::gate::{Gate, Use, Written};
 use crate::state::AppState;
-use crate::web::layout::Chrome;
+use crate::view::Chrome;
 use crate::web::params;
 use tsunagu_core::access::Permission;
 
 pub use super::repo::proposals::{Proposal, for_child};
-
-/// A proposal that is no longer pending when staff decide it.
-pub(crate) fn already_decided() -> AppError {
-    AppError::Conflict(
-        "この申出はすでに確認済みです（他の担当者が反映または見送りました）。ページを開き直してください"
-            .into(),
-    )
-}
 
 #[derive(Template)]
 #[template(path = "children/proposal_form.html")]
@@ -96,24 +88,6 @@ pub async fn new_form(
     Ok(Html(page.render()?).into_response())
 }
 
-/// The current fields with the proposable ones replaced by the proposal's.
-pub(crate) fn overlay(
-    current: HashMap<String, String>,
-    proposed: &HashMap<String, String>,
-) -> HashMap<String, String> {
-    let mut fields: HashMap<String, String> = current
-        .into_iter()
-        .filter(|(k, _)| !proposable_field(k))
-        .collect();
-    fields.extend(
-        proposed
-            .iter()
-            .filter(|(k, _)| proposable_field(k))
-            .map(|(k, v)| (k.clone(), v.clone())),
-    );
-    fields
-}
-
 pub async fn create(
     State(state): State<AppState>,
     current: CurrentSession,
@@ -133,7 +107,7 @@ pub async fn create(
         .get("message")
         .map(|m| m.trim().to_string())
         .unwrap_or_default();
-    let fields = overlay(before.to_fields(), &form);
+    let fields = service::overlay(before.to_fields(), &form);
     let mut errors = Vec::new();
     if message.chars().count() > 500 {
         errors.push("連絡事項は500文字以内で入力してください".to_string());

@@ -6,8 +6,7 @@ use std::collections::HashMap;
 
 use tsunagu_core::access::Permission;
 
-use super::profile::{self, Change, Profile};
-use super::proposals;
+use super::profile::{self, Change, Profile, proposable_field};
 use super::repo::proposals as proposals_repo;
 use super::repo::{self, Child};
 use super::store::{self, Edit, HistoryEntry};
@@ -144,7 +143,7 @@ async fn save(
             if let Some(decision) = proposal
                 && !proposals_repo::decide(tx, decision, now).await?
             {
-                return Err(proposals::already_decided());
+                return Err(already_decided());
             }
             if !changes.is_empty() && !store::write_edit(tx, &edit, profile, &changes).await? {
                 return Ok(Written::Nothing(false));
@@ -189,7 +188,7 @@ pub(crate) async fn decide_proposal(
         // Not this child's, or decided already: say which without naming another record.
         return Err(
             if proposals_repo::exists(&state.db, id, proposal_id).await? {
-                proposals::already_decided()
+                already_decided()
             } else {
                 gate.refused::<Child>(id).await
             },
@@ -224,7 +223,7 @@ pub(crate) async fn decide_proposal(
         return gate
             .write(event, async |tx| {
                 if !proposals_repo::decide(tx, &decision, now).await? {
-                    return Err(proposals::already_decided());
+                    return Err(already_decided());
                 }
                 Ok(Written::Changed {
                     value: (),
@@ -236,7 +235,7 @@ pub(crate) async fn decide_proposal(
     let Some((stored, version)) = store::load(&state.db, id).await? else {
         return Err(gate.refused::<Child>(id).await);
     };
-    let fields = proposals::overlay(stored.to_fields(), &proposal.fields);
+    let fields = overlay(stored.to_fields(), &proposal.fields);
     let profile = profile::parse(&fields, state.clock.today_jst())
         .map_err(|errors| {
             AppError::BadRequest(format!(
@@ -264,4 +263,30 @@ pub(crate) async fn decide_proposal(
             "記録が同時に更新されました。ページを開き直してから、もう一度反映してください".into(),
         )),
     }
+}
+
+/// A proposal that is no longer pending when staff decide it.
+fn already_decided() -> AppError {
+    AppError::Conflict(
+        "この申出はすでに確認済みです（他の担当者が反映または見送りました）。ページを開き直してください"
+            .into(),
+    )
+}
+
+/// The current fields with the proposable ones replaced by the proposal's.
+pub(crate) fn overlay(
+    current: HashMap<String, String>,
+    proposed: &HashMap<String, String>,
+) -> HashMap<String, String> {
+    let mut fields: HashMap<String, String> = current
+        .into_iter()
+        .filter(|(k, _)| !proposable_field(k))
+        .collect();
+    fields.extend(
+        proposed
+            .iter()
+            .filter(|(k, _)| proposable_field(k))
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    fields
 }

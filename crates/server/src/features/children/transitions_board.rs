@@ -15,7 +15,7 @@ use super::{filters, repo};
 use crate::auth::session::CurrentSession;
 use crate::error::PageError;
 use crate::state::AppState;
-use crate::web::layout::Chrome;
+use crate::view::Chrome;
 
 /// One child on the board.
 struct BoardRow {

@@ -1,16 +1,22 @@
-//! The public top page: what tsunagu is and who it is for.
+//! The public top page (what tsunagu is and who it is for) and each person's home: their
+//! account and, from each capability, the work waiting for them.
 
 use askama::Template;
-use axum::extract::State;
-use axum::response::Html;
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::auth::guard::{Access, MaybeSession, Routes};
+use crate::auth::session::CurrentSession;
 use crate::error::PageError;
 use crate::state::AppState;
-use crate::web::layout::Chrome;
+use crate::view::Chrome;
 
 pub fn routes() -> Routes {
-    Routes::new().get("/", Access::Public, top)
+    Routes::new()
+        .get("/", Access::Public, top)
+        .get("/home", Access::SignedIn, home)
 }
 
 #[derive(Template)]
@@ -34,7 +40,35 @@ async fn top(
             current.as_ref(),
         ),
         today: tsunagu_core::calendar::format_wareki_with_seireki(today),
-        fiscal_year_label: crate::web::layout::fiscal_year_label(fiscal_year),
+        fiscal_year_label: crate::view::fiscal_year_label(fiscal_year),
     };
     Ok(Html(page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "home/home.html")]
+struct HomePage {
+    chrome: Chrome,
+    session: CurrentSession,
+    password_changed: bool,
+    /// The family's own children (guardians only): the way into their records.
+    own_children: Vec<crate::features::children::repo::Child>,
+}
+
+async fn home(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let Some(current) = current else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let own_children = crate::features::children::own_children(&state, &current).await?;
+    let page = HomePage {
+        chrome: Chrome::for_session("マイページ", state.settings.demo, Some(&current)),
+        password_changed: q.contains_key("password_changed"),
+        own_children,
+        session: current,
+    };
+    Ok(Html(page.render()?).into_response())
 }

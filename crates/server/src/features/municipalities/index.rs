@@ -10,7 +10,49 @@ use std::sync::LazyLock;
 use tsunagu_core::kana::search_key;
 
 use super::reference;
-use super::repo::{Municipality, Search, SearchPage};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Municipality {
+    pub code: String,
+    pub prefecture_code: String,
+    pub prefecture_name: String,
+    pub name: String,
+    pub kana: String,
+    pub kind: String,
+    pub parent_code: Option<String>,
+}
+
+impl Municipality {
+    /// The kind as people read it.
+    pub fn kind_ja(&self) -> &'static str {
+        match self.kind.as_str() {
+            "prefecture" => "都道府県",
+            "designated_city" => "政令指定都市",
+            "city" => "市",
+            "special_ward" => "特別区",
+            "ward" => "行政区",
+            "town" => "町",
+            "village" => "村",
+            _ => "その他",
+        }
+    }
+}
+
+/// What to look for. Empty text and no prefecture lists everything, in code order.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    pub text: String,
+    pub prefecture_code: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchPage {
+    pub items: Vec<Municipality>,
+    pub total: i64,
+}
 
 struct Entry {
     municipality: Municipality,

@@ -10,9 +10,9 @@ use tsunagu_core::municipality::MunicipalityCode;
 use super::api::prefecture_filter;
 use super::repo::{self, Area, Municipality, Search};
 use crate::error::{AppError, PageError};
-use crate::features::organisations::{self, Organisation};
+use crate::organisations::{self, Organisation};
 use crate::state::AppState;
-use crate::web::layout::Chrome;
+use crate::view::Chrome;
 use crate::web::params;
 
 const PAGE_SIZE: i64 = 50;

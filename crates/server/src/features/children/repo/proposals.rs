@@ -42,7 +42,7 @@ impl Proposal {
     }
 
     pub fn at_ja(&self) -> String {
-        crate::web::layout::format_instant_jst(self.proposed_at.timestamp_millis())
+        crate::view::format_instant_jst(self.proposed_at.timestamp_millis())
     }
 }
 

@@ -7,55 +7,14 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use tsunagu_core::municipality::MunicipalityCode;
 
+pub use super::index::{Municipality, Search, SearchPage};
 use crate::db::Db;
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Municipality {
-    pub code: String,
-    pub prefecture_code: String,
-    pub prefecture_name: String,
-    pub name: String,
-    pub kana: String,
-    pub kind: String,
-    pub parent_code: Option<String>,
-}
-
-impl Municipality {
-    /// The kind as people read it.
-    pub fn kind_ja(&self) -> &'static str {
-        match self.kind.as_str() {
-            "prefecture" => "都道府県",
-            "designated_city" => "政令指定都市",
-            "city" => "市",
-            "special_ward" => "特別区",
-            "ward" => "行政区",
-            "town" => "町",
-            "village" => "村",
-            _ => "その他",
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Area {
     pub id: String,
     pub name: String,
     pub kana: String,
-}
-
-/// What to look for. Empty text and no prefecture lists everything, in code order.
-#[derive(Debug, Clone, Default)]
-pub struct Search {
-    pub text: String,
-    pub prefecture_code: Option<String>,
-    pub limit: i64,
-    pub offset: i64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SearchPage {
-    pub items: Vec<Municipality>,
-    pub total: i64,
 }
 
 /// Every query starts from the same columns, joined to the prefecture for its name.

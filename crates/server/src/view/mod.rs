@@ -1,12 +1,22 @@
-//! The page frame every HTML page shares, and the error page.
+//! The page frame every HTML page shares, and the error page. Imports nothing of the app
+//! but the assets, so errors, the gate and every feature can use it.
 
 use askama::Template;
 use axum::http::StatusCode;
 
-use tsunagu_core::access::{Permission, may};
+use tsunagu_core::access::{Actor, Permission, may};
 
-use super::assets;
-use crate::auth::session::CurrentSession;
+pub mod assets;
+
+/// Who is looking at a page, as the header shows them (the signed-in session implements it).
+pub trait Viewer {
+    /// Still signing in (a second factor, a password change): no menu yet.
+    fn signing_in(&self) -> bool;
+    fn display_name(&self) -> &str;
+    fn organisation_name(&self) -> &str;
+    fn csrf_token(&self) -> &str;
+    fn actor(&self) -> &Actor;
+}
 
 /// What the base layout needs from every page.
 #[derive(Debug, Clone)]
@@ -46,11 +56,11 @@ impl Chrome {
     pub fn for_session(
         title: impl Into<String>,
         demo: bool,
-        session: Option<&CurrentSession>,
+        session: Option<&impl Viewer>,
     ) -> Self {
         let mut chrome = Self::new(title, demo);
-        if let Some(s) = session.filter(|s| s.pending_step().is_none()) {
-            let can = |p| may(&s.actor, p, None).allowed();
+        if let Some(s) = session.filter(|s| !s.signing_in()) {
+            let can = |p| may(s.actor(), p, None).allowed();
             let mut nav = vec![("/home", "マイページ")];
             if can(Permission::ReadChild) {
                 nav.push(("/children", "児童の記録"));
@@ -68,13 +78,9 @@ impl Chrome {
                 nav.push(("/admin/audit", "監査ログ"));
             }
             chrome.user = Some(ChromeUser {
-                display_name: s.account.display_name.clone(),
-                organisation: s
-                    .memberships
-                    .first()
-                    .map(|m| m.organisation_name.clone())
-                    .unwrap_or_default(),
-                csrf_token: s.csrf_token.clone(),
+                display_name: s.display_name().to_string(),
+                organisation: s.organisation_name().to_string(),
+                csrf_token: s.csrf_token().to_string(),
                 nav,
             });
         }

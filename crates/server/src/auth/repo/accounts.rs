@@ -491,7 +491,7 @@ macro_rules! account_in_reach {
     () => {
         concat!(
             "($1 = 1 OR id IN (SELECT m.account_id FROM memberships m JOIN organisations o ON o.id = m.organisation_id WHERE ",
-            crate::features::organisations::repo::org_in_reach!(),
+            crate::organisations::repo::org_in_reach!(),
             "))"
         )
     };
@@ -501,7 +501,7 @@ macro_rules! account_in_reach {
 /// name or the kana. Accounts without any membership are in reach of `everything` only.
 pub async fn list_in_reach(
     db: &Db,
-    reach: &crate::features::organisations::repo::Reach,
+    reach: &crate::organisations::repo::Reach,
     text: &str,
     limit: i64,
     offset: i64,

@@ -1,8 +1,11 @@
-//! The sign-in tables: `sessions` and `login_failures`. The only place with their SQL.
+//! The identity tables: accounts with their memberships and recovery codes ([`accounts`]),
+//! sessions and sign-in failures. The only place with their SQL.
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+
+pub mod accounts;
 
 use crate::db::{Db, codec};
 
@@ -206,6 +209,26 @@ pub async fn failures_by_address_since(
     )
     .bind(codec::instant_to_db(since))
     .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// `(resource_type, resource_id)` of the account's grants that are still open: read with
+/// the session (declared in the structure test; the grants are break_glass's to write).
+pub async fn active_grants(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT resource_type, resource_id FROM break_glass_grants \
+         WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > $2",
+    )
+    .bind(account_id)
+    .bind(codec::instant_to_db(now))
+    .fetch_all(conn)
     .await?;
     rows.iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
