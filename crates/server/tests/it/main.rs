@@ -19,5 +19,6 @@ mod cli;
 mod database;
 mod demo_data;
 mod pages;
+mod reach;
 mod registry;
 mod web_shell;

@@ -11,6 +11,24 @@ use tsunagu_core::municipality::MunicipalityCode;
 
 use crate::db::{Db, codec};
 
+/// The one statement of "a consent in force": not withdrawn and not expired on the day
+/// bound right after this text (which the caller closes with `)`). `$p` is the table's
+/// alias with its dot, or "". Used by the child's reach, the lists and [`active`];
+/// [`Consent::is_active`] says the same for a consent already read.
+macro_rules! consent_in_force {
+    ($p:literal) => {
+        concat!(
+            $p,
+            "withdrawn_at IS NULL AND (",
+            $p,
+            "expires_on IS NULL OR ",
+            $p,
+            "expires_on >= "
+        )
+    };
+}
+pub(crate) use consent_in_force;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
@@ -183,7 +201,9 @@ pub async fn active(
     today: NaiveDate,
 ) -> Result<Vec<Consent>, sqlx::Error> {
     let rows = sqlx::query(select_consent!(
-        "WHERE k.child_id = $1 AND k.withdrawn_at IS NULL AND (k.expires_on IS NULL OR k.expires_on >= $2) ",
+        "WHERE k.child_id = $1 AND ",
+        consent_in_force!("k."),
+        "$2) ",
         "ORDER BY k.recorded_at, k.id"
     ))
     .bind(child_id)

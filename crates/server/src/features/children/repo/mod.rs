@@ -288,7 +288,9 @@ const CHILD_AND_REACH: &str = concat!(
     " UNION ALL SELECT organisation_id, department, recipient, ",
     reach_padding!(),
     "'consent' FROM child_consents ",
-    "WHERE child_id = $1 AND withdrawn_at IS NULL AND (expires_on IS NULL OR expires_on >= $2)",
+    "WHERE child_id = $1 AND ",
+    consent::consent_in_force!(""),
+    "$2)",
     " UNION ALL SELECT account_id, NULL, '', ",
     reach_padding!(),
     "'guardian' FROM child_guardians WHERE child_id = $1"
@@ -572,9 +574,12 @@ fn list_statement(
             " FROM child_consents k JOIN children c ON c.id = k.child_id WHERE k.recipient IN ",
         );
         st.bind_list(recipients);
-        st.push(" AND k.withdrawn_at IS NULL AND (k.expires_on IS NULL OR k.expires_on >= ");
+        st.push(concat!(" AND ", consent::consent_in_force!("k.")));
         st.bind(today);
         st.push(")");
+        // A department consent belongs to the town the child lived in when it was given
+        // (its key starts with that town's code), as `get` decides for the one record.
+        st.push(" AND (k.department IS NULL OR substr(k.recipient, 1, 6) = c.municipality_code)");
         if !filter.care_item.is_empty() {
             // The consent's copy of the child's care mask (migration 12) is in the index:
             // only the children with the item are looked up, not all the recipient's.
