@@ -741,7 +741,8 @@ async fn seed_children(
 ) -> Result<(), StartupError> {
     use crate::audit::{self, Action, Context, Event, Outcome};
     use crate::features::children::repo::proposals;
-    use crate::features::children::{consent, store};
+    use crate::features::children::store;
+    use crate::features::consent;
 
     let org = |key: &str| {
         ids.get(key)
@@ -874,8 +875,7 @@ async fn seed_children(
         }
 
         if profile.name == "山田 はると" {
-            crate::features::children::repo::add_guardian(&mut tx, &id, &guardian_account, "母")
-                .await?;
+            crate::features::consent::add_guardian(&mut tx, &id, &guardian_account, "母").await?;
             // The family's pending proposal: a new external battery for the ventilator.
             let mut after = profile.clone();
             if let Some(ventilator) = after.devices.first_mut() {

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api_docs;
 pub mod break_glass;
 pub mod children;
+pub mod consent;
 pub mod health;
 pub mod home;
 pub mod municipalities;

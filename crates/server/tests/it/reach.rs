@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use tsunagu::features::children::consent::{self, NewConsent, Purpose};
 use tsunagu::features::children::repo::{self as children, ListFilter, NewChild};
+use tsunagu::features::consent::{self, NewConsent, Purpose};
 use tsunagu_core::access::{
     Actor, Basis, Decision, Department, Membership, Permission, Role, may, scope_filter,
 };
@@ -207,13 +207,13 @@ async fn write(app: &TestApp, world: &World, plan: &Scenario) -> Vec<String> {
             .enumerate()
         {
             if on {
-                children::add_guardian(&mut conn, &id, &guardians[which], "母")
+                consent::add_guardian(&mut conn, &id, &guardians[which], "母")
                     .await
                     .unwrap();
             }
         }
         for share in &child.shares {
-            children::share(
+            consent::share(
                 &mut conn,
                 &id,
                 &world.organisations[PARTNERS[*share]],

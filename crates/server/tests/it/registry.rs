@@ -798,7 +798,7 @@ async fn a_child_reached_in_two_ways_is_listed_and_counted_once() {
     // record is now also shared with it, and the family consents to sharing with the
     // owner's own department (障害福祉).
     let mut conn = app.db.pool().acquire().await.expect("connection");
-    tsunagu::features::children::repo::share(
+    tsunagu::features::consent::share(
         &mut conn,
         &world.children.itabashi_family,
         &world.organisations["consultation"],

@@ -381,8 +381,8 @@ async fn create_person(
 impl World {
     /// Builds the world in the app's database; `clock` must be the app's clock.
     pub async fn build(app: &TestApp, clock: Arc<ManualClock>) -> World {
-        use tsunagu::features::children::consent;
         use tsunagu::features::children::repo as children;
+        use tsunagu::features::consent;
         use tsunagu::organisations::{self, Department, NewOrganisation, OrganisationKind};
         let now = clock.now();
         let org = |name: &str, kana: &str, kind, department, at: &str| NewOrganisation {
@@ -593,10 +593,10 @@ impl World {
             .iter()
             .find(|p| p.role == Role::Guardian)
             .expect("guardian");
-        children::add_guardian(&mut conn, &itabashi_family, &guardian.id, "母")
+        consent::add_guardian(&mut conn, &itabashi_family, &guardian.id, "母")
             .await
             .expect("guardian");
-        children::add_guardian(&mut conn, &nerima, &nerima_guardian.id, "母")
+        consent::add_guardian(&mut conn, &nerima, &nerima_guardian.id, "母")
             .await
             .expect("guardian");
         // Families consented to share with the consultation office, the nursery and the

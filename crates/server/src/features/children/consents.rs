@@ -11,12 +11,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use tsunagu_core::access::{Department, Permission, Target, may};
 
-use super::consent::{self, Consent, NewConsent, Purpose};
 use super::profile;
 use super::repo::{self, Child};
 use crate::audit::Action;
 use crate::auth::session::CurrentSession;
 use crate::error::{AppError, PageError};
+use crate::features::consent::{self, Consent, NewConsent, Purpose};
 use crate::gate::{self, Gate, Opened, Use, Written};
 use crate::organisations::repo::{Organisation, partners_in_prefecture};
 use crate::state::AppState;

@@ -14,7 +14,9 @@ pub mod repo;
 pub mod service;
 pub mod transitions_board;
 
-pub use repo::{consent, store};
+pub use repo::store;
+
+use crate::features::consent;
 
 use std::collections::HashMap;
 

@@ -1,7 +1,6 @@
 //! The children table and what it is shared with. Reads that return a child always come
 //! with the [`Target`] the policy needs to decide on it.
 
-pub mod consent;
 pub mod import;
 pub mod proposals;
 pub mod store;
@@ -18,6 +17,7 @@ use tsunagu_core::municipality::MunicipalityCode;
 
 use crate::config::Backend;
 use crate::db::{Db, backend, codec};
+use crate::features::consent;
 
 pub const RESOURCE_TYPE: &str = "child";
 
@@ -236,41 +236,6 @@ pub async fn names_and_births_in(
         .collect()
 }
 
-pub async fn add_guardian(
-    conn: &mut AnyConnection,
-    child_id: &str,
-    account_id: &str,
-    relation: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO child_guardians (child_id, account_id, relation) VALUES ($1, $2, $3)")
-        .bind(child_id)
-        .bind(account_id)
-        .bind(relation)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-pub async fn share(
-    conn: &mut AnyConnection,
-    child_id: &str,
-    organisation_id: &str,
-    basis: &str,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO child_shares (child_id, organisation_id, basis, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (child_id, organisation_id) DO NOTHING",
-    )
-    .bind(child_id)
-    .bind(organisation_id)
-    .bind(basis)
-    .bind(codec::instant_to_db(now))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// A child (`$1`) and who else reaches it, in one statement: the child's row (`kind` is
 /// 'child'), then a row for each organisation it is shared with, consent in force on `$2`
 /// (an organisation, or a department of a town) and account of its family, with `who`,
@@ -282,18 +247,7 @@ const CHILD_AND_REACH: &str = concat!(
     ", 'child' FROM children c",
     child_joins!(),
     "WHERE c.id = $1",
-    " UNION ALL SELECT organisation_id, NULL, '', ",
-    reach_padding!(),
-    "'share' FROM child_shares WHERE child_id = $1",
-    " UNION ALL SELECT organisation_id, department, recipient, ",
-    reach_padding!(),
-    "'consent' FROM child_consents ",
-    "WHERE child_id = $1 AND ",
-    consent::consent_in_force!(""),
-    "$2)",
-    " UNION ALL SELECT account_id, NULL, '', ",
-    reach_padding!(),
-    "'guardian' FROM child_guardians WHERE child_id = $1"
+    consent::reach_rows!(reach_padding!())
 );
 
 /// A child with what the policy needs to decide on it; `None` when there is no such child.
@@ -559,27 +513,17 @@ fn list_statement(
     };
     st.push("WITH others AS (");
     if owners {
-        branch(
-            &mut st,
-            &mut in_organisations,
-            " FROM child_shares s JOIN children c ON c.id = s.child_id WHERE s.organisation_id IN ",
-        );
+        branch(&mut st, &mut in_organisations, consent::reach_by_share!());
         in_organisations(&mut st);
         conditions(&mut st);
     }
     if !recipients.is_empty() {
-        branch(
-            &mut st,
-            &mut in_organisations,
-            " FROM child_consents k JOIN children c ON c.id = k.child_id WHERE k.recipient IN ",
-        );
+        branch(&mut st, &mut in_organisations, consent::reach_by_consent!());
         st.bind_list(recipients);
         st.push(concat!(" AND ", consent::consent_in_force!("k.")));
         st.bind(today);
         st.push(")");
-        // A department consent belongs to the town the child lived in when it was given
-        // (its key starts with that town's code), as `get` decides for the one record.
-        st.push(" AND (k.department IS NULL OR substr(k.recipient, 1, 6) = c.municipality_code)");
+        st.push(consent::of_the_childs_town!());
         if !filter.care_item.is_empty() {
             // The consent's copy of the child's care mask (migration 12) is in the index:
             // only the children with the item are looked up, not all the recipient's.
@@ -593,7 +537,7 @@ fn list_statement(
         branch(
             &mut st,
             &mut in_organisations,
-            " FROM child_guardians g JOIN children c ON c.id = g.child_id WHERE g.account_id = ",
+            consent::reach_by_guardian!(),
         );
         st.bind(guardian);
         conditions(&mut st);

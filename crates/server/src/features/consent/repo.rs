@@ -29,6 +29,61 @@ macro_rules! consent_in_force {
 }
 pub(crate) use consent_in_force;
 
+/// The rows of who else reaches child `$1` on day `$2`, for the child's one statement
+/// (`children::repo::get`): organisations it is shared with, consents in force and its
+/// family's accounts, each as `who, department, recipient`, then `$pad` (the child
+/// columns' width), then the kind. A department consent is returned with its recipient key,
+/// which the caller matches with the child's own town.
+macro_rules! reach_rows {
+    ($($pad:tt)*) => {
+        concat!(
+            " UNION ALL SELECT organisation_id, NULL, '', ", $($pad)*,
+            "'share' FROM child_shares WHERE child_id = $1",
+            " UNION ALL SELECT organisation_id, department, recipient, ", $($pad)*,
+            "'consent' FROM child_consents WHERE child_id = $1 AND ",
+            $crate::features::consent::consent_in_force!(""), "$2)",
+            " UNION ALL SELECT account_id, NULL, '', ", $($pad)*,
+            "'guardian' FROM child_guardians WHERE child_id = $1"
+        )
+    };
+}
+pub(crate) use reach_rows;
+
+/// A list's branch of children shared with organisations: `FROM … WHERE s.organisation_id
+/// IN ` and the caller's list of organisations (children as `c`).
+macro_rules! reach_by_share {
+    () => {
+        " FROM child_shares s JOIN children c ON c.id = s.child_id WHERE s.organisation_id IN "
+    };
+}
+pub(crate) use reach_by_share;
+
+/// A list's branch of children reached by consent: `… WHERE k.recipient IN ` and the
+/// caller's recipients, then [`consent_in_force`] and [`of_the_childs_town`].
+macro_rules! reach_by_consent {
+    () => {
+        " FROM child_consents k JOIN children c ON c.id = k.child_id WHERE k.recipient IN "
+    };
+}
+pub(crate) use reach_by_consent;
+
+/// A list's branch of the family's children: `… WHERE g.account_id = ` and the account.
+macro_rules! reach_by_guardian {
+    () => {
+        " FROM child_guardians g JOIN children c ON c.id = g.child_id WHERE g.account_id = "
+    };
+}
+pub(crate) use reach_by_guardian;
+
+/// A department consent belongs to the town the child lived in when it was given (its
+/// recipient key starts with that town's code), as the one record's reach decides.
+macro_rules! of_the_childs_town {
+    () => {
+        " AND (k.department IS NULL OR substr(k.recipient, 1, 6) = c.municipality_code)"
+    };
+}
+pub(crate) use of_the_childs_town;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
@@ -279,4 +334,41 @@ pub async fn withdraw(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Links an account of the family to the child (its record is then theirs to read).
+pub async fn add_guardian(
+    conn: &mut AnyConnection,
+    child_id: &str,
+    account_id: &str,
+    relation: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO child_guardians (child_id, account_id, relation) VALUES ($1, $2, $3)")
+        .bind(child_id)
+        .bind(account_id)
+        .bind(relation)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Shares the child with an organisation (a referral, a transfer).
+pub async fn share(
+    conn: &mut AnyConnection,
+    child_id: &str,
+    organisation_id: &str,
+    basis: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO child_shares (child_id, organisation_id, basis, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (child_id, organisation_id) DO NOTHING",
+    )
+    .bind(child_id)
+    .bind(organisation_id)
+    .bind(basis)
+    .bind(codec::instant_to_db(now))
+    .execute(conn)
+    .await?;
+    Ok(())
 }
