@@ -50,6 +50,43 @@ impl From<HolidayError> for StartupError {
     }
 }
 
+/// One problem with one field of what a person sent: the field's key (as the form and the
+/// API name it), a stable code for programs and the Japanese message shown beside it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    /// required, too_long, format, future_date, too_old, not_a_choice, out_of_range,
+    /// inconsistent, not_allowed (a town not served, a field that may not change),
+    /// unchanged, conflict, shape (the API body's form: a list that is not one, an unknown
+    /// member)
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+fn joined(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// One error type for every handler. `code` is stable and machine-readable.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -79,6 +116,24 @@ pub enum AppError {
     RateLimited,
     #[error("この操作を行う権限がありません")]
     Forbidden,
+    /// Forbidden, with what exactly (e.g. a town the person does not serve).
+    #[error("{0}")]
+    ForbiddenBecause(String),
+    /// A child's record as sent breaks rules: each problem with its field.
+    #[error("入力内容を確認してください: {}", joined(.0))]
+    InvalidChild(Vec<FieldError>),
+    #[error(
+        "変更のもとにした版（version、1以上の整数）を指定してください。記録を取得し直してから送信してください"
+    )]
+    VersionRequired,
+    /// Someone saved the record after the version the change was made on.
+    #[error("{message}")]
+    VersionConflict {
+        message: String,
+        current_version: i64,
+        /// The changes made meanwhile, as the API shows them.
+        others: serde_json::Value,
+    },
     #[error(
         "不正な送信元からの操作のため受け付けませんでした。ページを開き直してから操作してください"
     )]
@@ -113,7 +168,10 @@ impl AppError {
             AppError::StepRequired(code) => code,
             AppError::Locked => "locked",
             AppError::RateLimited => "rate_limited",
-            AppError::Forbidden => "forbidden",
+            AppError::Forbidden | AppError::ForbiddenBecause(_) => "forbidden",
+            AppError::InvalidChild(_) => "invalid_child",
+            AppError::VersionRequired => "version_required",
+            AppError::VersionConflict { .. } => "version_conflict",
             AppError::CsrfFailed => "csrf_failed",
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge(_) => "payload_too_large",
@@ -124,9 +182,10 @@ impl AppError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::InvalidMunicipalityCode(_) | AppError::BadRequest(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            AppError::InvalidMunicipalityCode(_)
+            | AppError::BadRequest(_)
+            | AppError::InvalidChild(_)
+            | AppError::VersionRequired => StatusCode::BAD_REQUEST,
             AppError::MunicipalityNotFound(_) | AppError::NotFound | AppError::Refused(_) => {
                 StatusCode::NOT_FOUND
             }
@@ -137,10 +196,28 @@ impl AppError {
             | AppError::StepRequired(_) => StatusCode::UNAUTHORIZED,
             AppError::Locked => StatusCode::LOCKED,
             AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Forbidden | AppError::CsrfFailed => StatusCode::FORBIDDEN,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Forbidden | AppError::ForbiddenBecause(_) | AppError::CsrfFailed => {
+                StatusCode::FORBIDDEN
+            }
+            AppError::Conflict(_) | AppError::VersionConflict { .. } => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Members the API adds beside `code` and `message`.
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            AppError::InvalidChild(errors) => Some(json!({
+                "errors": errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>(),
+                "fields": errors,
+            })),
+            AppError::VersionConflict {
+                current_version,
+                others,
+                ..
+            } => Some(json!({ "current_version": current_version, "others": others })),
+            _ => None,
         }
     }
 
@@ -193,8 +270,13 @@ impl IntoResponse for ApiError {
         if let AppError::Refused(Refusal(answer)) = self.0 {
             return *answer;
         }
-        let body = json!({"error": {"code": self.0.code(), "message": self.0.to_string()}});
-        (self.0.status(), axum::Json(body)).into_response()
+        let mut error = json!({"code": self.0.code(), "message": self.0.to_string()});
+        if let (Some(serde_json::Value::Object(more)), Some(fields)) =
+            (self.0.details(), error.as_object_mut())
+        {
+            fields.extend(more);
+        }
+        (self.0.status(), axum::Json(json!({ "error": error }))).into_response()
     }
 }
 

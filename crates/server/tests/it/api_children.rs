@@ -558,6 +558,15 @@ async fn registering_computes_the_score_and_bad_input_is_refused_in_japanese() {
     many["sex"] = json!("robot");
     let json = post_child(&app, &staff, &many).await.json();
     assert!(json["error"]["errors"].as_array().unwrap().len() >= 2);
+    // Each problem also comes with its field and a stable code, for a client to place it.
+    let fields = json["error"]["fields"].as_array().unwrap();
+    let has = |field: &str, code: &str| {
+        fields
+            .iter()
+            .any(|f| f["field"] == field && f["code"] == code && f["message"].is_string())
+    };
+    assert!(has("name", "required"), "{fields:?}");
+    assert!(has("sex", "not_a_choice"), "{fields:?}");
     // Not JSON at all.
     let res = app
         .request(

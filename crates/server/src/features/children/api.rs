@@ -37,7 +37,7 @@ use super::{access_rows, filters, store};
 use crate::audit::{self, Action, AuditQuery, Event, Outcome};
 use crate::auth::guard::{Access, Routes, audit_context};
 use crate::auth::session::CurrentSession;
-use crate::error::{ApiError, AppError};
+use crate::error::{ApiError, AppError, FieldError};
 use crate::features::break_glass;
 use crate::gate::{Gate, Use};
 use crate::state::AppState;
@@ -81,27 +81,6 @@ pub fn routes() -> Routes {
 // ---------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------
-
-/// An error in the API's one shape, `{"error":{"code","message"}}`, with any members of
-/// `extra` beside them (the list of problems, the changes others made).
-fn error_with(status: StatusCode, code: &str, message: String, extra: Value) -> Response {
-    let mut error = Map::new();
-    error.insert("code".into(), code.into());
-    error.insert("message".into(), message.into());
-    if let Value::Object(more) = extra {
-        error.extend(more);
-    }
-    (status, Json(json!({ "error": error }))).into_response()
-}
-
-fn invalid(errors: Vec<String>) -> Response {
-    error_with(
-        StatusCode::BAD_REQUEST,
-        "invalid_child",
-        format!("入力内容を確認してください: {}", errors.join(" / ")),
-        json!({ "errors": errors }),
-    )
-}
 
 /// The body as a JSON object, or 400 `bad_request`.
 fn json_object(body: &Bytes) -> Result<Map<String, Value>, AppError> {
@@ -439,7 +418,16 @@ fn text_of(value: &Value, boolean_field: bool) -> Option<String> {
 /// registering): a member present replaces its field, a list present replaces the whole
 /// list, an absent member keeps what was there. Problems of shape are named in Japanese;
 /// the values themselves are checked by `profile::parse`.
-fn overlay(body: &Map<String, Value>, fields: &mut HashMap<String, String>) -> Vec<String> {
+fn overlay(body: &Map<String, Value>, fields: &mut HashMap<String, String>) -> Vec<FieldError> {
+    shape_problems(body, fields)
+        .into_iter()
+        .map(|message| FieldError::new("", "shape", message))
+        .collect()
+}
+
+/// Problems of the body's shape (a list that is not a list, a member that does not exist),
+/// in Japanese, naming the member.
+fn shape_problems(body: &Map<String, Value>, fields: &mut HashMap<String, String>) -> Vec<String> {
     let mut errors = Vec::new();
     if let (Some(a), Some(b)) = (body.get("kana"), body.get("name_kana"))
         && a != b
@@ -600,7 +588,7 @@ fn list_rows(
 fn validated(
     body: &Map<String, Value>,
     today: NaiveDate,
-) -> Result<(Profile, HashMap<String, String>), Vec<String>> {
+) -> Result<(Profile, HashMap<String, String>), Vec<FieldError>> {
     let mut fields = HashMap::new();
     let mut errors = overlay(body, &mut fields);
     match profile::parse(&fields, today) {
@@ -700,7 +688,7 @@ async fn create(
     let today = state.clock.today_jst();
     let (profile, _) = match validated(&body, today) {
         Ok(valid) => valid,
-        Err(errors) => return Ok(invalid(errors)),
+        Err(errors) => return Err(AppError::InvalidChild(errors).into()),
     };
     let Some(writer) = registering_membership(
         &current.actor,
@@ -714,12 +702,9 @@ async fn create(
         audit::record_standalone(&state.db, &ctx, &event, state.clock.now())
             .await
             .map_err(AppError::from)?;
-        return Ok(error_with(
-            StatusCode::FORBIDDEN,
-            AppError::Forbidden.code(),
-            "担当外の市区町村の児童は登録できません".into(),
-            Value::Null,
-        ));
+        return Err(
+            AppError::ForbiddenBecause("担当外の市区町村の児童は登録できません".into()).into(),
+        );
     };
     let gate = Gate::api(&state, &current, &parts);
     let id = service::register(&gate, &state, &writer.organisation_id, &profile).await?;
@@ -760,13 +745,7 @@ async fn update(
         .and_then(Value::as_i64)
         .filter(|v| *v >= 1)
     else {
-        return Ok(error_with(
-            StatusCode::BAD_REQUEST,
-            "version_required",
-            "変更のもとにした版（version、1以上の整数）を指定してください。記録を取得し直してから送信してください"
-                .into(),
-            Value::Null,
-        ));
+        return Err(AppError::VersionRequired.into());
     };
     let gate = Gate::api(&state, &current, &parts);
     gate.open::<Child>(&id, Permission::WriteChild, Use::Change)
@@ -781,7 +760,7 @@ async fn update(
         if let Err(more) = profile::parse(&fields, state.clock.today_jst()) {
             all.extend(more);
         }
-        return Ok(invalid(all));
+        return Err(AppError::InvalidChild(all).into());
     }
     let outcome = service::edit(&gate, &state, &id, expected, &fields, "api").await?;
     Ok(match outcome {
@@ -791,7 +770,7 @@ async fn update(
             changes,
         })
         .into_response(),
-        EditOutcome::Invalid(errors) => invalid(errors),
+        EditOutcome::Invalid(errors) => return Err(AppError::InvalidChild(errors).into()),
         EditOutcome::Conflict { current: v, others } => {
             let mut labels: Vec<&str> = Vec::new();
             for change in others.iter().flat_map(|o| &o.changes) {
@@ -800,16 +779,17 @@ async fn update(
                 }
             }
             let names: Vec<&str> = others.iter().map(|o| o.account_name.as_str()).collect();
-            error_with(
-                StatusCode::CONFLICT,
-                "version_conflict",
-                format!(
+            return Err(AppError::VersionConflict {
+                message: format!(
                     "この記録は、版 {expected} の後に他の人が更新しました（現在の版 {v}、更新した人: {}、変更された項目: {}）。変更はまだ保存されていません。記録を取得し直し、必要なら変更をやり直してください",
                     names.join("、"),
                     labels.join("、")
                 ),
-                json!({ "current_version": v, "others": others }),
-            )
+                current_version: v,
+                others: serde_json::to_value(&others)
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            }
+            .into());
         }
     })
 }
@@ -1030,7 +1010,12 @@ mod tests {
             "siblings": [{}, {}, {}, {}, {}],
             "address": ["not", "text"],
         }));
-        let errors = validated(&b, today()).unwrap_err().join("\n");
+        let errors = validated(&b, today())
+            .unwrap_err()
+            .iter()
+            .map(|e| e.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n");
         for expected in [
             "「colour」という項目はありません",
             "「magic」は医療的ケアの項目コードではありません",

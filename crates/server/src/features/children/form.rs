@@ -18,7 +18,7 @@ use super::repo::{self, Child};
 use super::service::{self, EditOutcome};
 use super::store::{self, HistoryEntry};
 use crate::auth::session::CurrentSession;
-use crate::error::{AppError, PageError};
+use crate::error::{AppError, FieldError, PageError};
 use crate::gate::{Gate, Use};
 use crate::state::AppState;
 use crate::view::Chrome;
@@ -99,7 +99,7 @@ struct FormPage {
     child_id: Option<String>,
     version: i64,
     values: HashMap<String, String>,
-    errors: Vec<String>,
+    errors: Vec<FieldError>,
     conflict: Vec<HistoryEntry>,
     care: Vec<CareFormRow>,
     choices: Choices,
@@ -128,7 +128,7 @@ fn form_page(
     child_id: Option<String>,
     version: i64,
     values: HashMap<String, String>,
-    errors: Vec<String>,
+    errors: Vec<FieldError>,
     conflict: Vec<HistoryEntry>,
 ) -> FormPage {
     let title = if child_id.is_some() {
@@ -184,7 +184,11 @@ pub async fn create(
         Permission::WriteChild,
         &profile.municipality_code,
     ) else {
-        let errors = vec!["担当外の市区町村の児童は登録できません".to_string()];
+        let errors = vec![FieldError::new(
+            "municipality_code",
+            "not_allowed",
+            "担当外の市区町村の児童は登録できません",
+        )];
         let page = form_page(&state, &current, None, 0, form, errors, Vec::new());
         return Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response());
     };
@@ -254,8 +258,12 @@ pub async fn update(
             Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response())
         }
         EditOutcome::Conflict { current: v, others } => {
-            let errors = vec![format!(
-                "この記録は、編集を始めた後に他の人が更新しました（版 {expected} → {v}）。下の変更内容を確認し、必要なら入力し直して保存してください。入力した内容はまだ保存されていません。"
+            let errors = vec![FieldError::new(
+                "version",
+                "conflict",
+                format!(
+                    "この記録は、編集を始めた後に他の人が更新しました（版 {expected} → {v}）。下の変更内容を確認し、必要なら入力し直して保存してください。入力した内容はまだ保存されていません。"
+                ),
             )];
             let page = form_page(&state, &current, Some(id), v, form, errors, others);
             Ok((StatusCode::CONFLICT, Html(page.render()?)).into_response())

@@ -737,7 +737,7 @@ async fn check_rows(
             Ok(p) if problems.is_empty() => Some((p, String::new())),
             Ok(_) => None,
             Err(errors) => {
-                problems.extend(errors);
+                problems.extend(errors.into_iter().map(|e| e.message));
                 None
             }
         };

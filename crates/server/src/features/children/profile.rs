@@ -2,6 +2,7 @@
 //! form, the file import and the JSON API all produce, checked with every problem named
 //! in Japanese, and compared field by field for the edit history.
 
+use crate::error::FieldError;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -168,10 +169,14 @@ fn normalise_phone(text: &str) -> Option<String> {
 
 struct Fields<'a> {
     form: &'a HashMap<String, String>,
-    errors: Vec<String>,
+    errors: Vec<FieldError>,
 }
 
 impl Fields<'_> {
+    fn fail(&mut self, field: &str, code: &'static str, message: String) {
+        self.errors.push(FieldError::new(field, code, message));
+    }
+
     fn text(&self, key: &str) -> String {
         self.form
             .get(key)
@@ -183,10 +188,13 @@ impl Fields<'_> {
     fn bounded(&mut self, key: &str, label: &str, max: usize, required: bool) -> String {
         let value = self.text(key);
         if required && value.is_empty() {
-            self.errors.push(format!("{label}を入力してください"));
+            self.fail(key, "required", format!("{label}を入力してください"));
         } else if value.chars().count() > max {
-            self.errors
-                .push(format!("{label}は{max}文字以内で入力してください"));
+            self.fail(
+                key,
+                "too_long",
+                format!("{label}は{max}文字以内で入力してください"),
+            );
         }
         value
     }
@@ -205,8 +213,11 @@ impl Fields<'_> {
                 .map(|(c, _)| c.to_string())
                 .unwrap_or_default()
         } else {
-            self.errors
-                .push(format!("{label}の「{value}」は選択肢にありません"));
+            self.fail(
+                key,
+                "not_a_choice",
+                format!("{label}の「{value}」は選択肢にありません"),
+            );
             default.to_string()
         }
     }
@@ -218,14 +229,19 @@ impl Fields<'_> {
         }
         match parse_date(&text) {
             None => {
-                self.errors.push(format!(
-                    "{label}「{text}」を 2020-04-02 の形式で入力してください"
-                ));
+                self.fail(
+                    key,
+                    "format",
+                    format!("{label}「{text}」を 2020-04-02 の形式で入力してください"),
+                );
                 None
             }
             Some(d) if d > today => {
-                self.errors
-                    .push(format!("{label}が未来の日付になっています"));
+                self.fail(
+                    key,
+                    "future_date",
+                    format!("{label}が未来の日付になっています"),
+                );
                 None
             }
             Some(d) => Some(d),
@@ -234,7 +250,7 @@ impl Fields<'_> {
 }
 
 /// Parses and checks a whole profile. Every problem is named, in Japanese, at once.
-pub fn parse(form: &HashMap<String, String>, today: NaiveDate) -> Result<Profile, Vec<String>> {
+pub fn parse(form: &HashMap<String, String>, today: NaiveDate) -> Result<Profile, Vec<FieldError>> {
     let mut f = Fields {
         form,
         errors: Vec::new(),
@@ -242,21 +258,34 @@ pub fn parse(form: &HashMap<String, String>, today: NaiveDate) -> Result<Profile
     let name = f.bounded("name", "氏名", 100, true);
     let kana = f.text("kana");
     if kana.is_empty() || kana.chars().count() > 100 || !is_kana(&kana) {
-        f.errors
-            .push("ふりがなを、ひらがなまたはカタカナ100文字以内で入力してください".to_string());
+        f.fail(
+            "kana",
+            "format",
+            "ふりがなを、ひらがなまたはカタカナ100文字以内で入力してください".to_string(),
+        );
     }
     let birth_text = f.text("birth_date");
     let birth = parse_date(&birth_text);
     match birth {
-        None => f
-            .errors
-            .push("生年月日を 2020-04-02 の形式で入力してください".to_string()),
-        Some(d) if d > today => f
-            .errors
-            .push("生年月日が未来の日付になっています".to_string()),
-        Some(d) if d < NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(d) => f
-            .errors
-            .push("生年月日が古すぎます（1990年以降）".to_string()),
+        None => f.fail(
+            "birth_date",
+            if birth_text.is_empty() {
+                "required"
+            } else {
+                "format"
+            },
+            "生年月日を 2020-04-02 の形式で入力してください".to_string(),
+        ),
+        Some(d) if d > today => f.fail(
+            "birth_date",
+            "future_date",
+            "生年月日が未来の日付になっています".to_string(),
+        ),
+        Some(d) if d < NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(d) => f.fail(
+            "birth_date",
+            "too_old",
+            "生年月日が古すぎます（1990年以降）".to_string(),
+        ),
         _ => {}
     }
     let sex_text = f.text("sex");
@@ -265,20 +294,25 @@ pub fn parse(form: &HashMap<String, String>, today: NaiveDate) -> Result<Profile
         .find(|(c, l)| *c == sex_text || *l == sex_text)
         .map(|(c, _)| c.to_string());
     if sex.is_none() {
-        f.errors.push("性別を選んでください".to_string());
+        f.fail("sex", "not_a_choice", "性別を選んでください".to_string());
     }
     let code = MunicipalityCode::parse(&f.text("municipality_code"));
     if let Err(err) = &code {
-        f.errors.push(format!("住所地の市区町村: {err}"));
+        f.fail(
+            "municipality_code",
+            "format",
+            format!("住所地の市区町村: {err}"),
+        );
     }
     let address = f.bounded("address", "住所", 200, false);
     let status = f.code("status", "状態", &STATUSES, "active");
     let status_date = f.date("status_date", "状態の日付", today);
     if status != "active" && status_date.is_none() {
-        f.errors.push(format!(
+        let message = format!(
             "状態を「{}」にするときは、その日付を入力してください",
             label_of(&STATUSES, &status)
-        ));
+        );
+        f.fail("status_date", "required", message);
     }
     let intake_source = f.code(
         "intake_source",
@@ -290,8 +324,11 @@ pub fn parse(form: &HashMap<String, String>, today: NaiveDate) -> Result<Profile
     if let (Some(b), Some(i)) = (birth, intake_date)
         && i < b
     {
-        f.errors
-            .push("把握した日が生年月日より前になっています".to_string());
+        f.fail(
+            "intake_date",
+            "inconsistent",
+            "把握した日が生年月日より前になっています".to_string(),
+        );
     }
     let diagnoses = f.bounded("diagnoses", "診断名", 1000, false);
     let hospital = f.bounded("hospital", "主な医療機関", 100, false);
@@ -302,8 +339,11 @@ pub fn parse(form: &HashMap<String, String>, today: NaiveDate) -> Result<Profile
         .collect::<String>();
     let grade = grade.trim_end_matches('級').to_string();
     if !grade.is_empty() && !PHYSICAL_GRADES.contains(&grade.as_str()) {
-        f.errors
-            .push("身体障害者手帳の等級は1級から6級で入力してください".to_string());
+        f.fail(
+            "physical_disability_grade",
+            "not_a_choice",
+            "身体障害者手帳の等級は1級から6級で入力してください".to_string(),
+        );
     }
     let ryoiku_techo = f.bounded("ryoiku_techo", "療育手帳の区分", 20, false);
     let recipient = f.text("recipient_certificate");
@@ -311,9 +351,8 @@ pub fn parse(form: &HashMap<String, String>, today: NaiveDate) -> Result<Profile
         "" | "no" | "なし" => String::new(),
         "yes" | "あり" => "yes".to_string(),
         other => {
-            f.errors.push(format!(
-                "受給者証の「{other}」は「あり」か「なし」で入力してください"
-            ));
+            let message = format!("受給者証の「{other}」は「あり」か「なし」で入力してください");
+            f.fail("recipient_certificate", "not_a_choice", message);
             String::new()
         }
     };
@@ -323,12 +362,18 @@ pub fn parse(form: &HashMap<String, String>, today: NaiveDate) -> Result<Profile
         .collect::<String>()
         .replace("区分", "");
     if !care_category.is_empty() && !CARE_CATEGORIES.contains(&care_category.as_str()) {
-        f.errors
-            .push("医療的ケア区分は1・2・3のいずれかで入力してください".to_string());
+        f.fail(
+            "care_category",
+            "not_a_choice",
+            "医療的ケア区分は1・2・3のいずれかで入力してください".to_string(),
+        );
     }
     if !care_category.is_empty() && recipient_certificate.is_empty() {
-        f.errors
-            .push("医療的ケア区分は受給者証が「あり」のときに入力してください".to_string());
+        f.fail(
+            "care_category",
+            "inconsistent",
+            "医療的ケア区分は受給者証が「あり」のときに入力してください".to_string(),
+        );
     }
     let attending = f.bounded("attending", "在籍先（保育所・学校など）", 100, false);
     let care = parse_care(form).unwrap_or_else(|errors| {
@@ -383,16 +428,17 @@ fn parse_guardians(f: &mut Fields<'_>) -> Vec<Guardian> {
         let name = f.bounded(&key("name"), &format!("保護者{n}の氏名"), 100, true);
         let kana = f.text(&key("kana"));
         if kana.chars().count() > 100 || !is_kana(&kana) {
-            f.errors.push(format!(
-                "保護者{n}のふりがなは、ひらがなまたはカタカナで入力してください"
-            ));
+            let message =
+                format!("保護者{n}のふりがなは、ひらがなまたはカタカナで入力してください");
+            f.fail(&key("kana"), "format", message);
         }
         let relation = f.bounded(&key("relation"), &format!("保護者{n}の続柄"), 20, true);
         let phone_text = f.text(&key("phone"));
         let phone = normalise_phone(&phone_text).unwrap_or_else(|| {
-            f.errors.push(format!(
+            let message = format!(
                 "保護者{n}の電話番号「{phone_text}」は、数字とハイフンで10〜13桁で入力してください"
-            ));
+            );
+            f.fail(&key("phone"), "format", message);
             String::new()
         });
         let email = f.text(&key("email")).nfkc().collect::<String>();
@@ -403,9 +449,8 @@ fn parse_guardians(f: &mut Fields<'_>) -> Vec<Guardian> {
                 || email.ends_with('@')
                 || email.contains(char::is_whitespace))
         {
-            f.errors.push(format!(
-                "保護者{n}のメールアドレス「{email}」の形式が正しくありません"
-            ));
+            let message = format!("保護者{n}のメールアドレス「{email}」の形式が正しくありません");
+            f.fail(&key("email"), "format", message);
         }
         let employment = f.code(
             &key("employment"),
@@ -448,14 +493,17 @@ fn parse_devices(f: &mut Fields<'_>) -> Vec<Device> {
         .any(|k| !f.text(&key(k)).is_empty());
         if kind_text.is_empty() {
             if others {
-                f.errors.push(format!("医療機器{n}の種類を選んでください"));
+                f.fail(
+                    &key("kind"),
+                    "required",
+                    format!("医療機器{n}の種類を選んでください"),
+                );
             }
             continue;
         }
         let Some(kind) = DeviceKind::parse(&kind_text) else {
-            f.errors.push(format!(
-                "医療機器{n}の種類「{kind_text}」は選択肢にありません"
-            ));
+            let message = format!("医療機器{n}の種類「{kind_text}」は選択肢にありません");
+            f.fail(&key("kind"), "not_a_choice", message);
             continue;
         };
         let watts_text = f.text(&key("power_watts")).nfkc().collect::<String>();
@@ -469,9 +517,10 @@ fn parse_devices(f: &mut Fields<'_>) -> Vec<Device> {
             {
                 Ok(w) if (0..=3000).contains(&w) => Some(w),
                 _ => {
-                    f.errors.push(format!(
+                    let message = format!(
                         "医療機器{n}の消費電力「{watts_text}」は0〜3000の整数（W）で入力してください"
-                    ));
+                    );
+                    f.fail(&key("power_watts"), "out_of_range", message);
                     None
                 }
             }
@@ -479,9 +528,10 @@ fn parse_devices(f: &mut Fields<'_>) -> Vec<Device> {
         let mut battery = |k: &str, label: &str| {
             let text = f.text(&key(k));
             hours_to_minutes(&text).unwrap_or_else(|()| {
-                f.errors.push(format!(
+                let message = format!(
                     "医療機器{n}の{label}「{text}」は0〜72の時間数（例 4.5）で入力してください"
-                ));
+                );
+                f.fail(&key(k), "out_of_range", message);
                 None
             })
         };
@@ -528,7 +578,7 @@ fn parse_siblings(f: &mut Fields<'_>, today: NaiveDate) -> Vec<Sibling> {
 
 /// The ticked care items with their 見守り level and kind, checked against the score table
 /// so an impossible combination is refused with the table's own Japanese message.
-pub fn parse_care(form: &HashMap<String, String>) -> Result<Vec<CareEntry>, Vec<String>> {
+pub fn parse_care(form: &HashMap<String, String>) -> Result<Vec<CareEntry>, Vec<FieldError>> {
     let mut entries = Vec::new();
     let mut errors = Vec::new();
     for item in CareItem::ALL {
@@ -545,7 +595,8 @@ pub fn parse_care(form: &HashMap<String, String>) -> Result<Vec<CareEntry>, Vec<
             t => match Watch::parse(t) {
                 Ok(w) => Some(w),
                 Err(e) => {
-                    errors.push(e.to_string());
+                    let field = format!("watch_{}", item.code());
+                    errors.push(FieldError::new(field, "not_a_choice", e.to_string()));
                     continue;
                 }
             },
@@ -555,7 +606,8 @@ pub fn parse_care(form: &HashMap<String, String>) -> Result<Vec<CareEntry>, Vec<
             t => match CareVariant::parse(t) {
                 Ok(v) => Some(v),
                 Err(e) => {
-                    errors.push(e.to_string());
+                    let field = format!("variant_{}", item.code());
+                    errors.push(FieldError::new(field, "not_a_choice", e.to_string()));
                     continue;
                 }
             },
@@ -569,7 +621,7 @@ pub fn parse_care(form: &HashMap<String, String>) -> Result<Vec<CareEntry>, Vec<
     if errors.is_empty()
         && let Err(e) = care::score(&entries, &care::SCORE_TABLE_2021)
     {
-        errors.push(e.to_string());
+        errors.push(FieldError::new("care_items", "inconsistent", e.to_string()));
     }
     if errors.is_empty() {
         Ok(entries)
@@ -866,7 +918,11 @@ mod tests {
         f.push(("d1_power_watts", "40"));
         f.push(("care_category", "2"));
         let errors = parse(&form(&f), today()).unwrap_err();
-        let all = errors.join("\n");
+        let all = errors
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
         for expected in [
             "氏名を入力してください",
             "生年月日が未来の日付",

@@ -16,7 +16,7 @@ use super::repo::{self, Child};
 use super::{service, store};
 use crate::audit::{Action, Event, Outcome};
 use crate::auth::session::CurrentSession;
-use crate::error::PageError;
+use crate::error::{FieldError, PageError};
 use crate::gate::{Gate, Use, Written};
 use crate::state::AppState;
 use crate::view::Chrome;
@@ -32,7 +32,7 @@ struct ProposalPage {
     csrf_token: String,
     child: repo::Child,
     values: HashMap<String, String>,
-    errors: Vec<String>,
+    errors: Vec<FieldError>,
     care: Vec<CareFormRow>,
     choices: Choices,
 }
@@ -52,7 +52,7 @@ fn proposal_page(
     current: &CurrentSession,
     child: repo::Child,
     values: HashMap<String, String>,
-    errors: Vec<String>,
+    errors: Vec<FieldError>,
 ) -> ProposalPage {
     ProposalPage {
         chrome: Chrome::for_session(
@@ -110,7 +110,11 @@ pub async fn create(
     let fields = service::overlay(before.to_fields(), &form);
     let mut errors = Vec::new();
     if message.chars().count() > 500 {
-        errors.push("連絡事項は500文字以内で入力してください".to_string());
+        errors.push(FieldError::new(
+            "message",
+            "too_long",
+            "連絡事項は500文字以内で入力してください",
+        ));
     }
     let after = match profile::parse(&fields, state.clock.today_jst()) {
         Ok(p) => Some(p),
@@ -121,7 +125,11 @@ pub async fn create(
     };
     let changes = after.map(|a| a.changes_from(&before)).unwrap_or_default();
     if errors.is_empty() && changes.is_empty() {
-        errors.push("変更された項目がありません".to_string());
+        errors.push(FieldError::new(
+            "",
+            "unchanged",
+            "変更された項目がありません",
+        ));
     }
     if !errors.is_empty() {
         let page = proposal_page(&state, &current, opened.record, form, errors);

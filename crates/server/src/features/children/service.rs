@@ -11,7 +11,7 @@ use super::repo::proposals as proposals_repo;
 use super::repo::{self, Child};
 use super::store::{self, Edit, HistoryEntry};
 use crate::audit::{Action, Event, Outcome};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::gate::{self, Gate, Opened, Use, Written};
 
 /// Registers a child owned by `owner`: the record and its audit entry in one transaction.
@@ -47,7 +47,7 @@ pub(crate) enum EditOutcome {
         version: i64,
         changes: Vec<Change>,
     },
-    Invalid(Vec<String>),
+    Invalid(Vec<FieldError>),
     Conflict {
         current: i64,
         others: Vec<HistoryEntry>,
@@ -82,12 +82,13 @@ pub(crate) async fn edit(
 fn fixed_municipality(
     opened: &Opened<Child>,
     mut profile: Profile,
-) -> Result<Profile, Vec<String>> {
+) -> Result<Profile, Vec<FieldError>> {
     if profile.municipality_code.to_string() != opened.record.municipality_code {
-        return Err(vec![
-            "住所地の市区町村は変更できません。転居の場合は状態を「転出」にし、転入先で登録してください"
-                .to_string(),
-        ]);
+        return Err(vec![FieldError::new(
+            "municipality_code",
+            "not_allowed",
+            "住所地の市区町村は変更できません。転居の場合は状態を「転出」にし、転入先で登録してください",
+        )]);
     }
     profile.municipality_code = opened.target.municipality_code;
     Ok(profile)
@@ -240,11 +241,11 @@ pub(crate) async fn decide_proposal(
         .map_err(|errors| {
             AppError::BadRequest(format!(
                 "申出をそのまま反映できません：{}",
-                errors.join("、")
+                messages(&errors)
             ))
         })
         .and_then(|p| {
-            fixed_municipality(&opened, p).map_err(|errors| AppError::BadRequest(errors.join("、")))
+            fixed_municipality(&opened, p).map_err(|errors| AppError::BadRequest(messages(&errors)))
         })?;
     match save(
         gate,
@@ -258,7 +259,7 @@ pub(crate) async fn decide_proposal(
     .await?
     {
         EditOutcome::Saved { .. } => Ok(()),
-        EditOutcome::Invalid(errors) => Err(AppError::BadRequest(errors.join("、"))),
+        EditOutcome::Invalid(errors) => Err(AppError::BadRequest(messages(&errors))),
         EditOutcome::Conflict { .. } => Err(AppError::Conflict(
             "記録が同時に更新されました。ページを開き直してから、もう一度反映してください".into(),
         )),
@@ -289,4 +290,13 @@ pub(crate) fn overlay(
             .map(|(k, v)| (k.clone(), v.clone())),
     );
     fields
+}
+
+/// The messages of a list of problems, as one line.
+fn messages(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect::<Vec<_>>()
+        .join("、")
 }
