@@ -155,6 +155,32 @@ async fn bad_input_on_edit_is_named_in_japanese_and_changes_nothing() {
         assert!(res.body.contains(message), "{field}: {}", res.body);
     }
     assert_eq!(version(&app, &id).await, 1);
+    // The message also stands beside its field, which is marked invalid and points at it.
+    let res = app
+        .post_form_as(
+            &staff,
+            &format!("/children/{id}"),
+            &edit_form(
+                "1",
+                "山田 はると",
+                "やまだ はると",
+                &[("intake_date", "2026-13-01")],
+            ),
+        )
+        .await;
+    let beside = res
+        .body
+        .split(r#"id="intake_date-error">"#)
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        beside.starts_with("把握した日「2026-13-01」"),
+        "{}",
+        res.body
+    );
+    assert!(res.body.contains(
+        r#"name="intake_date" aria-invalid="true" aria-describedby="intake_date-error""#
+    ));
     // Without a version the edit is refused outright.
     let mut no_version = edit_form("1", "山田 はると", "やまだ はると", &[]);
     no_version.retain(|(k, _)| *k != "version");

@@ -114,6 +114,19 @@ impl FormPage {
         self.value(&format!("{prefix}{i}_{key}"))
     }
 
+    /// The messages about one field, shown beside it (the summary above lists them all).
+    fn errors_of(&self, key: &str) -> Vec<&str> {
+        self.errors
+            .iter()
+            .filter(|e| e.field == key)
+            .map(|e| e.message.as_str())
+            .collect()
+    }
+
+    fn has_error(&self, key: &str) -> bool {
+        self.errors.iter().any(|e| e.field == key)
+    }
+
     fn action(&self) -> String {
         match &self.child_id {
             Some(id) => format!("/children/{id}"),
