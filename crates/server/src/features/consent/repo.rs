@@ -76,10 +76,12 @@ macro_rules! reach_by_guardian {
 pub(crate) use reach_by_guardian;
 
 /// A department consent belongs to the town the child lived in when it was given (its
-/// recipient key starts with that town's code), as the one record's reach decides.
+/// recipient key, `NNNNNN:department`, starts with that town's code), as the one record's
+/// reach decides. Reads the recipient only (it is in the index); an organisation's id never
+/// has `:` as its seventh character.
 macro_rules! of_the_childs_town {
     () => {
-        " AND (k.department IS NULL OR substr(k.recipient, 1, 6) = c.municipality_code)"
+        " AND (substr(k.recipient, 7, 1) <> ':' OR substr(k.recipient, 1, 6) = c.municipality_code)"
     };
 }
 pub(crate) use of_the_childs_town;

@@ -523,7 +523,11 @@ fn list_statement(
         st.push(concat!(" AND ", consent::consent_in_force!("k.")));
         st.bind(today);
         st.push(")");
-        st.push(consent::of_the_childs_town!());
+        if !scope.department_keys.is_empty() {
+            // Only a department's key can name another town (an organisation's never does),
+            // so a list without department keys skips the check and stays on the index.
+            st.push(consent::of_the_childs_town!());
+        }
         if !filter.care_item.is_empty() {
             // The consent's copy of the child's care mask (migration 12) is in the index:
             // only the children with the item are looked up, not all the recipient's.
