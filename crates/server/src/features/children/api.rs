@@ -26,19 +26,18 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use tsunagu_core::access::{Permission, is_family_or_owner, registering_membership, scope_filter};
+use tsunagu_core::access::{Permission, registering_membership, scope_filter};
 use tsunagu_core::care::{CareError, CareItem};
 use tsunagu_core::transitions::{self, Transition};
 
 use super::profile::{self, Guardian, Profile, Sibling};
 use super::repo::{self, Child};
-use super::service::{self, EditOutcome};
-use super::{access_rows, filters, store};
-use crate::audit::{self, Action, AuditQuery, Event, Outcome};
+use super::service::{self, AccessHistory, EditOutcome};
+use super::{filters, store};
+use crate::audit::{self, Action, Event, Outcome};
 use crate::auth::guard::{Access, Routes, audit_context};
 use crate::auth::session::CurrentSession;
 use crate::error::{ApiError, AppError, FieldError};
-use crate::features::break_glass;
 use crate::gate::{Gate, Use};
 use crate::state::AppState;
 use crate::web::params;
@@ -895,24 +894,12 @@ async fn access_log(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let child = Gate::api(&state, &current, &parts)
-        .open_where::<Child>(
-            &id,
-            Permission::ReadChild,
-            Use::Read("access_log"),
-            is_family_or_owner,
-        )
-        .await?
-        .record;
-    let query = AuditQuery {
-        child_id: Some(child.id.clone()),
-        limit: 500,
-        ..AuditQuery::default()
-    };
-    let (entries, _) = audit::search(&state.db, &query)
-        .await
-        .map_err(AppError::from)?;
-    let rows = access_rows(&state, entries.clone()).await?;
+    let AccessHistory {
+        child,
+        entries,
+        rows,
+        grants,
+    } = service::access_history(&Gate::api(&state, &current, &parts), &state, &id).await?;
     let entries = entries
         .into_iter()
         .zip(rows)
@@ -929,9 +916,7 @@ async fn access_log(
         })
         .collect();
     let instant = DateTime::<Utc>::from_timestamp_millis;
-    let grants = break_glass::repo::for_resource(&state.db, repo::RESOURCE_TYPE, &child.id)
-        .await
-        .map_err(AppError::from)?
+    let grants = grants
         .into_iter()
         .map(|g| GrantJson {
             started_at: instant(g.started_at),

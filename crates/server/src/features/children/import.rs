@@ -1274,12 +1274,7 @@ async fn commit(
             store::create(&mut tx, &child_id, owner, profile, now)
                 .await
                 .map_err(AppError::from)?;
-            let fields: Vec<String> = profile
-                .described()
-                .into_iter()
-                .filter(|(_, _, v)| !v.is_empty())
-                .map(|(f, _, _)| f.to_string())
-                .collect();
+            let fields = profile.filled_fields();
             let event = Event::new(Action::Create, Outcome::Allowed)
                 .resource(repo::RESOURCE_TYPE, &child_id)
                 .child(&child_id)

@@ -716,6 +716,15 @@ impl Profile {
     }
 
     /// Every field in words, in the order the profile shows them, for comparing.
+    /// The keys of the fields that hold something (a new record's audit entry names them).
+    pub fn filled_fields(&self) -> Vec<String> {
+        self.described()
+            .into_iter()
+            .filter(|(_, _, v)| !v.is_empty())
+            .map(|(f, _, _)| f.to_string())
+            .collect()
+    }
+
     pub fn described(&self) -> Vec<(&'static str, &'static str, String)> {
         let care = self
             .care

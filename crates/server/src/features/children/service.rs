@@ -4,30 +4,28 @@
 
 use std::collections::HashMap;
 
-use tsunagu_core::access::Permission;
+use tsunagu_core::access::{Permission, is_family_or_owner, scope_filter};
 
 use super::profile::{self, Change, Profile, proposable_field};
 use super::repo::proposals as proposals_repo;
 use super::repo::{self, Child};
 use super::store::{self, Edit, HistoryEntry};
-use crate::audit::{Action, Event, Outcome};
+use crate::audit::{self, Action, AuditEntry, AuditQuery, Event, Outcome};
+use crate::auth::session::CurrentSession;
 use crate::error::{AppError, FieldError};
+use crate::features::break_glass::{self, GrantView};
 use crate::gate::{self, Gate, Opened, Use, Written};
+use crate::state::AppState;
 
 /// Registers a child owned by `owner`: the record and its audit entry in one transaction.
 pub(crate) async fn register(
     gate: &Gate<'_>,
-    state: &crate::state::AppState,
+    state: &AppState,
     owner: &str,
     profile: &Profile,
 ) -> Result<String, AppError> {
     let id = uuid::Uuid::new_v4().to_string();
-    let fields: Vec<String> = profile
-        .described()
-        .into_iter()
-        .filter(|(_, _, v)| !v.is_empty())
-        .map(|(f, _, _)| f.to_string())
-        .collect();
+    let fields = profile.filled_fields();
     let event = Event::new(Action::Create, Outcome::Allowed)
         .resource(repo::RESOURCE_TYPE, &id)
         .child(&id);
@@ -57,7 +55,7 @@ pub(crate) enum EditOutcome {
 /// Checks and saves an edit of a record the actor may write; audits the changed fields.
 pub(crate) async fn edit(
     gate: &Gate<'_>,
-    state: &crate::state::AppState,
+    state: &AppState,
     id: &str,
     expected: i64,
     form: &HashMap<String, String>,
@@ -100,7 +98,7 @@ fn fixed_municipality(
 /// written.
 async fn save(
     gate: &Gate<'_>,
-    state: &crate::state::AppState,
+    state: &AppState,
     opened: &Opened<Child>,
     expected: i64,
     profile: &Profile,
@@ -175,7 +173,7 @@ async fn save(
 /// proposal already decided is refused and nothing changes.
 pub(crate) async fn decide_proposal(
     gate: &Gate<'_>,
-    state: &crate::state::AppState,
+    state: &AppState,
     id: &str,
     proposal_id: &str,
     decision: Option<&str>,
@@ -299,4 +297,115 @@ fn messages(errors: &[FieldError]) -> String {
         .map(|e| e.message.as_str())
         .collect::<Vec<_>>()
         .join("、")
+}
+
+/// A guardian's own children (empty for everyone else), for the family's home page.
+pub async fn own_children(
+    state: &AppState,
+    current: &CurrentSession,
+) -> Result<Vec<Child>, AppError> {
+    let scope = scope_filter(&current.actor, Permission::ReadChild);
+    if scope.guardian_account_id.is_none() {
+        return Ok(Vec::new());
+    }
+    let family_only = tsunagu_core::access::ScopeFilter {
+        guardian_account_id: scope.guardian_account_id,
+        ..Default::default()
+    };
+    let today = state.clock.today_jst();
+    let (children, _) = repo::list(
+        &state.db,
+        &family_only,
+        &repo::ListFilter::default(),
+        today,
+        20,
+        0,
+    )
+    .await?;
+    Ok(children)
+}
+
+/// One line of the access history as the family reads it.
+pub(crate) struct AccessRow {
+    pub at: String,
+    pub who: String,
+    pub organisation: String,
+    pub role: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// Who opened a child's record: the audit trail's entries about it (newest first, 500 at
+/// most), each also as the family reads it, and the break-glass grants on it.
+pub(crate) struct AccessHistory {
+    pub child: Child,
+    pub entries: Vec<AuditEntry>,
+    pub rows: Vec<AccessRow>,
+    pub grants: Vec<GrantView>,
+}
+
+/// The access history, for the family and the owner organisation's members only (the page
+/// and the API); opening it is an audited read.
+pub(crate) async fn access_history(
+    gate: &Gate<'_>,
+    state: &AppState,
+    id: &str,
+) -> Result<AccessHistory, AppError> {
+    let child = gate
+        .open_where::<Child>(
+            id,
+            Permission::ReadChild,
+            Use::Read("access_log"),
+            is_family_or_owner,
+        )
+        .await?
+        .record;
+    let query = AuditQuery {
+        child_id: Some(child.id.clone()),
+        limit: 500,
+        ..AuditQuery::default()
+    };
+    let (entries, _) = audit::search(&state.db, &query).await?;
+    let rows = access_rows(state, &entries).await?;
+    let grants = break_glass::repo::for_resource(&state.db, repo::RESOURCE_TYPE, &child.id).await?;
+    Ok(AccessHistory {
+        child,
+        entries,
+        rows,
+        grants,
+    })
+}
+
+/// Names the actors of the entries (one lookup per distinct actor and organisation).
+async fn access_rows(state: &AppState, entries: &[AuditEntry]) -> Result<Vec<AccessRow>, AppError> {
+    let mut labels: HashMap<(String, String), crate::auth::repo::accounts::ActorLabel> =
+        HashMap::new();
+    let mut rows = Vec::with_capacity(entries.len());
+    for e in entries {
+        let account = e.actor_account_id.clone().unwrap_or_default();
+        let org = e.actor_organisation_id.clone().unwrap_or_default();
+        let key = (account.clone(), org.clone());
+        if !labels.contains_key(&key) {
+            let label =
+                crate::auth::repo::accounts::actor_label(&state.db, &account, Some(&org)).await?;
+            labels.insert(key.clone(), label);
+        }
+        let label = labels.get(&key).cloned().unwrap_or_default();
+        rows.push(AccessRow {
+            at: crate::view::format_instant_jst(e.at.timestamp_millis()),
+            who: label.display_name,
+            organisation: label.organisation_name,
+            role: label
+                .role
+                .map(|r| r.label_ja().to_string())
+                .unwrap_or_default(),
+            action: e.action_label().to_string(),
+            detail: if e.action == "break_glass" {
+                e.detail.clone()
+            } else {
+                String::new()
+            },
+        });
+    }
+    Ok(rows)
 }

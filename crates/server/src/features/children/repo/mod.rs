@@ -250,6 +250,26 @@ const CHILD_AND_REACH: &str = concat!(
     consent::reach_rows!(reach_padding!())
 );
 
+/// A child's record, as the gate opens it: the row and what reaches it, in one statement.
+impl crate::gate::Record for Child {
+    const RESOURCE: &'static str = RESOURCE_TYPE;
+    const NOT_FOUND_JA: &'static str =
+        "指定された児童の記録は見つかりません（存在しないか、参照できる範囲の外にあります）";
+    const BACK: (&'static str, &'static str) = ("/children", "児童の記録へ戻る");
+
+    async fn load(
+        db: &Db,
+        id: &str,
+        today: chrono::NaiveDate,
+    ) -> Result<Option<(Self, Target)>, sqlx::Error> {
+        get(db, id, today).await
+    }
+
+    fn child_id(&self) -> Option<&str> {
+        Some(&self.id)
+    }
+}
+
 /// A child with what the policy needs to decide on it; `None` when there is no such child.
 /// Consents count when not withdrawn and not expired on `today`. One statement: every
 /// child page and API call starts here.
