@@ -103,6 +103,26 @@ async fn staff_register_import_and_export_then_the_family_withdraws_a_consent() 
     fill(&env, "d0_battery_internal_hours", "4.5").await;
     assert_axe_clean(c, "/children/new filled in").await;
     screenshot(c, "child-new", DESKTOP).await;
+    // A date in the future is named beside its field; what was typed stays in the form.
+    set_value(&env, "intake_date", "2099-01-01").await;
+    submit(&env).await;
+    let refused = wait_for_text(&env, "the form's problems", "入力内容を確認してください").await;
+    assert!(
+        refused.contains("把握した日が未来の日付になっています"),
+        "{refused}"
+    );
+    let beside = js_string(
+        c,
+        "return document.getElementById('intake_date-error')?.textContent ?? ''",
+    )
+    .await;
+    assert!(beside.contains("未来の日付"), "{beside}");
+    assert_axe_clean(c, "/children/new with a problem").await;
+    screenshot(c, "child-new-problem", DESKTOP).await;
+    set_viewport(c, PHONE, 900).await;
+    screenshot(c, "child-new-problem", PHONE).await;
+    set_viewport(c, DESKTOP, 900).await;
+    set_value(&env, "intake_date", "2024-01-10").await;
     submit(&env).await;
     let profile = wait_for_text(&env, "the new child's profile", "判定スコア").await;
     assert!(profile.contains("39点"), "{profile}");
