@@ -194,6 +194,57 @@ mod tests {
         );
     }
 
+    /// A workbook of `rows` × 3 text cells, written by this module.
+    fn workbook(rows: usize) -> Vec<u8> {
+        xlsx(&Sheet {
+            name: "名簿".into(),
+            header: vec!["氏名".into(), "ふりがな".into(), "電話".into()],
+            rows: (0..rows)
+                .map(|i| Row {
+                    about: format!("{i}"),
+                    cells: vec![
+                        Cell::Text(format!("山田 {i}")),
+                        Cell::Text("やまだ".into()),
+                        Cell::Text(format!("0312345{i:03}")),
+                    ],
+                })
+                .collect(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn an_xlsx_is_read_with_its_leading_zeros_and_held_to_its_cell_and_row_limits() {
+        let limits = Limits::for_rows(1024 * 1024, 10, 4);
+        let grid = read(&workbook(3), &limits).unwrap();
+        assert_eq!(grid.len(), 4);
+        assert_eq!(grid[0].1, vec!["氏名", "ふりがな", "電話"]);
+        assert_eq!(
+            grid[1],
+            (
+                2,
+                vec!["山田 0".into(), "やまだ".into(), "0312345000".into()]
+            )
+        );
+        assert_eq!(
+            read(&workbook(11), &limits),
+            Err(ReadError::TooManyRows(10))
+        );
+        let few_cells = Limits {
+            max_cells: 20,
+            ..limits
+        };
+        assert_eq!(
+            read(&workbook(8), &few_cells),
+            Err(ReadError::TooManyCells(20))
+        );
+        let narrow = Limits::for_rows(1024 * 1024, 10, 2);
+        assert_eq!(
+            read(&workbook(1), &narrow),
+            Err(ReadError::TooManyColumns(2))
+        );
+    }
+
     #[tokio::test]
     async fn reading_off_the_workers_gives_the_same_answer() {
         let grid = read_off_workers(b"a,b\n".to_vec(), LIMITS).await.unwrap();

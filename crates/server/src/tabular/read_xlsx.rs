@@ -17,20 +17,28 @@ use super::{Deadline, Grid, Limits, ReadError};
 /// oddly without meaning anything).
 const RATIO_FROM_BYTES: u64 = 1024 * 1024;
 
-/// Counts what passes through and stops at the cap.
+/// Counts what passes through and stops at the cap, or as soon as the part has unzipped to
+/// more than `max_ratio` times its zipped size (the ratio only grows while reading, so a
+/// bomb is stopped early, not after it has been unzipped whole).
 struct Capped<R> {
     inner: R,
     read: u64,
     cap: u64,
+    zipped: u64,
+    max_ratio: u64,
+    over_ratio: bool,
 }
 
 impl<R: Read> Read for Capped<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.read > self.cap {
-            return Err(std::io::Error::other("cap reached"));
+        if self.read > self.cap || self.over_ratio {
+            return Err(std::io::Error::other("limit reached"));
         }
         let n = self.inner.read(buf)?;
         self.read += n as u64;
+        if self.read > RATIO_FROM_BYTES && self.read / self.zipped.max(1) > self.max_ratio {
+            self.over_ratio = true;
+        }
         Ok(n)
     }
 }
@@ -62,6 +70,9 @@ fn check_parts(bytes: &[u8], limits: &Limits, deadline: &Deadline) -> Result<(),
             inner: part,
             read: 0,
             cap: remaining,
+            zipped,
+            max_ratio: limits.max_ratio,
+            over_ratio: false,
         };
         let walked = if name.ends_with(".xml") || name.ends_with(".rels") {
             walk_xml(&mut capped, &name, limits, deadline)
@@ -70,14 +81,14 @@ fn check_parts(bytes: &[u8], limits: &Limits, deadline: &Deadline) -> Result<(),
                 .map(|_| ())
                 .map_err(|_| ReadError::Unreadable)
         };
+        if capped.over_ratio {
+            return Err(ReadError::CompressionRatio(limits.max_ratio));
+        }
         if capped.read > remaining {
             return Err(ReadError::TooLargeUnzipped(limits.max_unzipped_bytes));
         }
         walked?;
         unzipped_total += capped.read;
-        if capped.read > RATIO_FROM_BYTES && capped.read / zipped.max(1) > limits.max_ratio {
-            return Err(ReadError::CompressionRatio(limits.max_ratio));
-        }
     }
     Ok(())
 }
