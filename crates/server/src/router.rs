@@ -39,7 +39,12 @@ pub fn routes() -> Routes {
 
 pub fn router(state: AppState) -> Router {
     metrics::init();
-    let (routes, _) = routes().into_parts();
+    let (routes, specs) = routes().into_parts();
+    let limits = std::sync::Arc::new(security::BodyLimits::new(
+        specs
+            .iter()
+            .map(|s| (s.method.clone(), s.path, s.body_limit)),
+    ));
     routes
         .route_layer(middleware::from_fn(metrics::track))
         .fallback(not_found)
@@ -49,7 +54,7 @@ pub fn router(state: AppState) -> Router {
         // Each route's own limit is enforced by `limit_body`; the extractors may read up to
         // the largest of them.
         .layer(DefaultBodyLimit::max(security::UPLOAD_LIMIT_BYTES))
-        .layer(middleware::from_fn(security::limit_body))
+        .layer(middleware::from_fn_with_state(limits, security::limit_body))
         .layer(middleware::from_fn(security::headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(

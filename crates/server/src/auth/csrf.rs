@@ -8,7 +8,6 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use crate::state::Settings;
-use crate::web::security::body_limit;
 
 pub const HEADER: &str = "x-csrf-token";
 pub const FORM_FIELD: &str = "csrf_token";
@@ -51,7 +50,12 @@ fn equal(a: &str, b: &str) -> bool {
 }
 
 /// Checks the token and gives the request back with its body intact.
-pub async fn check_token(parts: Parts, body: Body, expected: &str) -> Result<Request, ()> {
+pub async fn check_token(
+    parts: Parts,
+    body: Body,
+    expected: &str,
+    limit: usize,
+) -> Result<Request, ()> {
     if let Some(given) = parts.headers.get(HEADER).and_then(|v| v.to_str().ok()) {
         return if equal(given, expected) {
             Ok(Request::from_parts(parts, body))
@@ -67,9 +71,7 @@ pub async fn check_token(parts: Parts, body: Body, expected: &str) -> Result<Req
     if !is_form {
         return Err(());
     }
-    let bytes: Bytes = axum::body::to_bytes(body, body_limit(&parts.method, parts.uri.path()))
-        .await
-        .map_err(|_| ())?;
+    let bytes: Bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ())?;
     let found = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
         .map_err(|_| ())?
         .into_iter()

@@ -17,6 +17,7 @@ use super::session::{self, CurrentSession, Miss};
 use crate::audit::{self, Action, Event, Outcome};
 use crate::error::{ApiError, AppError, is_api, refuse};
 use crate::state::AppState;
+use crate::web::security;
 
 /// Who may use a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,12 +33,14 @@ pub enum Access {
     Permission(Permission),
 }
 
-/// One declared route, for the coverage and authorisation tests.
+/// One declared route, for the coverage and authorisation tests and the body limits.
 #[derive(Debug, Clone)]
 pub struct RouteSpec {
     pub method: Method,
     pub path: &'static str,
     pub access: Access,
+    /// The largest request body the route takes (`web::security`).
+    pub body_limit: usize,
 }
 
 /// A router that only accepts routes together with their access rule.
@@ -68,6 +71,22 @@ impl Routes {
         self.add(Method::POST, path, access, axum::routing::post(handler))
     }
 
+    /// A POST that takes a file: its body may be as large as
+    /// [`security::UPLOAD_LIMIT_BYTES`] instead of [`security::BODY_LIMIT_BYTES`].
+    pub fn post_upload<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add_limited(
+            Method::POST,
+            path,
+            access,
+            axum::routing::post(handler),
+            security::UPLOAD_LIMIT_BYTES,
+        )
+    }
+
     pub fn patch<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
     where
         H: axum::handler::Handler<T, AppState>,
@@ -85,20 +104,32 @@ impl Routes {
     }
 
     fn add(
-        mut self,
+        self,
         method: Method,
         path: &'static str,
         access: Access,
         route: MethodRouter<AppState>,
     ) -> Self {
+        self.add_limited(method, path, access, route, security::BODY_LIMIT_BYTES)
+    }
+
+    fn add_limited(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        route: MethodRouter<AppState>,
+        body_limit: usize,
+    ) -> Self {
         let guarded = route.route_layer(middleware::from_fn(move |req: Request, next: Next| {
-            guard(access, req, next)
+            guard(access, body_limit, req, next)
         }));
         self.router = self.router.route(path, guarded);
         self.specs.push(RouteSpec {
             method,
             path,
             access,
+            body_limit,
         });
         self
     }
@@ -157,7 +188,7 @@ fn sign_in_first(api: bool, path_and_query: &str, expired: bool) -> Response {
     response
 }
 
-async fn guard(access: Access, req: Request, next: Next) -> Response {
+async fn guard(access: Access, body_limit: usize, req: Request, next: Next) -> Response {
     let Some(state) = req.extensions().get::<AppState>().cloned() else {
         return refuse(is_api(&req), AppError::Internal("state missing".into()));
     };
@@ -219,7 +250,7 @@ async fn guard(access: Access, req: Request, next: Next) -> Response {
         && unsafe_method(&parts.method)
         && access != Access::Public
     {
-        match check_token(parts, body, &s.csrf_token).await {
+        match check_token(parts, body, &s.csrf_token, body_limit).await {
             Ok(req) => req,
             Err(()) => return refuse(api, AppError::CsrfFailed),
         }
@@ -239,7 +270,12 @@ async fn guard(access: Access, req: Request, next: Next) -> Response {
 /// The CSRF check of [`csrf::check_token`], which also finds the `csrf_token` field of a
 /// `multipart/form-data` body (the children import's file upload): the body is read (within
 /// the request limit), searched, and handed on intact. The header, when sent, decides.
-async fn check_token(parts: Parts, body: Body, expected: &str) -> Result<Request, ()> {
+async fn check_token(
+    parts: Parts,
+    body: Body,
+    expected: &str,
+    limit: usize,
+) -> Result<Request, ()> {
     use subtle::ConstantTimeEq;
     let content_type = parts
         .headers
@@ -249,9 +285,8 @@ async fn check_token(parts: Parts, body: Body, expected: &str) -> Result<Request
         .to_string();
     if !content_type.starts_with("multipart/form-data") || parts.headers.contains_key(csrf::HEADER)
     {
-        return csrf::check_token(parts, body, expected).await;
+        return csrf::check_token(parts, body, expected, limit).await;
     }
-    let limit = crate::web::security::body_limit(&parts.method, parts.uri.path());
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ())?;
     let mut probe = Request::builder()
         .header(header::CONTENT_TYPE, &content_type)

@@ -2,7 +2,7 @@
 //! inline script, no eval, no framing) and the size limit of request bodies, per route.
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -18,17 +18,41 @@ pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
 /// The limit of the routes that take a file (the children import: a 5 MB file and the
 /// form around it).
 pub const UPLOAD_LIMIT_BYTES: usize = 6 * 1024 * 1024;
-const UPLOAD_ROUTES: [(&str, &str); 1] = [("POST", "/children/import")];
+/// The body limit each route declared (`Routes::post_upload` for a file), looked up before
+/// routing so that every request, matched or not, is held to one.
+#[derive(Debug, Clone, Default)]
+pub struct BodyLimits {
+    /// Routes over [`BODY_LIMIT_BYTES`]: method, path pattern (`{id}` matches one segment).
+    larger: Vec<(Method, &'static str, usize)>,
+}
 
-/// The body limit of a route.
-pub fn body_limit(method: &Method, path: &str) -> usize {
-    if UPLOAD_ROUTES
-        .iter()
-        .any(|(m, p)| method.as_str() == *m && path == *p)
-    {
-        UPLOAD_LIMIT_BYTES
-    } else {
-        BODY_LIMIT_BYTES
+impl BodyLimits {
+    pub fn new(routes: impl IntoIterator<Item = (Method, &'static str, usize)>) -> Self {
+        Self {
+            larger: routes
+                .into_iter()
+                .filter(|(_, _, limit)| *limit > BODY_LIMIT_BYTES)
+                .collect(),
+        }
+    }
+
+    /// The limit of the route a request goes to.
+    pub fn of(&self, method: &Method, path: &str) -> usize {
+        self.larger
+            .iter()
+            .find(|(m, pattern, _)| m == method && matches_pattern(pattern, path))
+            .map_or(BODY_LIMIT_BYTES, |(_, _, limit)| *limit)
+    }
+}
+
+fn matches_pattern(pattern: &str, path: &str) -> bool {
+    let (mut want, mut got) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (want.next(), got.next()) {
+            (None, None) => return true,
+            (Some(w), Some(g)) if w == g || (w.starts_with('{') && !g.is_empty()) => {}
+            _ => return false,
+        }
     }
 }
 
@@ -36,8 +60,12 @@ pub fn body_limit(method: &Method, path: &str) -> usize {
 /// `/api/`): at once when the declared length is over; otherwise the body is cut off at the
 /// limit while it is read, and the extractor's own 413 (English plain text) is answered
 /// the same way.
-pub async fn limit_body(request: Request, next: Next) -> Response {
-    let limit = body_limit(request.method(), request.uri().path());
+pub async fn limit_body(
+    State(limits): State<std::sync::Arc<BodyLimits>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = limits.of(request.method(), request.uri().path());
     let api = is_api(&request);
     let too_large = || refuse(api, AppError::TooLarge(limit / (1024 * 1024)));
     let declared = request
@@ -87,4 +115,36 @@ pub async fn headers(request: Request, next: Next) -> Response {
         set(h, header::CACHE_CONTROL, "no-store");
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_route_declared_for_files_takes_more_and_every_other_the_default() {
+        let limits = BodyLimits::new([
+            (Method::POST, "/children/import", UPLOAD_LIMIT_BYTES),
+            (Method::POST, "/files/{id}/parts", UPLOAD_LIMIT_BYTES),
+            (Method::POST, "/children", BODY_LIMIT_BYTES),
+        ]);
+        assert_eq!(
+            limits.of(&Method::POST, "/children/import"),
+            UPLOAD_LIMIT_BYTES
+        );
+        assert_eq!(
+            limits.of(&Method::POST, "/files/7/parts"),
+            UPLOAD_LIMIT_BYTES
+        );
+        assert_eq!(
+            limits.of(&Method::GET, "/children/import"),
+            BODY_LIMIT_BYTES
+        );
+        assert_eq!(
+            limits.of(&Method::POST, "/children/import/x"),
+            BODY_LIMIT_BYTES
+        );
+        assert_eq!(limits.of(&Method::POST, "/files//parts"), BODY_LIMIT_BYTES);
+        assert_eq!(limits.of(&Method::POST, "/children"), BODY_LIMIT_BYTES);
+    }
 }

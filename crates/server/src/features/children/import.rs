@@ -70,7 +70,7 @@ pub fn routes() -> Routes {
     let write = || Access::Permission(Permission::WriteChild);
     Routes::new()
         .get("/children/import", write(), upload_form)
-        .post("/children/import", write(), upload)
+        .post_upload("/children/import", write(), upload)
         .get("/children/import/template.csv", write(), template_csv)
         .get("/children/import/{id}", write(), mapping_page)
         .post("/children/import/{id}/check", write(), check)
