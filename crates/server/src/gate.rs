@@ -279,6 +279,40 @@ impl<'a> Gate<'a> {
     }
 }
 
+impl Gate<'_> {
+    /// A change that records several entries (an import: one per new record and one for
+    /// the file): `work` returns them with its value, and they are appended in the change's
+    /// transaction before it commits. A change that names no entry is rolled back.
+    pub async fn write_all<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut AnyConnection) -> Result<(T, Vec<Event>), AppError>,
+    ) -> Result<T, AppError> {
+        let now = self.state.clock.now();
+        let ctx = audit_context(self.parts, Some(self.current));
+        // Bulk writes take SQLite's one writer in turn rather than meet in its busy handler.
+        let _turn = self.state.db.sqlite_writer_turn().await;
+        let mut tx = self.state.db.pool().begin().await?;
+        let (value, events) = work(&mut tx).await?;
+        if events.is_empty() {
+            tx.rollback().await?;
+            return Err(AppError::Internal(
+                "a change without an audit entry was refused".into(),
+            ));
+        }
+        for event in &events {
+            audit::record(&mut tx, &ctx, event, now).await?;
+        }
+        tx.commit().await?;
+        Ok(value)
+    }
+
+    /// Entries with no change to commit with, written together (a list export: one for the
+    /// export and one for each child in it, so each family's access history shows it).
+    pub async fn audit_all(&self, events: &[Event]) -> Result<(), AppError> {
+        self.write_all(async |_| Ok(((), events.to_vec()))).await
+    }
+}
+
 /// The event of a change to an opened record: its resource and child.
 pub fn change_event<R: Record>(opened: &Opened<R>, action: Action) -> Event {
     let event = Event::new(action, Outcome::Allowed).resource(R::RESOURCE, opened.id());

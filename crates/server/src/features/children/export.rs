@@ -15,10 +15,11 @@ use tsunagu_core::access::{Permission, scope_filter};
 
 use super::import::{TARGETS, profile_cells};
 use super::{filters, repo, store};
-use crate::audit::{self, Action, Event, Outcome};
-use crate::auth::guard::{Access, Routes, audit_context};
+use crate::audit::{Action, Event, Outcome};
+use crate::auth::guard::{Access, Routes};
 use crate::auth::session::CurrentSession;
 use crate::error::{AppError, PageError};
+use crate::gate::Gate;
 use crate::state::AppState;
 use crate::tabular::{self, Cell, Row, Sheet, WriteError};
 
@@ -124,26 +125,21 @@ async fn audit_export(
     sheet: &Export,
     format: &str,
 ) -> Result<(), AppError> {
-    let now = state.clock.now();
-    let ctx = audit_context(parts, Some(current));
-    let _turn = state.db.sqlite_writer_turn().await;
-    let mut tx = state.db.pool().begin().await?;
-    let event = Event::new(Action::Export, Outcome::Allowed)
-        .resource(repo::RESOURCE_TYPE, "list")
-        .detail(format!(
-            "format={format}; {}; rows={}",
-            sheet.describe, sheet.total
-        ));
-    audit::record(&mut tx, &ctx, &event, now).await?;
-    for id in &sheet.child_ids {
-        let event = Event::new(Action::Export, Outcome::Allowed)
+    let mut events = vec![
+        Event::new(Action::Export, Outcome::Allowed)
+            .resource(repo::RESOURCE_TYPE, "list")
+            .detail(format!(
+                "format={format}; {}; rows={}",
+                sheet.describe, sheet.total
+            )),
+    ];
+    events.extend(sheet.child_ids.iter().map(|id| {
+        Event::new(Action::Export, Outcome::Allowed)
             .resource(repo::RESOURCE_TYPE, id)
             .child(id)
-            .detail(format!("list export; format={format}"));
-        audit::record(&mut tx, &ctx, &event, now).await?;
-    }
-    tx.commit().await?;
-    Ok(())
+            .detail(format!("list export; format={format}"))
+    }));
+    Gate::page(state, current, parts).audit_all(&events).await
 }
 
 /// The visible list as CSV: UTF-8 with BOM (for Excel) or, with `encoding=cp932`,

@@ -46,6 +46,7 @@ use crate::auth::session::CurrentSession;
 use crate::db::Db;
 use crate::error::{AppError, PageError};
 use crate::features::municipalities;
+use crate::gate::Gate;
 use crate::state::AppState;
 use crate::tabular;
 use crate::view::Chrome;
@@ -1253,54 +1254,47 @@ async fn commit(
         return Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response());
     }
     let now = state.clock.now();
-    let ctx = audit_context(&parts, Some(&current));
-    let mut created = Vec::with_capacity(outcomes.len());
-    {
-        let _turn = state.db.sqlite_writer_turn().await;
-        let mut tx = state.db.pool().begin().await.map_err(AppError::from)?;
-        if !sql::take(&mut tx, &stored.id, &current.account.id)
-            .await
-            .map_err(AppError::from)?
-        {
-            return Err(PageError(AppError::Conflict(
-                "このファイルはすでに取り込まれています。児童の一覧を確認してください".into(),
-            )));
-        }
-        for outcome in &outcomes {
-            let Some((profile, owner)) = &outcome.ready else {
-                continue;
-            };
-            let child_id = uuid::Uuid::new_v4().to_string();
-            store::create(&mut tx, &child_id, owner, profile, now)
-                .await
-                .map_err(AppError::from)?;
-            let fields = profile.filled_fields();
-            let event = Event::new(Action::Create, Outcome::Allowed)
-                .resource(repo::RESOURCE_TYPE, &child_id)
-                .child(&child_id)
-                .fields(fields)
-                .detail("import");
-            audit::record(&mut tx, &ctx, &event, now)
-                .await
-                .map_err(AppError::from)?;
-            created.push(Created {
-                id: child_id,
-                line: outcome.line,
-                name: profile.name.clone(),
-            });
-        }
-        let event = Event::new(Action::Import, Outcome::Allowed)
-            .resource(RESOURCE_TYPE, &stored.id)
-            .detail(format!(
-                "commit; file={}; rows={}",
-                stored.filename,
-                created.len()
-            ));
-        audit::record(&mut tx, &ctx, &event, now)
-            .await
-            .map_err(AppError::from)?;
-        tx.commit().await.map_err(AppError::from)?;
-    }
+    let gate = Gate::page(&state, &current, &parts);
+    let created = gate
+        .write_all(async |tx| {
+            if !sql::take(tx, &stored.id, &current.account.id).await? {
+                return Err(AppError::Conflict(
+                    "このファイルはすでに取り込まれています。児童の一覧を確認してください".into(),
+                ));
+            }
+            let mut created = Vec::with_capacity(outcomes.len());
+            let mut events = Vec::with_capacity(outcomes.len() + 1);
+            for outcome in &outcomes {
+                let Some((profile, owner)) = &outcome.ready else {
+                    continue;
+                };
+                let child_id = uuid::Uuid::new_v4().to_string();
+                store::create(tx, &child_id, owner, profile, now).await?;
+                events.push(
+                    Event::new(Action::Create, Outcome::Allowed)
+                        .resource(repo::RESOURCE_TYPE, &child_id)
+                        .child(&child_id)
+                        .fields(profile.filled_fields())
+                        .detail("import"),
+                );
+                created.push(Created {
+                    id: child_id,
+                    line: outcome.line,
+                    name: profile.name.clone(),
+                });
+            }
+            events.push(
+                Event::new(Action::Import, Outcome::Allowed)
+                    .resource(RESOURCE_TYPE, &stored.id)
+                    .detail(format!(
+                        "commit; file={}; rows={}",
+                        stored.filename,
+                        created.len()
+                    )),
+            );
+            Ok((created, events))
+        })
+        .await?;
     let page = DonePage {
         chrome: Chrome::for_session("取り込みました", state.settings.demo, Some(&current)),
         filename: stored.filename,
