@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use tsunagu_core::access::{Permission, registering_membership, scope_filter};
+use tsunagu_core::access::{Permission, registering_membership};
 use tsunagu_core::care::{CareError, CareItem};
 use tsunagu_core::transitions::{self, Transition};
 
@@ -619,16 +619,8 @@ async fn list(
         1,
         MAX_PER_PAGE,
     )?;
-    let scope = scope_filter(&current.actor, Permission::ReadChild);
-    let (children, total) = repo::list(
-        &state.db,
-        &scope,
-        &chosen.filter,
-        today,
-        per_page,
-        (page - 1) * per_page,
-    )
-    .await?;
+    let (children, total) =
+        service::list_in_reach(&state, &current, &chosen.filter, page, per_page).await?;
     let mut items = Vec::with_capacity(children.len());
     for child in children {
         // The items from the mask kept on the record: no read of the items table per page.

@@ -7,10 +7,10 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
-use tsunagu_core::access::{Basis, Permission, may, scope_filter};
+use tsunagu_core::access::{Basis, Permission, may};
 use tsunagu_core::care;
 
-use super::repo::{self, Child};
+use super::repo::Child;
 use super::service::{self, AccessHistory, AccessRow};
 use super::{filters, profile, proposals, store};
 use crate::auth::session::CurrentSession;
@@ -60,16 +60,8 @@ pub(super) async fn list(
         1,
         10_000,
     )?;
-    let scope = scope_filter(&current.actor, Permission::ReadChild);
-    let (children, total) = repo::list(
-        &state.db,
-        &scope,
-        &chosen.filter,
-        today,
-        PAGE_SIZE,
-        (page - 1) * PAGE_SIZE,
-    )
-    .await?;
+    let (children, total) =
+        service::list_in_reach(&state, &current, &chosen.filter, page, PAGE_SIZE).await?;
     let page = ListPage {
         chrome: Chrome::for_session("児童の記録", state.settings.demo, Some(&current)),
         can_write: may(&current.actor, Permission::WriteChild, None).allowed(),

@@ -409,3 +409,25 @@ async fn access_rows(state: &AppState, entries: &[AuditEntry]) -> Result<Vec<Acc
     }
     Ok(rows)
 }
+
+/// One page of the children the actor may read, by kana, narrowed by `filter`, with the
+/// total (the list page and the API). The page is not a read of any one record.
+pub(crate) async fn list_in_reach(
+    state: &AppState,
+    current: &CurrentSession,
+    filter: &repo::ListFilter,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<Child>, i64), AppError> {
+    let scope = scope_filter(&current.actor, Permission::ReadChild);
+    let today = state.clock.today_jst();
+    Ok(repo::list(
+        &state.db,
+        &scope,
+        filter,
+        today,
+        per_page,
+        (page - 1) * per_page,
+    )
+    .await?)
+}
