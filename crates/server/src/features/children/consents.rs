@@ -11,13 +11,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use tsunagu_core::access::{Department, Permission, Target, may};
 
-use super::profile;
 use super::repo::{self, Child};
-use crate::audit::Action;
+use super::{profile, service};
 use crate::auth::session::CurrentSession;
 use crate::error::{AppError, PageError};
 use crate::features::consent::{self, Consent, NewConsent, Purpose};
-use crate::gate::{self, Gate, Opened, Use, Written};
+use crate::gate::{Gate, Opened, Use};
 use crate::organisations::repo::{Organisation, partners_in_prefecture};
 use crate::state::AppState;
 use crate::view::Chrome;
@@ -232,26 +231,13 @@ pub async fn record(
     let prefecture = format!("{:02}", target.municipality_code.prefecture_number());
     let partners = partners_in_prefecture(&state.db, &prefecture).await?;
     let guardian = is_guardian(&current, target);
-    let mut new = parse_consent(
+    let new = parse_consent(
         &form,
         today,
         guardian,
         &partners,
         &target.owner_organisation_id,
     );
-    if let Ok(n) = &new {
-        let active = consent::active(&state.db, &id, today).await?;
-        if active.iter().any(|c| {
-            c.purpose == n.purpose
-                && c.department == n.department
-                && c.organisation_id == n.organisation_id
-        }) {
-            new = Err(vec![
-                "同じ内容の有効な同意がすでにあります。変更するときは、いまの同意を撤回してから記録してください"
-                    .to_string(),
-            ]);
-        }
-    }
     let new = match new {
         Ok(n) => n,
         Err(errors) => {
@@ -268,34 +254,19 @@ pub async fn record(
             .await;
         }
     };
-    let municipality = target.municipality_code;
-    let now = state.clock.now();
-    let consent_id = uuid::Uuid::new_v4().to_string();
-    let event = gate::change_event(&opened, Action::Update).detail(format!(
-        "consent_given:{consent_id}:{}{}",
-        new.purpose.code(),
-        new.department
-            .map(|d| format!(":{}", d.as_str()))
-            .or(new.organisation_id.as_ref().map(|o| format!(":{o}")))
-            .unwrap_or_default()
-    ));
-    gate.write(event, async |tx| {
-        consent::record(
-            tx,
-            &consent_id,
-            &id,
-            &municipality,
-            &new,
-            &current.account.id,
-            now,
+    if let Err(duplicate) = service::record_consent(&gate, &state, &opened, &new).await? {
+        return render(
+            &state,
+            &current,
+            opened.record,
+            &opened.target,
+            form,
+            vec![duplicate],
+            String::new(),
+            StatusCode::BAD_REQUEST,
         )
-        .await?;
-        Ok(Written::Changed {
-            value: (),
-            fields: vec!["consents".to_string()],
-        })
-    })
-    .await?;
+        .await;
+    }
     Ok(Redirect::to(&format!("/children/{id}/consents?saved=1")).into_response())
 }
 
@@ -325,26 +296,6 @@ pub async fn withdraw(
     } else {
         reason
     };
-    let now = state.clock.now();
-    let event = gate::change_event(&opened, Action::Update)
-        .detail(format!("consent_withdrawn:{consent_id}"));
-    let withdrawn = gate
-        .write(event, async |tx| {
-            let done =
-                consent::withdraw(tx, &id, &consent_id, &current.account.id, &reason, now).await?;
-            Ok(if done {
-                Written::Changed {
-                    value: true,
-                    fields: vec!["consents".to_string()],
-                }
-            } else {
-                Written::Nothing(false)
-            })
-        })
-        .await?;
-    if !withdrawn {
-        // A consent id that is not this child's (or already ended): audited as denied.
-        return Err(gate.refused::<Child>(&id).await.into());
-    }
+    service::withdraw_consent(&gate, &state, &opened, &consent_id, &reason).await?;
     Ok(Redirect::to(&format!("/children/{id}/consents?withdrawn=1")).into_response())
 }

@@ -14,6 +14,7 @@ use crate::audit::{self, Action, AuditEntry, AuditQuery, Event, Outcome};
 use crate::auth::session::CurrentSession;
 use crate::error::{AppError, FieldError};
 use crate::features::break_glass::{self, GrantView};
+use crate::features::consent::{self, NewConsent};
 use crate::gate::{self, Gate, Opened, Use, Written};
 use crate::state::AppState;
 
@@ -430,4 +431,90 @@ pub(crate) async fn list_in_reach(
         (page - 1) * per_page,
     )
     .await?)
+}
+
+/// Records a consent on the opened record (the family online, staff from paper), audited
+/// with what it is for and whom it names. A consent in force with the same purpose and
+/// recipient is refused (the family withdraws it first): the answer is `Err` with why.
+pub(crate) async fn record_consent(
+    gate: &Gate<'_>,
+    state: &AppState,
+    opened: &Opened<Child>,
+    new: &NewConsent,
+) -> Result<Result<(), String>, AppError> {
+    let today = state.clock.today_jst();
+    let active = consent::active(&state.db, opened.id(), today).await?;
+    if active.iter().any(|c| {
+        c.purpose == new.purpose
+            && c.department == new.department
+            && c.organisation_id == new.organisation_id
+    }) {
+        return Ok(Err(
+            "同じ内容の有効な同意がすでにあります。変更するときは、いまの同意を撤回してから記録してください"
+                .to_string(),
+        ));
+    }
+    let now = state.clock.now();
+    let consent_id = uuid::Uuid::new_v4().to_string();
+    let event = gate::change_event(opened, Action::Update).detail(format!(
+        "consent_given:{consent_id}:{}{}",
+        new.purpose.code(),
+        new.department
+            .map(|d| format!(":{}", d.as_str()))
+            .or(new.organisation_id.as_ref().map(|o| format!(":{o}")))
+            .unwrap_or_default()
+    ));
+    let municipality = opened.target.municipality_code;
+    let recorded_by = &gate.current().account.id;
+    gate.write(event, async |tx| {
+        consent::record(
+            tx,
+            &consent_id,
+            opened.id(),
+            &municipality,
+            new,
+            recorded_by,
+            now,
+        )
+        .await?;
+        Ok(Written::Changed {
+            value: (),
+            fields: vec!["consents".to_string()],
+        })
+    })
+    .await?;
+    Ok(Ok(()))
+}
+
+/// Ends a consent of the opened record now. A consent that is not this child's, or has
+/// ended already, is refused like an id out of reach (audited as denied).
+pub(crate) async fn withdraw_consent(
+    gate: &Gate<'_>,
+    state: &AppState,
+    opened: &Opened<Child>,
+    consent_id: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let event = gate::change_event(opened, Action::Update)
+        .detail(format!("consent_withdrawn:{consent_id}"));
+    let by = &gate.current().account.id;
+    let withdrawn = gate
+        .write(event, async |tx| {
+            let done = consent::withdraw(tx, opened.id(), consent_id, by, reason, now).await?;
+            Ok(if done {
+                Written::Changed {
+                    value: true,
+                    fields: vec!["consents".to_string()],
+                }
+            } else {
+                Written::Nothing(false)
+            })
+        })
+        .await?;
+    if withdrawn {
+        Ok(())
+    } else {
+        Err(gate.refused::<Child>(opened.id()).await)
+    }
 }
