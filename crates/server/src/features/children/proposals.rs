@@ -10,14 +10,11 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::form::{CareFormRow, Choices, care_rows};
-use super::profile;
-use super::repo::proposals::{NewProposal, RESOURCE_TYPE, insert_pending};
 use super::repo::{self, Child};
 use super::{service, store};
-use crate::audit::{Action, Event, Outcome};
 use crate::auth::session::CurrentSession;
 use crate::error::{FieldError, PageError};
-use crate::gate::{Gate, Use, Written};
+use crate::gate::{Gate, Use};
 use crate::state::AppState;
 use crate::view::Chrome;
 use crate::web::params;
@@ -100,62 +97,10 @@ pub async fn create(
     let opened = gate
         .open::<Child>(&id, Permission::ProposeChange, Use::Change)
         .await?;
-    let Some((before, version)) = store::load(&state.db, &id).await? else {
-        return Err(gate.refused::<Child>(&id).await.into());
-    };
-    let message = form
-        .get("message")
-        .map(|m| m.trim().to_string())
-        .unwrap_or_default();
-    let fields = service::overlay(before.to_fields(), &form);
-    let mut errors = Vec::new();
-    if message.chars().count() > 500 {
-        errors.push(FieldError::new(
-            "message",
-            "too_long",
-            "連絡事項は500文字以内で入力してください",
-        ));
-    }
-    let after = match profile::parse(&fields, state.clock.today_jst()) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            errors.extend(e);
-            None
-        }
-    };
-    let changes = after.map(|a| a.changes_from(&before)).unwrap_or_default();
-    if errors.is_empty() && changes.is_empty() {
-        errors.push(FieldError::new(
-            "",
-            "unchanged",
-            "変更された項目がありません",
-        ));
-    }
-    if !errors.is_empty() {
+    if let Err(errors) = service::propose(&gate, &state, &opened, &form).await? {
         let page = proposal_page(&state, &current, opened.record, form, errors);
         return Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response());
     }
-    let proposal_id = uuid::Uuid::new_v4().to_string();
-    let new = NewProposal {
-        child_id: &id,
-        proposed_by: &current.account.id,
-        proposed_at: state.clock.now(),
-        base_version: version,
-        fields,
-        changes,
-        message: &message,
-    };
-    let event = Event::new(Action::Create, Outcome::Allowed)
-        .resource(RESOURCE_TYPE, &proposal_id)
-        .child(&id);
-    gate.write(event, async |tx| {
-        insert_pending(tx, &proposal_id, &new).await?;
-        Ok(Written::Changed {
-            value: (),
-            fields: new.changes.iter().map(|c| c.field.clone()).collect(),
-        })
-    })
-    .await?;
     Ok(Redirect::to(&format!("/children/{id}?proposed=1")).into_response())
 }
 

@@ -274,7 +274,7 @@ fn already_decided() -> AppError {
 }
 
 /// The current fields with the proposable ones replaced by the proposal's.
-pub(crate) fn overlay(
+fn overlay(
     current: HashMap<String, String>,
     proposed: &HashMap<String, String>,
 ) -> HashMap<String, String> {
@@ -517,4 +517,73 @@ pub(crate) async fn withdraw_consent(
     } else {
         Err(gate.refused::<Child>(opened.id()).await)
     }
+}
+
+/// A family's proposal to change contact and care details: only the fields the family may
+/// propose are taken from `form`, checked with the one validator, and stored pending with
+/// the record's version and the changes in words; staff decide it later. Problems (none
+/// changed, a bad value, a long message) come back as `Err`.
+pub(crate) async fn propose(
+    gate: &Gate<'_>,
+    state: &AppState,
+    opened: &Opened<Child>,
+    form: &HashMap<String, String>,
+) -> Result<Result<(), Vec<FieldError>>, AppError> {
+    let id = opened.id();
+    let Some((before, version)) = store::load(&state.db, id).await? else {
+        return Err(gate.refused::<Child>(id).await);
+    };
+    let message = form
+        .get("message")
+        .map(|m| m.trim().to_string())
+        .unwrap_or_default();
+    let fields = overlay(before.to_fields(), form);
+    let mut errors = Vec::new();
+    if message.chars().count() > 500 {
+        errors.push(FieldError::new(
+            "message",
+            "too_long",
+            "連絡事項は500文字以内で入力してください",
+        ));
+    }
+    let after = match profile::parse(&fields, state.clock.today_jst()) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errors.extend(e);
+            None
+        }
+    };
+    let changes = after.map(|a| a.changes_from(&before)).unwrap_or_default();
+    if errors.is_empty() && changes.is_empty() {
+        errors.push(FieldError::new(
+            "",
+            "unchanged",
+            "変更された項目がありません",
+        ));
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    let proposal_id = uuid::Uuid::new_v4().to_string();
+    let new = proposals_repo::NewProposal {
+        child_id: id,
+        proposed_by: &gate.current().account.id,
+        proposed_at: state.clock.now(),
+        base_version: version,
+        fields,
+        changes,
+        message: &message,
+    };
+    let event = Event::new(Action::Create, Outcome::Allowed)
+        .resource(proposals_repo::RESOURCE_TYPE, &proposal_id)
+        .child(id);
+    gate.write(event, async |tx| {
+        proposals_repo::insert_pending(tx, &proposal_id, &new).await?;
+        Ok(Written::Changed {
+            value: (),
+            fields: new.changes.iter().map(|c| c.field.clone()).collect(),
+        })
+    })
+    .await?;
+    Ok(Ok(()))
 }
