@@ -55,6 +55,14 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
+    /// Who acted, as `(account, organisation)`; empty where there is none.
+    pub fn actor(&self) -> (&str, &str) {
+        (
+            self.actor_account_id.as_deref().unwrap_or_default(),
+            self.actor_organisation_id.as_deref().unwrap_or_default(),
+        )
+    }
+
     /// 「閲覧」 etc.; the stored text when the action is unknown to this version.
     pub fn action_label(&self) -> &str {
         match Action::parse(&self.action) {

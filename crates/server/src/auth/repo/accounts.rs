@@ -442,6 +442,28 @@ pub struct ActorLabel {
     pub role: Option<Role>,
 }
 
+/// The labels of the actors of audit entries, `(account, organisation)` → label: one
+/// lookup per distinct pair; entries without an account (refused sign-ins) get an empty one.
+pub async fn actor_labels<'a>(
+    db: &Db,
+    actors: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<std::collections::HashMap<(String, String), ActorLabel>, sqlx::Error> {
+    let mut labels = std::collections::HashMap::new();
+    for (account, organisation) in actors {
+        let key = (account.to_string(), organisation.to_string());
+        if labels.contains_key(&key) {
+            continue;
+        }
+        let label = if account.is_empty() {
+            ActorLabel::default()
+        } else {
+            actor_label(db, account, Some(organisation)).await?
+        };
+        labels.insert(key, label);
+    }
+    Ok(labels)
+}
+
 pub async fn actor_label(
     db: &Db,
     account_id: &str,

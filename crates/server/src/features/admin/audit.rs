@@ -210,21 +210,15 @@ struct Row {
 }
 
 async fn rows(state: &AppState, entries: &[AuditEntry]) -> Result<Vec<Row>, AppError> {
-    let mut labels: HashMap<(String, String), accounts::ActorLabel> = HashMap::new();
+    let labels = accounts::actor_labels(&state.db, entries.iter().map(AuditEntry::actor)).await?;
     let mut rows = Vec::with_capacity(entries.len());
     for e in entries {
-        let account = e.actor_account_id.clone().unwrap_or_default();
-        let org = e.actor_organisation_id.clone().unwrap_or_default();
-        let key = (account.clone(), org.clone());
-        if !labels.contains_key(&key) {
-            let label = if account.is_empty() {
-                accounts::ActorLabel::default()
-            } else {
-                accounts::actor_label(&state.db, &account, Some(&org)).await?
-            };
-            labels.insert(key.clone(), label);
-        }
-        let label = labels.get(&key).cloned().unwrap_or_default();
+        let (account, org) = e.actor();
+        let label = labels
+            .get(&(account.to_string(), org.to_string()))
+            .cloned()
+            .unwrap_or_default();
+        let account = account.to_string();
         let mut target = match (&e.resource_type, &e.resource_id) {
             (Some(kind), Some(id)) => format!("{} {id}", resource_type_label(kind)),
             (Some(kind), None) => resource_type_label(kind).to_string(),

@@ -379,19 +379,16 @@ pub(crate) async fn access_history(
 
 /// Names the actors of the entries (one lookup per distinct actor and organisation).
 async fn access_rows(state: &AppState, entries: &[AuditEntry]) -> Result<Vec<AccessRow>, AppError> {
-    let mut labels: HashMap<(String, String), crate::auth::repo::accounts::ActorLabel> =
-        HashMap::new();
+    let labels =
+        crate::auth::repo::accounts::actor_labels(&state.db, entries.iter().map(AuditEntry::actor))
+            .await?;
     let mut rows = Vec::with_capacity(entries.len());
     for e in entries {
-        let account = e.actor_account_id.clone().unwrap_or_default();
-        let org = e.actor_organisation_id.clone().unwrap_or_default();
-        let key = (account.clone(), org.clone());
-        if !labels.contains_key(&key) {
-            let label =
-                crate::auth::repo::accounts::actor_label(&state.db, &account, Some(&org)).await?;
-            labels.insert(key.clone(), label);
-        }
-        let label = labels.get(&key).cloned().unwrap_or_default();
+        let (account, organisation) = e.actor();
+        let label = labels
+            .get(&(account.to_string(), organisation.to_string()))
+            .cloned()
+            .unwrap_or_default();
         rows.push(AccessRow {
             at: crate::view::format_instant_jst(e.at.timestamp_millis()),
             who: label.display_name,
