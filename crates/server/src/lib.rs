@@ -11,8 +11,6 @@ pub mod gate;
 pub mod organisations;
 pub mod router;
 pub mod state;
-#[cfg(test)]
-mod structure;
 pub mod tabular;
 pub mod telemetry;
 pub mod view;

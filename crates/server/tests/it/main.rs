@@ -21,4 +21,5 @@ mod demo_data;
 mod pages;
 mod reach;
 mod registry;
+mod structure;
 mod web_shell;

@@ -739,12 +739,9 @@ async fn update(
         return Err(AppError::VersionRequired.into());
     };
     let gate = Gate::api(&state, &current, &parts);
-    gate.open::<Child>(&id, Permission::WriteChild, Use::Change)
-        .await?;
-    let Some((stored, _)) = store::load(&state.db, &id).await? else {
-        return Err(gate.refused::<Child>(&id).await.into());
-    };
-    let mut fields = stored.to_fields();
+    let stored =
+        service::open_with_profile(&gate, &state, &id, Permission::WriteChild, Use::Change).await?;
+    let mut fields = stored.profile.to_fields();
     let errors = overlay(&body, &mut fields);
     if !errors.is_empty() {
         let mut all = errors;
@@ -753,7 +750,7 @@ async fn update(
         }
         return Err(AppError::InvalidChild(all).into());
     }
-    let outcome = service::edit(&gate, &state, &id, expected, &fields, "api").await?;
+    let outcome = service::edit(&gate, &state, &stored, expected, &fields, "api").await?;
     Ok(match outcome {
         EditOutcome::Saved { version, changes } => Json(Updated {
             id,

@@ -217,17 +217,20 @@ pub async fn edit_form(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let gate = Gate::page(&state, &current, &parts);
-    gate.open::<Child>(&id, Permission::WriteChild, Use::Read("edit"))
-        .await?;
-    let Some((profile, version)) = store::load(&state.db, &id).await? else {
-        return Err(gate.refused::<Child>(&id).await.into());
-    };
+    let stored = service::open_with_profile(
+        &gate,
+        &state,
+        &id,
+        Permission::WriteChild,
+        Use::Read("edit"),
+    )
+    .await?;
     let page = form_page(
         &state,
         &current,
         Some(id),
-        version,
-        profile.to_fields(),
+        stored.version,
+        stored.profile.to_fields(),
         Vec::new(),
         Vec::new(),
     );
@@ -256,7 +259,9 @@ pub async fn update(
         .into());
     }
     let gate = Gate::page(&state, &current, &parts);
-    match service::edit(&gate, &state, &id, expected, &form, "form").await? {
+    let stored =
+        service::open_with_profile(&gate, &state, &id, Permission::WriteChild, Use::Change).await?;
+    match service::edit(&gate, &state, &stored, expected, &form, "form").await? {
         EditOutcome::Saved { .. } => Ok(Redirect::to(&format!("/children/{id}")).into_response()),
         EditOutcome::Invalid(errors) => {
             let page = form_page(

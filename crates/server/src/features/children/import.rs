@@ -279,32 +279,19 @@ pub async fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
     into_table(grid)
 }
 
-fn too_many_rows() -> String {
-    tabular::ReadError::TooManyRows(MAX_ROWS).to_string()
-}
-
+/// The heading row and the data rows of a grid the reader has already held to [`LIMITS`]
+/// (rows, columns) and cleared of empty rows.
 fn into_table(grid: tabular::Grid) -> Result<Table, String> {
-    let mut rows = grid
-        .into_iter()
-        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let mut rows = grid.into_iter();
     let Some((_, header)) = rows.next() else {
         return Err(
             "ファイルが空です。1行目に見出し、2行目から児童を1人1行で入れてください".into(),
         );
     };
-    if header.len() > MAX_COLUMNS {
-        return Err(format!("列が多すぎます（{MAX_COLUMNS}列まで）"));
-    }
     let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
     let rows: Vec<TableRow> = rows.map(|(line, cells)| TableRow { line, cells }).collect();
     if rows.is_empty() {
         return Err("見出しの行のほかに、取り込む行がありません".into());
-    }
-    if rows.len() > MAX_ROWS {
-        return Err(too_many_rows());
-    }
-    if rows.iter().any(|r| r.cells.len() > MAX_COLUMNS) {
-        return Err(format!("列が多すぎます（{MAX_COLUMNS}列まで）"));
     }
     Ok(Table { header, rows })
 }

@@ -10,8 +10,8 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::form::{CareFormRow, Choices, care_rows};
-use super::repo::{self, Child};
-use super::{service, store};
+use super::repo;
+use super::service;
 use crate::auth::session::CurrentSession;
 use crate::error::{FieldError, PageError};
 use crate::gate::{Gate, Use};
@@ -74,14 +74,16 @@ pub async fn new_form(
 ) -> Result<Response, PageError> {
     let gate = Gate::page(&state, &current, &parts);
     // The form shows the record's contact and care details: a read like any other.
-    let child = gate
-        .open::<Child>(&id, Permission::ProposeChange, Use::Read("proposal_form"))
-        .await?
-        .record;
-    let Some((profile, _)) = store::load(&state.db, &id).await? else {
-        return Err(gate.refused::<Child>(&id).await.into());
-    };
-    let page = proposal_page(&state, &current, child, profile.to_fields(), Vec::new());
+    let stored = service::open_with_profile(
+        &gate,
+        &state,
+        &id,
+        Permission::ProposeChange,
+        Use::Read("proposal_form"),
+    )
+    .await?;
+    let fields = stored.profile.to_fields();
+    let page = proposal_page(&state, &current, stored.opened.record, fields, Vec::new());
     Ok(Html(page.render()?).into_response())
 }
 
@@ -94,11 +96,11 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     let form = params::form(&body)?;
     let gate = Gate::page(&state, &current, &parts);
-    let opened = gate
-        .open::<Child>(&id, Permission::ProposeChange, Use::Change)
-        .await?;
-    if let Err(errors) = service::propose(&gate, &state, &opened, &form).await? {
-        let page = proposal_page(&state, &current, opened.record, form, errors);
+    let stored =
+        service::open_with_profile(&gate, &state, &id, Permission::ProposeChange, Use::Change)
+            .await?;
+    if let Err(errors) = service::propose(&gate, &state, &stored, &form).await? {
+        let page = proposal_page(&state, &current, stored.opened.record, form, errors);
         return Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response());
     }
     Ok(Redirect::to(&format!("/children/{id}?proposed=1")).into_response())

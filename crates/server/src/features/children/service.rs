@@ -53,27 +53,52 @@ pub(crate) enum EditOutcome {
     },
 }
 
-/// Checks and saves an edit of a record the actor may write; audits the changed fields.
-pub(crate) async fn edit(
+/// A record opened through the gate, with its whole profile and version as they were read
+/// (before any transaction: on SQLite a read inside a write transaction would hold the
+/// writer; the version check of the UPDATE catches anyone in between).
+pub(crate) struct Stored {
+    pub opened: Opened<Child>,
+    pub profile: Profile,
+    pub version: i64,
+}
+
+/// Opens a record for `permission` (see [`Use`] for its audit) and reads its profile.
+pub(crate) async fn open_with_profile(
     gate: &Gate<'_>,
     state: &AppState,
     id: &str,
+    permission: Permission,
+    using: Use<'_>,
+) -> Result<Stored, AppError> {
+    let opened = gate.open::<Child>(id, permission, using).await?;
+    let Some((profile, version)) = store::load(&state.db, id).await? else {
+        // Gone between the two reads: answered like any record out of reach.
+        return Err(gate.refused::<Child>(id).await);
+    };
+    Ok(Stored {
+        opened,
+        profile,
+        version,
+    })
+}
+
+/// Checks and saves an edit of a record opened for `WriteChild` (the form, the API);
+/// audits the changed fields.
+pub(crate) async fn edit(
+    gate: &Gate<'_>,
+    state: &AppState,
+    stored: &Stored,
     expected: i64,
     form: &HashMap<String, String>,
     source: &str,
 ) -> Result<EditOutcome, AppError> {
-    let profile = match profile::parse(form, state.clock.today_jst()) {
+    let profile = match profile::parse(form, state.clock.today_jst())
+        .and_then(|p| fixed_municipality(&stored.opened, p))
+    {
         Ok(p) => p,
         Err(errors) => return Ok(EditOutcome::Invalid(errors)),
     };
-    let opened = gate
-        .open::<Child>(id, Permission::WriteChild, Use::Change)
-        .await?;
-    let profile = match fixed_municipality(&opened, profile) {
-        Ok(p) => p,
-        Err(errors) => return Ok(EditOutcome::Invalid(errors)),
-    };
-    save(gate, state, &opened, expected, &profile, source, None).await
+    save(gate, state, stored, expected, &profile, source, None).await
 }
 
 /// The municipality of a record is not edited (a move is 転出 here, 転入 there); the
@@ -93,32 +118,28 @@ fn fixed_municipality(
     Ok(profile)
 }
 
-/// Saves `profile` over the opened record if it is still at `expected`: the record, its
+/// Saves `profile` over the stored record if it is still at `expected`: the record, its
 /// history, the audit entry and (when deciding a proposal) the proposal's decision in one
 /// transaction. A proposal decided meanwhile by someone else is an error and nothing is
 /// written.
 async fn save(
     gate: &Gate<'_>,
     state: &AppState,
-    opened: &Opened<Child>,
+    stored: &Stored,
     expected: i64,
     profile: &Profile,
     source: &str,
     proposal: Option<&proposals_repo::Decision<'_>>,
 ) -> Result<EditOutcome, AppError> {
+    let (opened, before, current) = (&stored.opened, &stored.profile, stored.version);
     let id = opened.id();
-    // Read before the transaction: on SQLite a read inside a write transaction would hold
-    // the writer; the version check in the UPDATE catches anyone in between.
-    let Some((before, current)) = store::load(&state.db, id).await? else {
-        return Err(gate.refused::<Child>(id).await);
-    };
     if current != expected {
         return Ok(EditOutcome::Conflict {
             current,
             others: store::history(&state.db, id, expected).await?,
         });
     }
-    let changes = profile.changes_from(&before);
+    let changes = profile.changes_from(before);
     if changes.is_empty() && proposal.is_none() {
         return Ok(EditOutcome::Saved {
             version: current,
@@ -180,9 +201,7 @@ pub(crate) async fn decide_proposal(
     decision: Option<&str>,
     note: &str,
 ) -> Result<(), AppError> {
-    let opened = gate
-        .open::<Child>(id, Permission::WriteChild, Use::Change)
-        .await?;
+    let stored = open_with_profile(gate, state, id, Permission::WriteChild, Use::Change).await?;
     let pending = proposals_repo::pending(&state.db, id, proposal_id).await?;
     let Some(proposal) = pending else {
         // Not this child's, or decided already: say which without naming another record.
@@ -232,10 +251,7 @@ pub(crate) async fn decide_proposal(
             })
             .await;
     }
-    let Some((stored, version)) = store::load(&state.db, id).await? else {
-        return Err(gate.refused::<Child>(id).await);
-    };
-    let fields = overlay(stored.to_fields(), &proposal.fields);
+    let fields = overlay(stored.profile.to_fields(), &proposal.fields);
     let profile = profile::parse(&fields, state.clock.today_jst())
         .map_err(|errors| {
             AppError::BadRequest(format!(
@@ -244,13 +260,14 @@ pub(crate) async fn decide_proposal(
             ))
         })
         .and_then(|p| {
-            fixed_municipality(&opened, p).map_err(|errors| AppError::BadRequest(messages(&errors)))
+            fixed_municipality(&stored.opened, p)
+                .map_err(|errors| AppError::BadRequest(messages(&errors)))
         })?;
     match save(
         gate,
         state,
-        &opened,
-        version,
+        &stored,
+        stored.version,
         &profile,
         "proposal",
         Some(&decision),
@@ -523,13 +540,10 @@ pub(crate) async fn withdraw_consent(
 pub(crate) async fn propose(
     gate: &Gate<'_>,
     state: &AppState,
-    opened: &Opened<Child>,
+    stored: &Stored,
     form: &HashMap<String, String>,
 ) -> Result<Result<(), Vec<FieldError>>, AppError> {
-    let id = opened.id();
-    let Some((before, version)) = store::load(&state.db, id).await? else {
-        return Err(gate.refused::<Child>(id).await);
-    };
+    let (id, before, version) = (stored.opened.id(), &stored.profile, stored.version);
     let message = form
         .get("message")
         .map(|m| m.trim().to_string())
@@ -550,7 +564,7 @@ pub(crate) async fn propose(
             None
         }
     };
-    let changes = after.map(|a| a.changes_from(&before)).unwrap_or_default();
+    let changes = after.map(|a| a.changes_from(before)).unwrap_or_default();
     if errors.is_empty() && changes.is_empty() {
         errors.push(FieldError::new(
             "",
