@@ -154,6 +154,116 @@ pub enum AppError {
 #[derive(Debug)]
 pub struct Refusal(pub Box<Response>);
 
+/// Every `code` the API answers with; the OpenAPI description's `Error` lists them (a unit
+/// test checks each error's code is here).
+pub const API_ERROR_CODES: [&str; 20] = [
+    "invalid_municipality_code",
+    "municipality_not_found",
+    "not_found",
+    "bad_request",
+    "unauthenticated",
+    "session_expired",
+    "invalid_credentials",
+    "totp_required",
+    "password_change_required",
+    "totp_enrolment_required",
+    "locked",
+    "rate_limited",
+    "forbidden",
+    "invalid_child",
+    "version_required",
+    "version_conflict",
+    "csrf_failed",
+    "conflict",
+    "payload_too_large",
+    "internal",
+];
+
+/// Every `code` of a [`FieldError`].
+pub const FIELD_ERROR_CODES: [&str; 12] = [
+    "required",
+    "too_long",
+    "format",
+    "future_date",
+    "too_old",
+    "not_a_choice",
+    "out_of_range",
+    "inconsistent",
+    "not_allowed",
+    "unchanged",
+    "conflict",
+    "shape",
+];
+
+/// The API's error body, `{"error":{"code","message",…}}`, as the OpenAPI description
+/// shows it (component `Error`).
+pub struct ErrorBody;
+
+impl utoipa::PartialSchema for ErrorBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let text = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+        };
+        let field_error = ObjectBuilder::new()
+            .property("field", text("項目のキー（本文の形の問題は空）"))
+            .property(
+                "code",
+                text("機械可読のコード").enum_values(Some(FIELD_ERROR_CODES)),
+            )
+            .property("message", text("日本語のメッセージ"))
+            .required("field")
+            .required("code")
+            .required("message");
+        let error = ObjectBuilder::new()
+            .property(
+                "code",
+                text("機械可読で不変のコード").enum_values(Some(API_ERROR_CODES)),
+            )
+            .property("message", text("日本語のメッセージ"))
+            .property(
+                "errors",
+                ArrayBuilder::new()
+                    .items(text(""))
+                    .description(Some("invalid_child のとき：問題ごとの日本語のメッセージ")),
+            )
+            .property(
+                "fields",
+                ArrayBuilder::new().items(field_error).description(Some(
+                    "invalid_child のとき：問題ごとの項目（field）、コード（code）とメッセージ",
+                )),
+            )
+            .property(
+                "current_version",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .description(Some("version_conflict のとき：いまの版")),
+            )
+            .property(
+                "others",
+                ArrayBuilder::new()
+                    .items(utoipa::openapi::Ref::from_schema_name("HistoryEntry"))
+                    .description(Some(
+                        "version_conflict のとき：送られた version の後の変更（古い順）",
+                    )),
+            )
+            .required("code")
+            .required("message");
+        ObjectBuilder::new()
+            .property("error", error)
+            .required("error")
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ErrorBody {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Error".into()
+    }
+}
+
 impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
@@ -298,5 +408,50 @@ impl IntoResponse for PageError {
         }
         let page = crate::view::ErrorPage::new(self.0.status(), &self.0.to_string());
         (self.0.status(), Html(page.render_or_plain())).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_code_is_listed_for_the_api_description() {
+        let every = [
+            AppError::InvalidMunicipalityCode(MunicipalityCodeError::Malformed(String::new())),
+            AppError::MunicipalityNotFound(String::new()),
+            AppError::NotFound,
+            AppError::BadRequest(String::new()),
+            AppError::Unauthenticated,
+            AppError::SessionExpired,
+            AppError::InvalidCredentials,
+            AppError::TotpRequired,
+            AppError::StepRequired("password_change_required"),
+            AppError::StepRequired("totp_enrolment_required"),
+            AppError::Locked,
+            AppError::RateLimited,
+            AppError::Forbidden,
+            AppError::ForbiddenBecause(String::new()),
+            AppError::InvalidChild(Vec::new()),
+            AppError::VersionRequired,
+            AppError::VersionConflict {
+                message: String::new(),
+                current_version: 1,
+                others: serde_json::Value::Null,
+            },
+            AppError::CsrfFailed,
+            AppError::Conflict(String::new()),
+            AppError::TooLarge(1),
+            AppError::Internal(String::new()),
+        ];
+        for error in &every {
+            assert!(API_ERROR_CODES.contains(&error.code()), "{}", error.code());
+        }
+        let answered: std::collections::HashSet<&str> = every.iter().map(AppError::code).collect();
+        assert_eq!(
+            answered.len(),
+            API_ERROR_CODES.len(),
+            "a listed code no error has"
+        );
     }
 }

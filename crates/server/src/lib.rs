@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod features;
 pub mod gate;
+pub mod openapi;
 pub mod organisations;
 pub mod router;
 pub mod state;

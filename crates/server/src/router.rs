@@ -16,6 +16,7 @@ use crate::auth;
 use crate::auth::guard::{Access, Routes};
 use crate::error::{AppError, PageError};
 use crate::features;
+use crate::openapi;
 use crate::state::AppState;
 use crate::view::assets;
 use crate::web::{metrics, security};
@@ -28,7 +29,7 @@ pub fn routes() -> Routes {
         .merge(features::home::routes())
         .merge(features::municipalities::routes())
         .merge(features::health::routes())
-        .merge(features::api_docs::routes())
+        .get("/api/openapi.json", Access::Public, openapi::serve)
         .merge(auth::pages::routes())
         .merge(auth::api::routes())
         .merge(features::children::routes())
@@ -40,6 +41,7 @@ pub fn routes() -> Routes {
 pub fn router(state: AppState) -> Router {
     metrics::init();
     let (routes, specs) = routes().into_parts();
+    let described = openapi::Rendered::of(&specs);
     let limits = std::sync::Arc::new(security::BodyLimits::new(
         specs
             .iter()
@@ -51,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone())
         // The guard of each route reads the state from here.
         .layer(axum::Extension(state))
+        .layer(axum::Extension(described))
         // Each route's own limit is enforced by `limit_body`; the extractors may read up to
         // the largest of them.
         .layer(DefaultBodyLimit::max(security::UPLOAD_LIMIT_BYTES))

@@ -13,7 +13,7 @@ use super::pages::with_cookie;
 use super::session::{self, CurrentSession, PendingStep};
 use crate::audit::{self, Action, Event, Outcome};
 use crate::auth::repo::accounts::MembershipView;
-use crate::error::{ApiError, AppError};
+use crate::error::{ApiError, AppError, ErrorBody};
 use crate::state::AppState;
 
 pub fn routes() -> Routes {
@@ -23,15 +23,18 @@ pub fn routes() -> Routes {
         .get("/api/v1/me", Access::SignedIn, me)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Credentials {
+    /// ログインID
     login: String,
     password: String,
+    /// 二要素認証を使うアカウントのとき、いまの確認コード（6桁）
     #[serde(default)]
     totp: Option<String>,
 }
 
-#[derive(Serialize)]
+/// サインインしている人と、その所属・役割
+#[derive(Serialize, utoipa::ToSchema)]
 struct Me {
     id: String,
     login: String,
@@ -41,8 +44,9 @@ struct Me {
     memberships: Vec<MembershipView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SessionCreated {
+    /// 変更の要求（POST / PATCH / DELETE）に X-CSRF-Token として付けるトークン
     csrf_token: String,
     me: Me,
 }
@@ -58,7 +62,19 @@ fn me_of(s: &CurrentSession) -> Me {
     }
 }
 
-/// Signs in with password and, for two-factor accounts, the current code in one request.
+/// サインインする
+///
+/// パスワードと、二要素認証を使うアカウントではいまの確認コードを、1回の要求で送ります。成功すると Cookie（tsunagu_session）でセッションを返し、本文に csrf_token を返します。
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", operation_id = "signIn",
+    request_body(content = Credentials, content_type = "application/json"),
+    responses(
+        (status = 200, description = "サインインしました", body = SessionCreated,
+            headers(("Set-Cookie" = String, description = "tsunagu_session（HttpOnly）"))),
+        (status = 400, description = "login と password を含むJSONでない（bad_request）", body = ErrorBody),
+        (status = 401, description = "ログインIDかパスワードか確認コードの誤り（invalid_credentials）、確認コードがない（totp_required）、先にパスワードの変更か二要素認証の設定が要る（password_change_required / totp_enrolment_required）", body = ErrorBody),
+        (status = 423, description = "続けて失敗したため一時的にロック（locked）", body = ErrorBody),
+        (status = 429, description = "短時間に多くの失敗（rate_limited）", body = ErrorBody),
+    ))]
 async fn create(
     State(state): State<AppState>,
     parts: Parts,
@@ -118,6 +134,9 @@ async fn create(
     ))
 }
 
+/// サインアウトする
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", operation_id = "signOut",
+    responses((status = 204, description = "サインアウトしました（Cookie を消します）")))]
 async fn destroy(
     State(state): State<AppState>,
     current: CurrentSession,
@@ -142,6 +161,9 @@ async fn destroy(
     ))
 }
 
+/// サインインしている人
+#[utoipa::path(get, path = "/api/v1/me", tag = "session", operation_id = "getMe",
+    responses((status = 200, description = "サインインしている人", body = Me)))]
 async fn me(current: CurrentSession) -> Json<Me> {
     Json(me_of(&current))
 }

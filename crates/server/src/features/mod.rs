@@ -1,7 +1,6 @@
 //! One folder per capability: its routes, its SQL, its views.
 
 pub mod admin;
-pub mod api_docs;
 pub mod break_glass;
 pub mod children;
 pub mod consent;

@@ -4,6 +4,7 @@
 // Test code: a failed expectation is the test failing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod described;
 mod support;
 
 mod admin;

@@ -146,6 +146,8 @@ impl TestResponse {
 
 impl TestApp {
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        let method = request.method().clone();
+        let path = request.uri().path().to_string();
         let response = self
             .router
             .clone()
@@ -160,10 +162,16 @@ impl TestApp {
             .await
             .expect("body")
             .to_bytes();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        let content_type = headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        crate::described::check(&method, &path, status, content_type, &body);
         TestResponse {
             status,
             headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
+            body,
         }
     }
 

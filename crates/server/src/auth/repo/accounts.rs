@@ -34,13 +34,27 @@ impl Account {
 }
 
 /// A membership with the organisation's name, for pages.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Membership)]
 pub struct MembershipView {
     pub organisation_id: String,
     pub organisation_name: String,
     pub municipality_code: String,
+    #[schema(schema_with = role_schema)]
     pub role: Role,
+    #[schema(schema_with = department_schema)]
     pub department: Option<Department>,
+}
+
+fn role_schema() -> utoipa::openapi::Object {
+    crate::web::api_schema::one_of(crate::web::api_schema::serde_codes(&Role::ALL), "役割")
+}
+
+fn department_schema() -> utoipa::openapi::Object {
+    crate::web::api_schema::nullable(crate::web::api_schema::one_of(
+        crate::web::api_schema::serde_codes(&Department::ALL),
+        "市区町村の部署（市区町村の職員のとき）",
+    ))
 }
 
 impl MembershipView {

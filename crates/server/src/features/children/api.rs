@@ -25,8 +25,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tsunagu_core::access::{Permission, registering_membership};
+use tsunagu_core::calendar::LifeStage;
 use tsunagu_core::care::{CareError, CareItem};
 use tsunagu_core::transitions::{self, Transition};
 
@@ -37,10 +38,14 @@ use super::{filters, store};
 use crate::audit::{self, Action, Event, Outcome};
 use crate::auth::guard::{Access, Routes, audit_context};
 use crate::auth::session::CurrentSession;
-use crate::error::{ApiError, AppError, FieldError};
+use crate::error::{ApiError, AppError, ErrorBody, FieldError};
 use crate::gate::{Gate, Use};
 use crate::state::AppState;
-use crate::web::params;
+use crate::web::{api_schema, params};
+use utoipa::ToSchema;
+
+/// The API's answer for a record that is missing or out of the caller's reach.
+const NOT_IN_REACH: &str = "記録がない、または呼び出した人の範囲の外（not_found）。どちらも同じ応答で、試みは監査ログに denied として記録されます";
 
 /// Rows per page when `per_page` is not given, and the most a page may hold.
 const PER_PAGE: i64 = 50;
@@ -96,29 +101,65 @@ fn json_object(body: &Bytes) -> Result<Map<String, Value>, AppError> {
 // What the API answers
 // ---------------------------------------------------------------------------------------
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = SummaryScore)]
 struct ListScore {
     total: i64,
+    #[schema(schema_with = api_schema::tier)]
     tier: String,
 }
 
 /// One row of the list: enough to choose a record, not the record.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChildSummary)]
 struct ListItem {
+    #[schema(format = "uuid")]
     id: String,
+    #[schema(pattern = "^[0-9]{6}$")]
     municipality_code: String,
     municipality_name: String,
     version: i64,
     name: String,
     name_kana: String,
     birth_date: NaiveDate,
+    #[schema(schema_with = sex)]
     sex: String,
+    #[schema(schema_with = status)]
     status: String,
+    #[schema(schema_with = api_schema::care_items)]
     care_items: Vec<&'static str>,
     score: ListScore,
 }
 
-#[derive(Serialize)]
+fn sex() -> utoipa::openapi::Object {
+    api_schema::choice(&profile::SEXES, "性別")
+}
+
+fn status() -> utoipa::openapi::Object {
+    api_schema::choice(&profile::STATUSES, "状態")
+}
+
+fn intake_source() -> utoipa::openapi::Object {
+    api_schema::choice(&profile::INTAKE_SOURCES, "把握の経路")
+}
+
+fn physical_disability_grade() -> utoipa::openapi::Object {
+    api_schema::one_of(
+        std::iter::once("").chain(profile::PHYSICAL_GRADES),
+        "身体障害者手帳の等級（なしは空）",
+    )
+}
+
+fn care_category() -> utoipa::openapi::Object {
+    api_schema::one_of(
+        std::iter::once("").chain(profile::CARE_CATEGORIES),
+        "受給者証の医療的ケア区分（なしは空）",
+    )
+}
+
+/// 一覧の1ページ（呼び出した人の範囲内、よみがな順）
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChildPage)]
 struct ListPage {
     items: Vec<ListItem>,
     total: i64,
@@ -126,25 +167,34 @@ struct ListPage {
     per_page: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = CareItemEntry)]
 struct CareJson {
+    #[schema(schema_with = api_schema::care_item)]
     item: &'static str,
     label: &'static str,
+    #[schema(schema_with = api_schema::watch)]
     watch: Option<&'static str>,
+    #[schema(schema_with = api_schema::care_variant)]
     variant: Option<&'static str>,
 }
 
-#[derive(Serialize)]
+/// 判定スコア（基本スコア・見守りスコアと区分）
+#[derive(Serialize, ToSchema)]
+#[schema(as = Score)]
 struct ScoreJson {
     basic: u32,
     watch: u32,
     total: u32,
+    #[schema(schema_with = api_schema::tier)]
     tier: &'static str,
     tier_label: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Device)]
 struct DeviceJson {
+    #[schema(schema_with = api_schema::device_kind)]
     kind: &'static str,
     label: &'static str,
     power_watts: Option<i64>,
@@ -153,8 +203,10 @@ struct DeviceJson {
     note: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Transition)]
 struct TransitionJson {
+    #[schema(schema_with = transition_kind)]
     kind: &'static str,
     label: &'static str,
     date: NaiveDate,
@@ -163,6 +215,13 @@ struct TransitionJson {
     prepare_from: NaiveDate,
     prepare_from_wareki: String,
     optional: bool,
+}
+
+fn transition_kind() -> utoipa::openapi::Object {
+    api_schema::one_of(
+        transitions::TransitionKind::ALL.map(transitions::TransitionKind::code),
+        "移行の種類（就園・就学・進学・卒業）",
+    )
 }
 
 impl TransitionJson {
@@ -180,7 +239,8 @@ impl TransitionJson {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Owner)]
 struct OwnerJson {
     id: String,
     name: String,
@@ -188,38 +248,52 @@ struct OwnerJson {
 
 /// The whole record. The writable members carry the names a `POST`/`PATCH` body uses, so
 /// a record can be fetched, changed and sent back; the others are read-only.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Child)]
 struct ChildJson {
+    #[schema(format = "uuid")]
     id: String,
+    /// 変更のたびに1増える。PATCH に必要
     version: i64,
+    /// 住所地の団体コード。変更はできません
+    #[schema(pattern = "^[0-9]{6}$")]
     municipality_code: String,
     municipality_name: String,
     owner_organisation: OwnerJson,
     name: String,
     name_kana: String,
     birth_date: NaiveDate,
+    #[schema(schema_with = sex)]
     sex: String,
     address: String,
+    #[schema(schema_with = status)]
     status: String,
+    /// 状態が active 以外のとき、その日
     status_date: Option<NaiveDate>,
+    #[schema(schema_with = intake_source)]
     intake_source: String,
     intake_date: Option<NaiveDate>,
     diagnoses: String,
     hospital: String,
     doctor: String,
+    #[schema(schema_with = physical_disability_grade)]
     physical_disability_grade: String,
     ryoiku_techo: String,
+    /// 受給者証の有無
     recipient_certificate: bool,
+    #[schema(schema_with = care_category)]
     care_category: String,
     attending: String,
     care_items: Vec<CareJson>,
-    /// `null` only if the stored items no longer score under the current table.
+    /// 判定スコア。記録の項目が現在の判定表で採点できないときだけ null
     score: Option<ScoreJson>,
     guardians: Vec<Guardian>,
     devices: Vec<DeviceJson>,
     siblings: Vec<Sibling>,
-    life_stage: Value,
+    life_stage: LifeStageJson,
+    /// これからの移行（就園・就学など）
     transitions: Vec<TransitionJson>,
+    /// 緊急閲覧（break-glass）による取得のとき true
     via_break_glass: bool,
 }
 
@@ -227,15 +301,49 @@ fn hours(minutes: Option<i64>) -> Option<f64> {
     minutes.map(|m| m as f64 / 60.0)
 }
 
-/// The stage in this 年度, `{"stage","grade","label"}`.
-fn life_stage_json(birth: NaiveDate, today: NaiveDate) -> Value {
+/// 今年度のライフステージ
+#[derive(Serialize, ToSchema)]
+#[schema(as = LifeStage)]
+struct LifeStageJson {
+    #[schema(schema_with = life_stage_code)]
+    stage: String,
+    /// クラス年齢・学年（あるとき）
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grade: Option<u8>,
+    #[schema(example = "2歳児クラス")]
+    label: String,
+}
+
+fn life_stage_code() -> utoipa::openapi::Object {
+    let stages = [
+        LifeStage::Unborn,
+        LifeStage::Infant,
+        LifeStage::NurseryClass(0),
+        LifeStage::Elementary(1),
+        LifeStage::JuniorHigh(1),
+        LifeStage::UpperSecondary(1),
+        LifeStage::AfterSchool,
+    ];
+    api_schema::one_of(
+        stages.iter().filter_map(|s| {
+            serde_json::to_value(s)
+                .ok()
+                .and_then(|v| v["stage"].as_str().map(str::to_string))
+        }),
+        "",
+    )
+}
+
+/// The stage in this 年度.
+fn life_stage_json(birth: NaiveDate, today: NaiveDate) -> LifeStageJson {
     let stage =
         tsunagu_core::calendar::life_stage(birth, tsunagu_core::calendar::fiscal_year(today));
-    let mut value = serde_json::to_value(stage).unwrap_or_else(|_| json!({}));
-    if let Value::Object(map) = &mut value {
-        map.insert("label".into(), stage.label_ja().into());
+    let value = serde_json::to_value(stage).unwrap_or_default();
+    LifeStageJson {
+        stage: value["stage"].as_str().unwrap_or_default().to_string(),
+        grade: value["grade"].as_u64().and_then(|g| u8::try_from(g).ok()),
+        label: stage.label_ja(),
     }
-    value
 }
 
 fn child_json(
@@ -341,6 +449,69 @@ const SCALARS: [&str; 18] = [
     "care_category",
     "attending",
 ];
+
+/// The body of `POST` and `PATCH`, as the OpenAPI description shows it. The body is read
+/// by `overlay` into the validator's field map, leniently (numbers as text, `"yes"`/`"no"`
+/// for the certificate, care items as codes alone); a unit test keeps these members the
+/// ones `overlay` knows.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(as = ChildInput)]
+struct ChildInputDoc {
+    /// PATCH のとき必須：取得した記録の版。POST では無視されます
+    version: Option<i64>,
+    #[schema(max_length = 100)]
+    name: Option<String>,
+    /// ひらがなまたはカタカナ。kana とも書けます
+    #[schema(max_length = 100)]
+    name_kana: Option<String>,
+    #[schema(max_length = 100)]
+    kana: Option<String>,
+    /// 1990-01-01 以降、今日まで。2020/4/2 や全角数字も可
+    birth_date: Option<NaiveDate>,
+    #[schema(schema_with = sex)]
+    sex: Option<String>,
+    /// 住所地の団体コード（6桁は検査数字を検証）。登録のとき必須、変更はできません
+    #[schema(pattern = "^[0-9]{5,6}$")]
+    municipality_code: Option<String>,
+    #[schema(max_length = 200)]
+    address: Option<String>,
+    #[schema(schema_with = status)]
+    status: Option<String>,
+    /// 状態が active 以外のとき必須
+    status_date: Option<NaiveDate>,
+    #[schema(schema_with = intake_source)]
+    intake_source: Option<String>,
+    intake_date: Option<NaiveDate>,
+    #[schema(max_length = 1000)]
+    diagnoses: Option<String>,
+    #[schema(max_length = 100)]
+    hospital: Option<String>,
+    #[schema(max_length = 100)]
+    doctor: Option<String>,
+    /// 身体障害者手帳の等級 1〜6（数値も可、なしは空）
+    physical_disability_grade: Option<String>,
+    #[schema(max_length = 20)]
+    ryoiku_techo: Option<String>,
+    /// 受給者証の有無（"yes"/"no" も可）
+    recipient_certificate: Option<bool>,
+    /// 受給者証の医療的ケア区分 1〜3（数値も可、なしは空）
+    care_category: Option<String>,
+    #[schema(max_length = 100)]
+    attending: Option<String>,
+    /// 医療的ケア：項目コードだけ、または {item, watch, variant}。同じ項目は1回
+    #[schema(value_type = Vec<Value>)]
+    care_items: Option<Vec<Value>>,
+    /// 保護者（3人まで）。配列ごと置き換えます
+    #[schema(max_items = 3)]
+    guardians: Option<Vec<Guardian>>,
+    /// 医療機器（6台まで）：{kind, power_watts, battery_internal_hours, battery_external_hours, note}
+    #[schema(value_type = Vec<Value>, max_items = 6)]
+    devices: Option<Vec<Value>>,
+    /// きょうだい（4人まで）
+    #[schema(max_items = 4)]
+    siblings: Option<Vec<Sibling>>,
+}
 
 /// Members of a fetched record that a body may carry back; they are ignored.
 const READ_ONLY: [&str; 8] = [
@@ -604,6 +775,69 @@ fn validated(
 // Handlers
 // ---------------------------------------------------------------------------------------
 
+/// The list's query, as the OpenAPI description shows it (`filters::parse` reads it).
+#[allow(dead_code)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// 氏名・よみがなの部分一致
+    #[param(max_length = 100)]
+    q: Option<String>,
+    /// 住所地の団体コード（検査数字を検証）
+    #[param(pattern = "^[0-9]{5,6}$")]
+    municipality: Option<String>,
+    /// この医療的ケアがある児童
+    #[param(schema_with = api_schema::care_item)]
+    care_item: Option<String>,
+    /// この医療機器を使う児童
+    #[param(schema_with = api_schema::device_kind)]
+    device: Option<String>,
+    #[param(schema_with = api_schema::tier)]
+    tier: Option<String>,
+    #[param(schema_with = age_band)]
+    age: Option<String>,
+    #[param(schema_with = stage_band)]
+    stage: Option<String>,
+    #[param(schema_with = status)]
+    status: Option<String>,
+    /// yes: 保護者が就労を希望している児童
+    #[param(schema_with = wishes_to_work)]
+    wishes_to_work: Option<String>,
+    /// ページ番号（1から）
+    #[param(minimum = 1, maximum = 10000)]
+    page: Option<i64>,
+    /// 1ページの件数（既定 50、最大 100）
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<i64>,
+}
+
+fn age_band() -> utoipa::openapi::Object {
+    api_schema::choice(
+        &filters::AGE_BANDS.map(|(code, label, ..)| (code, label)),
+        "今日の年齢",
+    )
+}
+
+fn stage_band() -> utoipa::openapi::Object {
+    api_schema::choice(
+        &filters::STAGES.map(|(code, label, ..)| (code, label)),
+        "今年度のライフステージ",
+    )
+}
+
+fn wishes_to_work() -> utoipa::openapi::Object {
+    api_schema::one_of(["yes"], "保護者が就労を希望している児童")
+}
+
+/// 児童の一覧（呼び出した人の範囲内）
+///
+/// 一覧画面と同じ絞り込み。よみがな順。範囲外の児童は含まれません。一覧の取得は個々の記録の閲覧としては監査されません（画面と同じ）。
+#[utoipa::path(get, path = "/api/v1/children", tag = "children", operation_id = "listChildren",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "一覧の1ページ", body = ListPage),
+        (status = 400, description = "絞り込みの値が選択肢にない（bad_request）", body = ErrorBody),
+    ))]
 async fn list(
     State(state): State<AppState>,
     current: CurrentSession,
@@ -652,6 +886,15 @@ async fn list(
     }))
 }
 
+/// 児童の記録
+///
+/// 記録全体。取得は閲覧として監査ログに記録されます（緊急閲覧による場合は break_glass）。
+#[utoipa::path(get, path = "/api/v1/children/{id}", tag = "children", operation_id = "getChild",
+    params(("id" = String, Path, description = "児童の記録のID", format = "uuid")),
+    responses(
+        (status = 200, description = "記録", body = ChildJson),
+        (status = 404, description = NOT_IN_REACH, body = ErrorBody),
+    ))]
 async fn detail(
     State(state): State<AppState>,
     current: CurrentSession,
@@ -669,6 +912,17 @@ async fn detail(
     Ok(Json(child_json(child, profile, version, today, via_break_glass)).into_response())
 }
 
+/// 児童を登録する
+///
+/// 登録した記録を返します（Location に記録のURL）。登録は監査ログに残ります。住所地の市区町村を担当する組織の人だけが登録できます。
+#[utoipa::path(post, path = "/api/v1/children", tag = "children", operation_id = "createChild",
+    request_body(content = ChildInputDoc, content_type = "application/json"),
+    responses(
+        (status = 201, description = "登録しました", body = ChildJson,
+            headers(("Location" = String, description = "記録のURL"))),
+        (status = 400, description = "JSONでない（bad_request）、入力の誤り（invalid_child：error.fields に項目ごとのコードとメッセージ）", body = ErrorBody),
+        (status = 403, description = "担当外の市区町村の児童（forbidden）", body = ErrorBody),
+    ))]
 async fn create(
     State(state): State<AppState>,
     current: CurrentSession,
@@ -716,13 +970,27 @@ async fn create(
     Ok(response)
 }
 
-#[derive(Serialize)]
+/// 保存しました（変更がなければ version は変わらず changes は空）
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChildUpdated)]
 struct Updated {
     id: String,
     version: i64,
     changes: Vec<profile::Change>,
 }
 
+/// 児童の記録を変更する
+///
+/// 本文にある項目だけを変更します（配列は配列ごと置き換え、ない項目はそのまま）。取得した記録の version が必須で、その後に他の人が更新していれば 409 で、その人の変更を返し、何も保存しません。変更は版と変更履歴（source: api）と監査ログに残ります。住所地の市区町村は変更できません。
+#[utoipa::path(patch, path = "/api/v1/children/{id}", tag = "children", operation_id = "updateChild",
+    params(("id" = String, Path, description = "児童の記録のID", format = "uuid")),
+    request_body(content = ChildInputDoc, content_type = "application/json"),
+    responses(
+        (status = 200, description = "保存しました（変更がなければ version は変わらず changes は空）", body = Updated),
+        (status = 400, description = "JSONでない（bad_request）、version がない（version_required）、入力の誤り（invalid_child）", body = ErrorBody),
+        (status = 404, description = NOT_IN_REACH, body = ErrorBody),
+        (status = 409, description = "version が古い（version_conflict）。error.others にその間の他の人の変更", body = ErrorBody),
+    ))]
 async fn update(
     State(state): State<AppState>,
     current: CurrentSession,
@@ -782,26 +1050,43 @@ async fn update(
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = TransitionRow)]
 struct TransitionRow {
     #[serde(flatten)]
     transition: TransitionJson,
-    /// past / upcoming (within the board's horizon) / later
+    #[schema(schema_with = transition_when)]
     when: &'static str,
 }
 
-#[derive(Serialize)]
+fn transition_when() -> utoipa::openapi::Object {
+    api_schema::one_of(
+        ["past", "upcoming", "later"],
+        "過ぎた／これから（移行ボードの期間内）／その後",
+    )
+}
+
+/// 児童の移行（就園・就学・進学・卒業）すべて
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChildTransitions)]
 struct TransitionsJson {
     child_id: String,
     birth_date: NaiveDate,
     today: NaiveDate,
-    life_stage: Value,
+    life_stage: LifeStageJson,
     horizon_months: u32,
     transitions: Vec<TransitionRow>,
 }
 
 /// Every transition of the child (nursery entry while it is still ahead, school entry,
 /// junior high, upper secondary, graduation), each marked past, upcoming or later.
+#[utoipa::path(get, path = "/api/v1/children/{id}/transitions", tag = "children", operation_id = "getChildTransitions",
+    summary = "児童の移行（就園・就学・進学・卒業）",
+    params(("id" = String, Path, description = "児童の記録のID", format = "uuid")),
+    responses(
+        (status = 200, description = "移行のすべて。取得は閲覧として監査されます", body = TransitionsJson),
+        (status = 404, description = NOT_IN_REACH, body = ErrorBody),
+    ))]
 async fn transitions_of(
     State(state): State<AppState>,
     current: CurrentSession,
@@ -844,7 +1129,8 @@ async fn transitions_of(
     .into_response())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = AccessEntry)]
 struct AccessEntryJson {
     at: DateTime<Utc>,
     at_jst: String,
@@ -858,7 +1144,8 @@ struct AccessEntryJson {
     detail: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = BreakGlassGrant)]
 struct GrantJson {
     id: String,
     account_name: String,
@@ -869,7 +1156,9 @@ struct GrantJson {
     revoked_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Serialize)]
+/// 記録を開いた人（新しい順）と緊急閲覧の許可
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChildAccessLog)]
 struct AccessLogJson {
     child_id: String,
     entries: Vec<AccessEntryJson>,
@@ -877,6 +1166,15 @@ struct AccessLogJson {
 }
 
 /// Who opened the record, when and how (newest first); the family and the owner only.
+/// 記録の閲覧履歴
+///
+/// 誰がいつどのように記録を開いたか（新しい順）と緊急閲覧の許可。家族と記録を持つ組織だけが見られます。取得は閲覧として監査されます。
+#[utoipa::path(get, path = "/api/v1/children/{id}/access-log", tag = "children", operation_id = "getChildAccessLog",
+    params(("id" = String, Path, description = "児童の記録のID", format = "uuid")),
+    responses(
+        (status = 200, description = "閲覧履歴", body = AccessLogJson),
+        (status = 404, description = NOT_IN_REACH, body = ErrorBody),
+    ))]
 async fn access_log(
     State(state): State<AppState>,
     current: CurrentSession,
@@ -928,6 +1226,31 @@ async fn access_log(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_described_body_has_exactly_the_members_the_body_reader_knows() {
+        let utoipa::openapi::RefOr::T(utoipa::openapi::Schema::Object(schema)) =
+            <ChildInputDoc as utoipa::PartialSchema>::schema()
+        else {
+            panic!("ChildInput is an object");
+        };
+        let described: HashSet<&str> = schema.properties.keys().map(String::as_str).collect();
+        let mut known: HashSet<&str> = SCALARS.into_iter().collect();
+        known.extend(["name_kana", "care_items", "version"]);
+        known.extend(LISTS.iter().map(|l| l.key));
+        assert_eq!(described, known);
+        // And each list's rows are described with the members the reader takes.
+        let guardian = <Guardian as utoipa::PartialSchema>::schema();
+        let guardian = serde_json::to_value(guardian).unwrap();
+        let members: HashSet<&str> = guardian["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(members, LISTS[0].keys.iter().copied().collect());
+    }
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()

@@ -59,15 +59,30 @@ pub fn label_of(table: &[(&'static str, &'static str)], code: &str) -> &'static 
         .unwrap_or("")
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Guardian {
+    #[schema(max_length = 100)]
     pub name: String,
+    #[schema(max_length = 100)]
     pub kana: String,
+    /// 続柄（母、父など）
+    #[schema(max_length = 20)]
     pub relation: String,
+    /// 数字とハイフン、10〜13桁
     pub phone: String,
     pub email: String,
+    #[schema(schema_with = employment_schema)]
     pub employment: String,
+    #[schema(schema_with = wishes_schema)]
     pub wishes_to_work: String,
+}
+
+fn employment_schema() -> utoipa::openapi::Object {
+    crate::web::api_schema::choice(&EMPLOYMENTS, "就労の状況")
+}
+
+fn wishes_schema() -> utoipa::openapi::Object {
+    crate::web::api_schema::choice(&WISHES, "就労の希望")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -79,10 +94,12 @@ pub struct Device {
     pub note: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Sibling {
+    #[schema(max_length = 100)]
     pub name: String,
     pub birth_date: Option<NaiveDate>,
+    #[schema(max_length = 200)]
     pub note: String,
 }
 
@@ -113,7 +130,7 @@ pub struct Profile {
 }
 
 /// One changed field, in words, for the history and the conflict message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Change {
     pub field: String,
     pub label: String,

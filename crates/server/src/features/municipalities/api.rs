@@ -8,11 +8,13 @@ use serde::Serialize;
 use tsunagu_core::municipality::MunicipalityCode;
 
 use super::repo::{self, Area, Municipality, Search};
-use crate::error::{ApiError, AppError};
+use crate::error::{ApiError, AppError, ErrorBody};
 use crate::state::AppState;
 use crate::web::params;
 
-#[derive(Serialize)]
+/// 検索結果の1ページ
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MunicipalityPage)]
 pub struct SearchResponse {
     items: Vec<Municipality>,
     total: i64,
@@ -20,6 +22,32 @@ pub struct SearchResponse {
     offset: i64,
 }
 
+/// The search's query, as the OpenAPI description shows it.
+#[allow(dead_code)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SearchQuery {
+    /// 名称・よみがな・団体コードの一部（全角・カタカナも可）
+    #[param(max_length = 100)]
+    q: Option<String>,
+    /// 都道府県：01〜47 の番号、または都道府県の団体コード
+    prefecture: Option<String>,
+    /// 件数（既定 50）
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    #[param(minimum = 0, maximum = 100000)]
+    offset: Option<i64>,
+}
+
+/// 市区町村を探す
+///
+/// 全国の市区町村（総務省の全国地方公共団体コード）を名称・よみがな・コードで探します。サインインは不要です。
+#[utoipa::path(get, path = "/api/v1/municipalities", tag = "municipalities", operation_id = "searchMunicipalities",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "検索結果", body = SearchResponse),
+        (status = 400, description = "値の誤り（bad_request）", body = ErrorBody),
+    ))]
 pub async fn search(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -40,18 +68,31 @@ pub async fn search(
     }))
 }
 
-#[derive(Serialize)]
+/// 市区町村と、その圏域
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MunicipalityDetail)]
 pub struct Detail {
     #[serde(flatten)]
     municipality: Municipality,
     areas: Vec<Area>,
-    /// Only for the 北方領土's villages: no one lives or can be registered there.
+    /// 北方領土の6村のときだけ true：団体コードはあるが住民を登録できない
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     no_residents_registered: bool,
+    /// 北方領土の村についての説明（そのときだけ）
     #[serde(skip_serializing_if = "str::is_empty")]
     note: &'static str,
 }
 
+/// 市区町村
+///
+/// 団体コードの市区町村と、その圏域。北方領土の6村は no_residents_registered: true で答えます。
+#[utoipa::path(get, path = "/api/v1/municipalities/{code}", tag = "municipalities", operation_id = "getMunicipality",
+    params(("code" = String, Path, description = "団体コード（5桁または検査数字つき6桁）", pattern = "^[0-9]{5,6}$")),
+    responses(
+        (status = 200, description = "市区町村", body = Detail),
+        (status = 400, description = "団体コードの形式・検査数字の誤り（invalid_municipality_code）", body = ErrorBody),
+        (status = 404, description = "その団体コードの市区町村はない（municipality_not_found）", body = ErrorBody),
+    ))]
 pub async fn get(
     State(state): State<AppState>,
     Path(code): Path<String>,

@@ -12,30 +12,46 @@ use tsunagu_core::kana::search_key;
 use super::reference;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Municipality {
+    /// 全国地方公共団体コード（6桁、検査数字つき）
+    #[schema(pattern = "^[0-9]{6}$", example = "131199")]
     pub code: String,
+    #[schema(pattern = "^[0-9]{2}$")]
     pub prefecture_code: String,
     pub prefecture_name: String,
+    #[schema(example = "板橋区")]
     pub name: String,
+    #[schema(example = "いたばしく")]
     pub kana: String,
+    #[schema(schema_with = kind_schema)]
     pub kind: String,
+    /// 政令指定都市の行政区のとき、その市の団体コード
     pub parent_code: Option<String>,
+}
+
+/// The kinds a municipality has, with how people read them.
+pub const KINDS: [(&str, &str); 7] = [
+    ("prefecture", "都道府県"),
+    ("designated_city", "政令指定都市"),
+    ("city", "市"),
+    ("special_ward", "特別区"),
+    ("ward", "行政区"),
+    ("town", "町"),
+    ("village", "村"),
+];
+
+fn kind_schema() -> utoipa::openapi::Object {
+    crate::web::api_schema::choice(&KINDS, "団体の種類")
 }
 
 impl Municipality {
     /// The kind as people read it.
     pub fn kind_ja(&self) -> &'static str {
-        match self.kind.as_str() {
-            "prefecture" => "都道府県",
-            "designated_city" => "政令指定都市",
-            "city" => "市",
-            "special_ward" => "特別区",
-            "ward" => "行政区",
-            "town" => "町",
-            "village" => "村",
-            _ => "その他",
-        }
+        KINDS
+            .iter()
+            .find(|(code, _)| *code == self.kind)
+            .map_or("その他", |(_, label)| label)
     }
 }
 

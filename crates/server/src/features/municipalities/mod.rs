@@ -1,7 +1,7 @@
 //! 市区町村: the reference list of Japan's local governments, searchable by name,
 //! kana or code, as pages and as JSON.
 
-mod api;
+pub mod api;
 mod index;
 mod pages;
 

@@ -337,11 +337,12 @@ async fn write_details(
 }
 
 /// One edit as the history shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub version: i64,
     pub at: DateTime<Utc>,
     pub account_name: String,
+    /// form / api / import / proposal
     pub source: String,
     pub changes: Vec<Change>,
 }

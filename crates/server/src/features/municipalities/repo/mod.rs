@@ -10,7 +10,8 @@ use tsunagu_core::municipality::MunicipalityCode;
 pub use super::index::{Municipality, Search, SearchPage};
 use crate::db::Db;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// 圏域（市区町村が属する地域）
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Area {
     pub id: String,
     pub name: String,
