@@ -885,12 +885,18 @@ async fn seed_children(
                 mother.employment = "seeking".into();
             }
             let proposed_at = now - chrono::Duration::hours(2);
+            let seen = crate::features::children::profile::proposable_values(&profile.to_fields());
+            let change = crate::features::children::profile::FamilyChange::between(
+                &seen,
+                &after.to_fields(),
+            );
             let proposal = proposals::NewProposal {
                 child_id: &id,
                 proposed_by: &guardian_account,
                 proposed_at,
                 base_version: 1,
-                fields: after.to_fields(),
+                fields: change.proposed,
+                seen: change.seen,
                 changes: after.changes_from(profile),
                 message: "人工呼吸器の外部バッテリーを買い替えました（予備と合わせて12時間）。仕事を探し始めました。",
             };

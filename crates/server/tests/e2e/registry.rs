@@ -267,3 +267,94 @@ async fn staff_register_import_and_export_then_the_family_withdraws_a_consent() 
 
     env.close().await;
 }
+
+/// The record's facts as the page shows them (basic, medical, care and device sections).
+async fn record_facts(env: &Env) -> String {
+    js_string(
+        env.client(),
+        "return ['basic-title','medical-title','care-title','devices-title']\
+           .map(id => document.getElementById(id).closest('section').innerText).join('\\n');",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_family_proposal_changes_only_its_field_and_an_outdated_one_is_chosen_side_by_side() {
+    let env = Env::start_demo().await;
+    let accounts = env.app.demo_accounts();
+    let c = env.client();
+
+    // Staff note the record as it is.
+    sign_in(&env, &accounts, "itabashi.welfare").await;
+    env.goto("/children").await;
+    let record = link_to(&env, "山田 はると").await;
+    env.goto(&record).await;
+    wait_for_text(&env, "the record", "判定スコア").await;
+    let before = record_facts(&env).await;
+    c.delete_all_cookies().await.expect("sign out");
+
+    // The family proposes a new address only.
+    sign_in_family(&env, &accounts, "guardian").await;
+    env.goto(&format!("{record}/proposals/new")).await;
+    wait_for_text(&env, "the proposal form", "変更を申し出る").await;
+    fill(&env, "address", "板橋区大山町9-9").await;
+    submit(&env).await;
+    wait_for_text(&env, "the proposal sent", "変更の申出を送りました").await;
+    c.delete_all_cookies().await.expect("sign out");
+
+    // Staff change the same address meanwhile (the family also phoned).
+    sign_in_at_step(&env, &accounts, "itabashi.welfare", 1).await;
+    env.goto(&format!("{record}/edit")).await;
+    wait_for_text(&env, "the edit form", "住所").await;
+    fill(&env, "address", "板橋区成増5-5").await;
+    submit(&env).await;
+    wait_for_text(&env, "the saved record", "保存しました").await;
+    env.goto(&record).await;
+    let page = wait_for_text(
+        &env,
+        "the side-by-side choice",
+        "この申出のあと、記録が更新されています",
+    )
+    .await;
+    for shown in ["申出時の値", "いまの値", "板橋区大山町9-9", "板橋区成増5-5"]
+    {
+        assert!(page.contains(shown), "{shown}: {page}");
+    }
+    assert_axe_clean(c, "a record with an outdated proposal").await;
+    js(
+        c,
+        "document.querySelector('#proposals-title').scrollIntoView(); return true;",
+    )
+    .await;
+    screenshot(c, "proposal-side-by-side", DESKTOP).await;
+    set_viewport(c, PHONE, 900).await;
+    screenshot(c, "proposal-side-by-side", PHONE).await;
+    set_viewport(c, DESKTOP, 900).await;
+
+    // Staff choose the family's address and accept.
+    js(
+        c,
+        "const card = [...document.querySelectorAll('.proposal')]\
+           .find(p => p.textContent.includes('板橋区大山町9-9'));\
+         card.querySelector('input[name=choose_address][value=proposal]').click();\
+         card.querySelector('button[value=accept]').click(); return true;",
+    )
+    .await;
+    wait_for_text(
+        &env,
+        "the accepted proposal",
+        "申出を確認し、記録に反映しました",
+    )
+    .await;
+    let after = record_facts(&env).await;
+    // Everything but the address reads exactly as before.
+    let strip = |text: &str| {
+        text.lines()
+            .filter(|l| !l.contains("板橋区"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip(&before), strip(&after));
+    assert!(after.contains("板橋区大山町9-9"), "{after}");
+    env.close().await;
+}

@@ -1094,6 +1094,7 @@ async fn sql_and_html_in_a_child_name_are_stored_verbatim_and_shown_escaped() {
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{name}: {}", res.body);
         let id = location(&res)
             .strip_prefix("/children/")
+            .and_then(|rest| rest.strip_suffix("?registered=1"))
             .expect("to the new record")
             .to_string();
         let stored: String = sqlx::Row::try_get(

@@ -20,6 +20,7 @@ mod cli;
 mod database;
 mod demo_data;
 mod pages;
+mod proposals;
 mod reach;
 mod registry;
 mod structure;

@@ -608,6 +608,7 @@ async fn register(app: &TestApp, staff: &Session, fields: &[(&str, &str)]) -> St
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     res.header("location")
         .trim_start_matches("/children/")
+        .trim_end_matches("?registered=1")
         .to_string()
 }
 

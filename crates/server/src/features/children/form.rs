@@ -207,7 +207,7 @@ pub async fn create(
     };
     let gate = Gate::page(&state, &current, &parts);
     let id = service::register(&gate, &state, &writer.organisation_id, &profile).await?;
-    Ok(Redirect::to(&format!("/children/{id}")).into_response())
+    Ok(Redirect::to(&format!("/children/{id}?registered=1")).into_response())
 }
 
 pub async fn edit_form(
@@ -262,7 +262,9 @@ pub async fn update(
     let stored =
         service::open_with_profile(&gate, &state, &id, Permission::WriteChild, Use::Change).await?;
     match service::edit(&gate, &state, &stored, expected, &form, "form").await? {
-        EditOutcome::Saved { .. } => Ok(Redirect::to(&format!("/children/{id}")).into_response()),
+        EditOutcome::Saved { .. } => {
+            Ok(Redirect::to(&format!("/children/{id}?saved=1")).into_response())
+        }
         EditOutcome::Invalid(errors) => {
             let page = form_page(
                 &state,

@@ -106,7 +106,7 @@ struct DetailPage {
     category_mismatch: bool,
     transitions: Vec<TransitionLine>,
     consents: Vec<consent::Consent>,
-    proposals: Vec<proposals::Proposal>,
+    proposals: Vec<proposals::PendingReview>,
     notice: &'static str,
     can_write: bool,
     can_consent: bool,
@@ -194,11 +194,25 @@ pub(super) async fn detail(
         category_mismatch,
         transitions: transition_lines(child.birth_date, today),
         consents: consent::for_child(&mut conn, &child.id).await?,
-        proposals: proposals::for_child(&mut conn, &child.id).await?,
-        notice: if parts.uri.query() == Some("proposed=1") {
-            "変更の申出を送りました。担当者が確認すると記録に反映されます。"
-        } else {
-            ""
+        proposals: {
+            let fields = profile.to_fields();
+            proposals::for_child(&mut conn, &child.id)
+                .await?
+                .into_iter()
+                .map(|proposal| proposals::PendingReview {
+                    review: (proposal.status == "pending")
+                        .then(|| service::review(&proposal, &fields, version)),
+                    proposal,
+                })
+                .collect()
+        },
+        notice: match parts.uri.query() {
+            Some("proposed=1") => "変更の申出を送りました。担当者が確認すると記録に反映されます。",
+            Some("proposal_accepted=1") => "申出を確認し、記録に反映しました。",
+            Some("proposal_declined=1") => "申出を見送りました。",
+            Some("saved=1") => "保存しました。",
+            Some("registered=1") => "登録しました。",
+            _ => "",
         },
         can_write: !via_break_glass
             && may(&current.actor, Permission::WriteChild, Some(&target)).allowed(),

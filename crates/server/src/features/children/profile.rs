@@ -881,21 +881,165 @@ impl Profile {
     }
 }
 
-/// Fields a guardian may propose changes to: address, guardians' contact and work,
-/// care items and devices. Staff confirm the proposal before it changes the record.
+/// Members of a guardian row and a device row that a family may propose, with their
+/// labels (the form's `g{n}_…` and `d{n}_…` fields).
+const GUARDIAN_MEMBERS: [(&str, &str); 7] = [
+    ("name", "氏名"),
+    ("kana", "ふりがな"),
+    ("relation", "続柄"),
+    ("phone", "電話番号"),
+    ("email", "メールアドレス"),
+    ("employment", "就労の状況"),
+    ("wishes_to_work", "就労の希望"),
+];
+const DEVICE_MEMBERS: [(&str, &str); 5] = [
+    ("kind", "種類"),
+    ("power_watts", "消費電力（W）"),
+    ("battery_internal_hours", "内部バッテリー（時間）"),
+    ("battery_external_hours", "外部バッテリー（時間）"),
+    ("note", "メモ"),
+];
+
+/// Every field a guardian may propose a change to: the address, the guardians' contact and
+/// work, the care items (ticked, 見守り, kind) and the devices. Staff confirm a proposal
+/// before it changes the record.
+pub fn proposable_keys() -> Vec<String> {
+    let mut keys = vec!["address".to_string()];
+    for item in CareItem::ALL {
+        for prefix in ["care", "watch", "variant"] {
+            keys.push(format!("{prefix}_{}", item.code()));
+        }
+    }
+    for i in 0..GUARDIAN_ROWS {
+        keys.extend(GUARDIAN_MEMBERS.iter().map(|(m, _)| format!("g{i}_{m}")));
+    }
+    for i in 0..DEVICE_ROWS {
+        keys.extend(DEVICE_MEMBERS.iter().map(|(m, _)| format!("d{i}_{m}")));
+    }
+    keys
+}
+
 pub fn proposable_field(key: &str) -> bool {
-    let row_field = |prefix: char| {
-        key.strip_prefix(prefix)
-            .and_then(|rest| rest.split_once('_'))
-            .filter(|(n, _)| n.parse::<usize>().is_ok())
-            .map(|(_, field)| field)
+    proposable_keys().iter().any(|k| k == key)
+}
+
+/// The proposable fields of a field map, each present (an unticked care item or an empty
+/// row is ""), trimmed, a ticked care item as "on": two maps compare field by field.
+pub fn proposable_values(
+    fields: &HashMap<String, String>,
+) -> std::collections::BTreeMap<String, String> {
+    proposable_keys()
+        .into_iter()
+        .map(|key| {
+            let raw = fields.get(&key).map(|v| v.trim()).unwrap_or_default();
+            let value = if key.starts_with("care_") && !raw.is_empty() {
+                "on".to_string()
+            } else {
+                raw.to_string()
+            };
+            (key, value)
+        })
+        .collect()
+}
+
+/// A field's name as people read it (「保護者1の電話番号」「医療的ケア：吸引の見守り」).
+pub fn field_label(key: &str) -> String {
+    if key == "address" {
+        return "住所".to_string();
+    }
+    for (prefix, what) in [
+        ("care_", ""),
+        ("watch_", "の見守り"),
+        ("variant_", "の種類"),
+    ] {
+        if let Some(item) = key
+            .strip_prefix(prefix)
+            .and_then(|c| CareItem::parse(c).ok())
+        {
+            return format!("医療的ケア：{}{what}", item.label_ja());
+        }
+    }
+    let row = |prefix: char, noun: &str, members: &[(&str, &str)]| {
+        let (n, member) = key.strip_prefix(prefix)?.split_once('_')?;
+        let n: usize = n.parse().ok()?;
+        let (_, label) = members.iter().find(|(m, _)| *m == member)?;
+        Some(format!("{noun}{}の{label}", n + 1))
     };
-    key == "address"
-        || ["care_", "watch_", "variant_"]
+    row('g', "保護者", &GUARDIAN_MEMBERS)
+        .or_else(|| row('d', "医療機器", &DEVICE_MEMBERS))
+        .unwrap_or_else(|| key.to_string())
+}
+
+/// A field's value as people read it: labels for codes, 「あり」 for a ticked item,
+/// 「（なし）」 for nothing.
+pub fn shown_value(key: &str, value: &str) -> String {
+    if value.is_empty() {
+        return "（なし）".to_string();
+    }
+    let member = key.split_once('_').map_or("", |(_, m)| m);
+    let coded = if key.starts_with("care_") {
+        Some("あり".to_string())
+    } else if key.starts_with("watch_") {
+        Watch::parse(value).ok().map(|w| w.label_ja().to_string())
+    } else if key.starts_with("variant_") {
+        CareVariant::ALL
             .iter()
-            .any(|p| key.starts_with(p))
-        || row_field('d').is_some()
-        || row_field('g').is_some()
+            .find(|v| v.code() == value)
+            .map(|v| v.label_ja().to_string())
+    } else if key.starts_with('g') && member == "employment" {
+        Some(label_of(&EMPLOYMENTS, value).to_string())
+    } else if key.starts_with('g') && member == "wishes_to_work" {
+        Some(label_of(&WISHES, value).to_string())
+    } else if key.starts_with('d') && member == "kind" {
+        DeviceKind::ALL
+            .iter()
+            .find(|k| k.code() == value)
+            .map(|k| k.label_ja().to_string())
+    } else {
+        None
+    };
+    coded
+        .filter(|label| !label.is_empty())
+        .unwrap_or_else(|| value.to_string())
+}
+
+/// What a family changed in a proposal: the proposed value of each proposable field that
+/// differs from what they saw, and what they saw there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FamilyChange {
+    pub proposed: HashMap<String, String>,
+    pub seen: std::collections::BTreeMap<String, String>,
+}
+
+impl FamilyChange {
+    /// `seen` is every proposable field as the family saw it (`proposable_values`);
+    /// `submitted` is the form they sent (a field it lacks is empty: an unticked box).
+    pub fn between(
+        seen: &std::collections::BTreeMap<String, String>,
+        submitted: &HashMap<String, String>,
+    ) -> FamilyChange {
+        let mut change = FamilyChange::default();
+        for (key, after) in proposable_values(submitted) {
+            let before = seen.get(&key).cloned().unwrap_or_default();
+            if before != after {
+                change.proposed.insert(key.clone(), after);
+                change.seen.insert(key, before);
+            }
+        }
+        change
+    }
+}
+
+/// Lays proposed values over a record's fields: a value replaces the field, an empty one
+/// clears it (an unticked care item is an absent field).
+pub fn apply_fields(fields: &mut HashMap<String, String>, proposed: &HashMap<String, String>) {
+    for (key, value) in proposed {
+        if value.is_empty() {
+            fields.remove(key);
+        } else {
+            fields.insert(key.clone(), value.clone());
+        }
+    }
 }
 
 #[cfg(test)]

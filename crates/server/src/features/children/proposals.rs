@@ -28,6 +28,10 @@ struct ProposalPage {
     chrome: Chrome,
     csrf_token: String,
     child: repo::Child,
+    /// The record's version the form was made on, and what its proposable fields held
+    /// then: the proposal keeps only what the family changed from these.
+    base_version: String,
+    seen: String,
     values: HashMap<String, String>,
     errors: Vec<FieldError>,
     care: Vec<CareFormRow>,
@@ -48,10 +52,13 @@ fn proposal_page(
     state: &AppState,
     current: &CurrentSession,
     child: repo::Child,
+    (base_version, seen): (String, String),
     values: HashMap<String, String>,
     errors: Vec<FieldError>,
 ) -> ProposalPage {
     ProposalPage {
+        base_version,
+        seen,
         chrome: Chrome::for_session(
             format!("{} さんの記録の変更を申し出る", child.name),
             state.settings.demo,
@@ -83,7 +90,17 @@ pub async fn new_form(
     )
     .await?;
     let fields = stored.profile.to_fields();
-    let page = proposal_page(&state, &current, stored.opened.record, fields, Vec::new());
+    let seen = serde_json::to_string(&super::profile::proposable_values(&fields))
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+    let base = (stored.version.to_string(), seen);
+    let page = proposal_page(
+        &state,
+        &current,
+        stored.opened.record,
+        base,
+        fields,
+        Vec::new(),
+    );
     Ok(Html(page.render()?).into_response())
 }
 
@@ -100,13 +117,20 @@ pub async fn create(
         service::open_with_profile(&gate, &state, &id, Permission::ProposeChange, Use::Change)
             .await?;
     if let Err(errors) = service::propose(&gate, &state, &stored, &form).await? {
-        let page = proposal_page(&state, &current, stored.opened.record, form, errors);
+        // Shown again on the version it was made on, so only what the family changed
+        // still counts as changed.
+        let base = (
+            form.get("base_version").cloned().unwrap_or_default(),
+            form.get("seen").cloned().unwrap_or_default(),
+        );
+        let page = proposal_page(&state, &current, stored.opened.record, base, form, errors);
         return Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response());
     }
     Ok(Redirect::to(&format!("/children/{id}?proposed=1")).into_response())
 }
 
-/// Staff confirm (`decision=accept`) or decline a pending proposal.
+/// Staff confirm (`decision=accept`) or decline a pending proposal; for each field changed
+/// since the family saw it, `choose_{field}` says which value to keep.
 pub async fn decide(
     State(state): State<AppState>,
     current: CurrentSession,
@@ -115,9 +139,27 @@ pub async fn decide(
     RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
     let form = params::form(&body)?;
-    let note = form.get("note").map(|n| n.trim()).unwrap_or_default();
-    let decision = form.get("decision").map(String::as_str);
+    let decision = service::ProposalDecision {
+        decision: form.get("decision").map(String::as_str),
+        note: form.get("note").map(|n| n.trim()).unwrap_or_default(),
+        version_seen: form.get("version").and_then(|v| v.trim().parse().ok()),
+        choices: form
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("choose_")?.to_string(), v.clone())))
+            .collect(),
+    };
     let gate = Gate::page(&state, &current, &parts);
-    service::decide_proposal(&gate, &state, &id, &proposal_id, decision, note).await?;
-    Ok(Redirect::to(&format!("/children/{id}")).into_response())
+    service::decide_proposal(&gate, &state, &id, &proposal_id, &decision).await?;
+    let outcome = if decision.decision == Some("accept") {
+        "proposal_accepted"
+    } else {
+        "proposal_declined"
+    };
+    Ok(Redirect::to(&format!("/children/{id}?{outcome}=1")).into_response())
+}
+
+/// A pending proposal as the record's page shows it to staff: beside the record now.
+pub(crate) struct PendingReview {
+    pub proposal: Proposal,
+    pub review: Option<service::Review>,
 }

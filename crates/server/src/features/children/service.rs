@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use tsunagu_core::access::{Permission, is_family_or_owner, scope_filter};
 
-use super::profile::{self, Change, Profile, proposable_field};
+use super::profile::{self, Change, FamilyChange, Profile};
 use super::repo::proposals as proposals_repo;
 use super::repo::{self, Child};
 use super::store::{self, Edit, HistoryEntry};
@@ -190,17 +190,114 @@ async fn save(
     Ok(EditOutcome::Saved { version, changes })
 }
 
-/// Staff confirm (apply the proposed values) or decline a family's pending proposal. The
-/// record, the proposal's status and the audit entry change in one transaction; a
-/// proposal already decided is refused and nothing changes.
+/// How one field of a pending proposal stands against the record as it is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldStanding {
+    /// The record still holds what the family saw: the proposal applies.
+    Applies,
+    /// The record already holds the proposed value.
+    Already,
+    /// Someone changed the field since the family saw it: staff choose.
+    Changed,
+}
+
+/// One field a proposal touches, side by side: what the family saw, what the record holds
+/// now, what they propose.
+#[derive(Debug, Clone)]
+pub(crate) struct ReviewRow {
+    pub key: String,
+    pub label: String,
+    pub seen: String,
+    pub now: String,
+    pub proposed: String,
+    pub standing: FieldStanding,
+}
+
+/// A pending proposal against the record as it is now.
+#[derive(Debug, Clone)]
+pub(crate) struct Review {
+    pub rows: Vec<ReviewRow>,
+    /// The record changed after the version the family saw.
+    pub outdated: bool,
+    pub current_version: i64,
+}
+
+/// Lays `proposal` beside the record's `current` fields at `current_version`. A proposal
+/// stored before the values the family saw were kept holds every proposable field: its
+/// rows are the fields that differ from the record now, and if the record changed since,
+/// each is for staff to choose.
+pub(crate) fn review(
+    proposal: &proposals_repo::Proposal,
+    current: &HashMap<String, String>,
+    current_version: i64,
+) -> Review {
+    let now = profile::proposable_values(current);
+    let outdated = proposal.base_version != current_version;
+    let proposed = profile::proposable_values(&proposal.fields);
+    let mut rows = Vec::new();
+    for (key, now_value) in &now {
+        let seen_value = match &proposal.seen {
+            Some(seen) => match seen.get(key) {
+                Some(value) => value.clone(),
+                None => continue, // not a field the family changed
+            },
+            None if proposed.get(key) == Some(now_value) => continue,
+            // An old proposal: what the family saw is unknown.
+            None if outdated => String::from("?"),
+            None => now_value.clone(),
+        };
+        let proposed_value = proposed.get(key).cloned().unwrap_or_default();
+        let standing = if *now_value == proposed_value {
+            FieldStanding::Already
+        } else if *now_value == seen_value {
+            FieldStanding::Applies
+        } else {
+            FieldStanding::Changed
+        };
+        rows.push(ReviewRow {
+            label: profile::field_label(key),
+            seen: if seen_value == "?" {
+                "（不明）".to_string()
+            } else {
+                profile::shown_value(key, &seen_value)
+            },
+            now: profile::shown_value(key, now_value),
+            proposed: profile::shown_value(key, &proposed_value),
+            key: key.clone(),
+            standing,
+        });
+    }
+    Review {
+        rows,
+        outdated,
+        current_version,
+    }
+}
+
+/// Staff's decision on a pending proposal as the form sends it.
+pub(crate) struct ProposalDecision<'a> {
+    /// `accept` or `decline`.
+    pub decision: Option<&'a str>,
+    pub note: &'a str,
+    /// The record's version the deciding page showed.
+    pub version_seen: Option<i64>,
+    /// For each field someone changed since the family saw it: `proposal` or `current`.
+    pub choices: HashMap<String, String>,
+}
+
+/// Staff confirm or decline a family's pending proposal. Confirming applies only the
+/// fields the family changed; a field someone else changed since the family saw it is
+/// applied or kept as staff choose, never silently. The record, the proposal's status
+/// and the audit entry change in one transaction; a proposal already decided is refused
+/// and nothing changes.
 pub(crate) async fn decide_proposal(
     gate: &Gate<'_>,
     state: &AppState,
     id: &str,
     proposal_id: &str,
-    decision: Option<&str>,
-    note: &str,
+    form: &ProposalDecision<'_>,
 ) -> Result<(), AppError> {
+    let note = form.note;
     let stored = open_with_profile(gate, state, id, Permission::WriteChild, Use::Change).await?;
     let pending = proposals_repo::pending(&state.db, id, proposal_id).await?;
     let Some(proposal) = pending else {
@@ -218,7 +315,7 @@ pub(crate) async fn decide_proposal(
             "確認メモは500文字以内で入力してください".into(),
         ));
     }
-    let accept = match decision {
+    let accept = match form.decision {
         Some("accept") => true,
         Some("decline") => false,
         _ => {
@@ -251,7 +348,42 @@ pub(crate) async fn decide_proposal(
             })
             .await;
     }
-    let fields = overlay(stored.profile.to_fields(), &proposal.fields);
+    if form.version_seen.is_some_and(|seen| seen != stored.version) {
+        return Err(record_changed_meanwhile());
+    }
+    let mut fields = stored.profile.to_fields();
+    let review = review(&proposal, &fields, stored.version);
+    let mut applied = HashMap::new();
+    let mut unchosen = Vec::new();
+    for row in &review.rows {
+        let take = match row.standing {
+            FieldStanding::Already => false,
+            FieldStanding::Applies => {
+                form.choices.get(&row.key).map(String::as_str) != Some("current")
+            }
+            FieldStanding::Changed => match form.choices.get(&row.key).map(String::as_str) {
+                Some("proposal") => true,
+                Some("current") => false,
+                _ => {
+                    unchosen.push(row.label.clone());
+                    false
+                }
+            },
+        };
+        if take {
+            let value = profile::proposable_values(&proposal.fields)
+                .remove(&row.key)
+                .unwrap_or_default();
+            applied.insert(row.key.clone(), value);
+        }
+    }
+    if !unchosen.is_empty() {
+        return Err(AppError::BadRequest(format!(
+            "この申出のあと記録が更新されています。次の項目について、申出の値といまの値のどちらにするか選んでください：{}",
+            unchosen.join("、")
+        )));
+    }
+    profile::apply_fields(&mut fields, &applied);
     let profile = profile::parse(&fields, state.clock.today_jst())
         .map_err(|errors| {
             AppError::BadRequest(format!(
@@ -276,10 +408,15 @@ pub(crate) async fn decide_proposal(
     {
         EditOutcome::Saved { .. } => Ok(()),
         EditOutcome::Invalid(errors) => Err(AppError::BadRequest(messages(&errors))),
-        EditOutcome::Conflict { .. } => Err(AppError::Conflict(
-            "記録が同時に更新されました。ページを開き直してから、もう一度反映してください".into(),
-        )),
+        EditOutcome::Conflict { .. } => Err(record_changed_meanwhile()),
     }
+}
+
+fn record_changed_meanwhile() -> AppError {
+    AppError::Conflict(
+        "記録が同時に更新されました。ページを開き直して、申出といまの記録を見比べてから、もう一度反映してください"
+            .into(),
+    )
 }
 
 /// A proposal that is no longer pending when staff decide it.
@@ -288,24 +425,6 @@ fn already_decided() -> AppError {
         "この申出はすでに確認済みです（他の担当者が反映または見送りました）。ページを開き直してください"
             .into(),
     )
-}
-
-/// The current fields with the proposable ones replaced by the proposal's.
-fn overlay(
-    current: HashMap<String, String>,
-    proposed: &HashMap<String, String>,
-) -> HashMap<String, String> {
-    let mut fields: HashMap<String, String> = current
-        .into_iter()
-        .filter(|(k, _)| !proposable_field(k))
-        .collect();
-    fields.extend(
-        proposed
-            .iter()
-            .filter(|(k, _)| proposable_field(k))
-            .map(|(k, v)| (k.clone(), v.clone())),
-    );
-    fields
 }
 
 /// The messages of a list of problems, as one line.
@@ -533,10 +652,12 @@ pub(crate) async fn withdraw_consent(
     }
 }
 
-/// A family's proposal to change contact and care details: only the fields the family may
-/// propose are taken from `form`, checked with the one validator, and stored pending with
-/// the record's version and the changes in words; staff decide it later. Problems (none
-/// changed, a bad value, a long message) come back as `Err`.
+/// A family's proposal to change contact and care details. Only the proposable fields
+/// the family changed — compared with the version of the record their form was made on
+/// (`base_version`, and the values that form carried in `seen`) — are kept, checked with
+/// the one validator laid over the record, and stored pending with that version; staff
+/// decide it later. Problems (none changed, a bad value, a long message) come back as
+/// `Err`.
 pub(crate) async fn propose(
     gate: &Gate<'_>,
     state: &AppState,
@@ -548,7 +669,34 @@ pub(crate) async fn propose(
         .get("message")
         .map(|m| m.trim().to_string())
         .unwrap_or_default();
-    let fields = overlay(before.to_fields(), form);
+    let current = before.to_fields();
+    let base_version = form
+        .get("base_version")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|v| (1..=version).contains(v))
+        .unwrap_or(version);
+    // On the version the record has now, what the family saw is what is stored; on an
+    // older one, what their form carried.
+    let seen = if base_version == version {
+        profile::proposable_values(&current)
+    } else {
+        match form
+            .get("seen")
+            .and_then(|s| serde_json::from_str::<HashMap<String, String>>(s).ok())
+        {
+            Some(seen) => profile::proposable_values(&seen),
+            None => {
+                return Ok(Err(vec![FieldError::new(
+                    "",
+                    "conflict",
+                    "申出の画面を開いた後に記録が更新されました。画面を開き直して、もう一度入力してください",
+                )]));
+            }
+        }
+    };
+    let change = FamilyChange::between(&seen, form);
+    let mut fields = current;
+    profile::apply_fields(&mut fields, &change.proposed);
     let mut errors = Vec::new();
     if message.chars().count() > 500 {
         errors.push(FieldError::new(
@@ -565,7 +713,7 @@ pub(crate) async fn propose(
         }
     };
     let changes = after.map(|a| a.changes_from(before)).unwrap_or_default();
-    if errors.is_empty() && changes.is_empty() {
+    if errors.is_empty() && (change.proposed.is_empty() || changes.is_empty()) {
         errors.push(FieldError::new(
             "",
             "unchanged",
@@ -580,8 +728,9 @@ pub(crate) async fn propose(
         child_id: id,
         proposed_by: &gate.current().account.id,
         proposed_at: state.clock.now(),
-        base_version: version,
-        fields,
+        base_version,
+        fields: change.proposed,
+        seen: change.seen,
         changes,
         message: &message,
     };

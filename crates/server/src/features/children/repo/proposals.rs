@@ -1,6 +1,6 @@
 //! The `child_proposals` table: changes a family proposed, pending until staff decide.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,10 +12,14 @@ use crate::features::children::profile::{Change, proposable_field};
 /// The audit trail's resource type of a proposal.
 pub const RESOURCE_TYPE: &str = "child_proposal";
 
-/// What is stored: the proposed values of the proposable fields, and the changes in words.
+/// What is stored: the proposed values of the fields the family changed, the values they
+/// saw in those fields (absent in proposals stored before it was kept), and the changes
+/// in words.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Stored {
     fields: HashMap<String, String>,
+    #[serde(default)]
+    seen: Option<BTreeMap<String, String>>,
     changes: Vec<Change>,
 }
 
@@ -28,8 +32,13 @@ pub struct Proposal {
     pub status: String,
     pub changes: Vec<Change>,
     pub decision_note: String,
-    /// The proposed values of the proposable fields.
+    /// The record's version the family saw when proposing.
+    pub base_version: i64,
+    /// The proposed values of the fields the family changed.
     pub fields: HashMap<String, String>,
+    /// What those fields held when the family saw them; `None` for a proposal stored
+    /// before this was kept (its `fields` then hold every proposable field).
+    pub seen: Option<BTreeMap<String, String>>,
 }
 
 impl Proposal {
@@ -49,7 +58,7 @@ impl Proposal {
 macro_rules! select_proposals {
     () => {
         "SELECT p.id, a.display_name, p.proposed_at, p.message, p.status, p.changes, \
-         p.decision_note FROM child_proposals p JOIN accounts a ON a.id = p.proposed_by "
+         p.decision_note, p.base_version FROM child_proposals p JOIN accounts a ON a.id = p.proposed_by "
     };
 }
 
@@ -66,8 +75,10 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Proposal, sqlx::Error> {
         message: r.try_get("message")?,
         status: r.try_get("status")?,
         decision_note: r.try_get("decision_note")?,
+        base_version: r.try_get("base_version")?,
         changes: stored.changes,
         fields: stored.fields,
+        seen: stored.seen,
     })
 }
 
@@ -115,8 +126,10 @@ pub struct NewProposal<'a> {
     pub proposed_by: &'a str,
     pub proposed_at: DateTime<Utc>,
     pub base_version: i64,
-    /// The proposed values; only proposable fields are kept.
+    /// The proposed values of the fields the family changed; only proposable ones are kept.
     pub fields: HashMap<String, String>,
+    /// What those fields held in the version the family saw.
+    pub seen: BTreeMap<String, String>,
     pub changes: Vec<Change>,
     pub message: &'a str,
 }
@@ -134,6 +147,7 @@ pub async fn insert_pending(
             .filter(|(k, _)| proposable_field(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        seen: Some(new.seen.clone()),
         changes: new.changes.clone(),
     };
     sqlx::query(
