@@ -246,11 +246,14 @@ impl crate::view::Viewer for CurrentSession {
         &self.account.display_name
     }
 
+    /// A family belongs to no office: the membership that gives a guardian their role is
+    /// held where their child's record is, which is not where they work.
     fn organisation_name(&self) -> &str {
-        self.memberships
-            .first()
-            .map(|m| m.organisation_name.as_str())
-            .unwrap_or_default()
+        match self.memberships.first() {
+            Some(m) if m.role == tsunagu_core::access::Role::Guardian => "ご家族",
+            Some(m) => m.organisation_name.as_str(),
+            None => "",
+        }
     }
 
     fn csrf_token(&self) -> &str {

@@ -19,6 +19,7 @@ mod children_import;
 mod cli;
 mod database;
 mod demo_data;
+mod guardians;
 mod pages;
 mod proposals;
 mod reach;

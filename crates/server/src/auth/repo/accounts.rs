@@ -157,6 +157,25 @@ fn decode_error(column: &str) -> sqlx::Error {
 }
 
 /// A new account with its first memberships; the password arrives already hashed.
+/// What a login id may be, as people are told.
+pub const LOGIN_ID_RULE: &str =
+    "ログインIDは、半角の英小文字・数字と「.」「_」「-」で3〜64文字にしてください";
+
+/// Login ids: after folding (NFKC, lower case), 3 to 64 of `a-z 0-9 . _ -`.
+pub fn parse_login_id(raw: &str) -> Option<String> {
+    let folded = tsunagu_core::kana::fold_login_id(raw);
+    let len = folded.chars().count();
+    ((3..=64).contains(&len)
+        && folded
+            .chars()
+            .all(|c| matches!(c, 'a'..='z' | '0'..='9' | '.' | '_' | '-')))
+    .then_some(folded)
+}
+
+pub fn login_taken_message(login_id: &str) -> String {
+    format!("ログインID「{login_id}」はすでに使われています。別のIDを指定してください")
+}
+
 #[derive(Debug, Clone)]
 pub struct NewAccount {
     pub login_id: String,

@@ -22,7 +22,8 @@ use crate::audit::{self, Action, Event, Outcome};
 use crate::auth::guard::{Access, Routes, audit_context};
 use crate::auth::password;
 use crate::auth::repo::accounts::{
-    self as repo, Account, AccountSummary, AdminMembership, NewAccount,
+    self as repo, Account, AccountSummary, AdminMembership, NewAccount, login_taken_message,
+    parse_login_id,
 };
 use crate::auth::session::{self, CurrentSession};
 use crate::error::{AppError, PageError};
@@ -34,8 +35,6 @@ use crate::web::params;
 
 pub const RESOURCE_TYPE: &str = "account";
 const PERMISSION: Permission = Permission::ManageAccounts;
-const LOGIN_ID_MIN: usize = 3;
-const LOGIN_ID_MAX: usize = 64;
 
 pub fn routes() -> Routes {
     let access = Access::Permission(PERMISSION);
@@ -190,21 +189,6 @@ async fn new_form(
     Ok(Html(page.render()?))
 }
 
-/// Login ids: after folding (NFKC, lower case), 3 to 64 of `a-z 0-9 . _ -`.
-fn parse_login_id(raw: &str) -> Option<String> {
-    let folded = tsunagu_core::kana::fold_login_id(raw);
-    let len = folded.chars().count();
-    ((LOGIN_ID_MIN..=LOGIN_ID_MAX).contains(&len)
-        && folded
-            .chars()
-            .all(|c| matches!(c, 'a'..='z' | '0'..='9' | '.' | '_' | '-')))
-    .then_some(folded)
-}
-
-fn login_taken_message(login_id: &str) -> String {
-    format!("ログインID「{login_id}」はすでに使われています。別のIDを指定してください")
-}
-
 /// A role in an organisation, chosen on a form; checked against the reach.
 async fn parse_grant(
     state: &AppState,
@@ -283,9 +267,7 @@ async fn create(
     let mut errors = Vec::new();
     let login_id = parse_login_id(&field(&form, "login_id"));
     if login_id.is_none() {
-        errors.push(format!(
-            "ログインIDは、半角の英小文字・数字と「.」「_」「-」で{LOGIN_ID_MIN}〜{LOGIN_ID_MAX}文字にしてください"
-        ));
+        errors.push(repo::LOGIN_ID_RULE.to_string());
     }
     let display_name = field(&form, "display_name");
     check_name(&display_name, "氏名（表示名）", &mut errors);

@@ -8,6 +8,7 @@ pub mod consents;
 pub mod export;
 pub mod filters;
 pub mod form;
+pub mod guardians;
 pub mod import;
 pub mod pages;
 pub mod profile;
@@ -69,6 +70,26 @@ pub fn routes() -> Routes {
             "/children/{id}/consents/{consent_id}/withdraw",
             Access::Permission(P::RecordConsent),
             consents::withdraw,
+        )
+        .get(
+            "/children/{id}/guardians",
+            Access::Permission(P::WriteChild),
+            guardians::show,
+        )
+        .post(
+            "/children/{id}/guardians",
+            Access::Permission(P::WriteChild),
+            guardians::create,
+        )
+        .post(
+            "/children/{id}/guardians/link",
+            Access::Permission(P::WriteChild),
+            guardians::link,
+        )
+        .post(
+            "/children/{id}/guardians/{account_id}/unlink",
+            Access::Permission(P::WriteChild),
+            guardians::unlink,
         )
         .get(
             "/children/{id}/proposals/new",

@@ -107,6 +107,8 @@ struct DetailPage {
     transitions: Vec<TransitionLine>,
     consents: Vec<consent::Consent>,
     proposals: Vec<proposals::PendingReview>,
+    /// The family's accounts linked to the record (shown to its staff).
+    linked_guardians: Vec<consent::LinkedGuardian>,
     notice: &'static str,
     can_write: bool,
     can_consent: bool,
@@ -187,6 +189,8 @@ pub(super) async fn detail(
         }
         _ => false,
     };
+    let can_write =
+        !via_break_glass && may(&current.actor, Permission::WriteChild, Some(&target)).allowed();
     let page = DetailPage {
         life_stage: tsunagu_core::calendar::life_stage(child.birth_date, fiscal_year).label_ja(),
         score,
@@ -214,8 +218,12 @@ pub(super) async fn detail(
             Some("registered=1") => "登録しました。",
             _ => "",
         },
-        can_write: !via_break_glass
-            && may(&current.actor, Permission::WriteChild, Some(&target)).allowed(),
+        linked_guardians: if can_write {
+            consent::linked_guardians(&mut conn, &child.id).await?
+        } else {
+            Vec::new()
+        },
+        can_write,
         can_consent: !via_break_glass
             && may(&current.actor, Permission::RecordConsent, Some(&target)).allowed(),
         can_propose: may(&current.actor, Permission::ProposeChange, Some(&target)).allowed(),

@@ -747,3 +747,227 @@ pub(crate) async fn propose(
     .await?;
     Ok(Ok(()))
 }
+
+/// A family account made from one of the record's guardian entries; the initial password
+/// is shown once and kept nowhere.
+pub(crate) struct CreatedGuardian {
+    pub login_id: String,
+    pub display_name: String,
+    pub initial_password: String,
+}
+
+/// What a guardian link changes on the child's record, for its audit entry.
+const GUARDIAN_ACCOUNTS: &str = "guardian_accounts";
+
+/// Staff of the record make an account for the guardian entry `entry` of the record and
+/// link it to the child: the family then reads the record and proposes changes. The
+/// account is a guardian's (no office, no two-factor required) and must change its
+/// password at the first sign-in. Problems with the entry or the login id come back
+/// as `Err`, beside their field.
+pub(crate) async fn create_guardian_account(
+    gate: &Gate<'_>,
+    state: &AppState,
+    id: &str,
+    entry: &str,
+    login_id: &str,
+) -> Result<Result<CreatedGuardian, Vec<FieldError>>, AppError> {
+    use crate::auth::repo::accounts;
+    let stored = open_with_profile(gate, state, id, Permission::WriteChild, Use::Change).await?;
+    let mut errors = Vec::new();
+    let guardian = entry
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| stored.profile.guardians.get(i))
+        .filter(|g| !g.name.trim().is_empty());
+    if guardian.is_none() {
+        errors.push(FieldError::new(
+            "entry",
+            "required",
+            "アカウントを作る保護者を選んでください（記録に氏名のある保護者だけです）",
+        ));
+    }
+    let login = accounts::parse_login_id(login_id);
+    match &login {
+        None => errors.push(FieldError::new(
+            "login_id",
+            "format",
+            accounts::LOGIN_ID_RULE,
+        )),
+        Some(login) if accounts::by_login_id(&state.db, login).await?.is_some() => {
+            errors.push(FieldError::new(
+                "login_id",
+                "conflict",
+                accounts::login_taken_message(login),
+            ));
+        }
+        Some(_) => {}
+    }
+    let (Some(guardian), Some(login), true) = (guardian, login, errors.is_empty()) else {
+        return Ok(Err(errors));
+    };
+    let initial_password = crate::auth::password::generate_initial_password();
+    let password_hash = crate::auth::password::hash(&initial_password)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let relation = if guardian.relation.trim().is_empty() {
+        "保護者".to_string()
+    } else {
+        guardian.relation.trim().to_string()
+    };
+    let new = accounts::NewAccount {
+        login_id: login.clone(),
+        display_name: guardian.name.trim().to_string(),
+        kana: guardian.kana.trim().to_string(),
+        password_hash,
+        must_change_password: true,
+        memberships: vec![(
+            stored.opened.record.owner_organisation_id.clone(),
+            tsunagu_core::access::Role::Guardian,
+        )],
+    };
+    let now = state.clock.now();
+    let opened = &stored.opened;
+    let created = gate
+        .write_all(async |tx| {
+            let account_id = match accounts::create(tx, &new, now).await {
+                Ok(account_id) => account_id,
+                // Someone took the login id a moment ago: nothing is written.
+                Err(err) if accounts::is_unique_violation(&err) => {
+                    return Err(AppError::Conflict(accounts::login_taken_message(&login)));
+                }
+                Err(err) => return Err(err.into()),
+            };
+            consent::add_guardian(tx, id, &account_id, &relation).await?;
+            let events = vec![
+                Event::new(Action::Create, Outcome::Allowed)
+                    .resource("account", &account_id)
+                    .fields([
+                        "login_id",
+                        "display_name",
+                        "kana",
+                        "password",
+                        "memberships",
+                    ])
+                    .detail("role=guardian"),
+                gate::change_event(opened, Action::Update)
+                    .fields([GUARDIAN_ACCOUNTS])
+                    .detail(format!("guardian_link:{account_id}")),
+            ];
+            Ok(((), events))
+        })
+        .await;
+    match created {
+        Ok(()) => Ok(Ok(CreatedGuardian {
+            login_id: login,
+            display_name: new.display_name,
+            initial_password,
+        })),
+        Err(AppError::Conflict(message)) => {
+            Ok(Err(vec![FieldError::new("login_id", "conflict", message)]))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Staff link an existing family account (found by its login id) to the child.
+pub(crate) async fn link_guardian_account(
+    gate: &Gate<'_>,
+    state: &AppState,
+    id: &str,
+    login_id: &str,
+    relation: &str,
+) -> Result<Result<(), Vec<FieldError>>, AppError> {
+    use crate::auth::repo::accounts;
+    let opened = gate
+        .open::<Child>(id, Permission::WriteChild, Use::Change)
+        .await?;
+    let relation = relation.trim();
+    if relation.chars().count() > 20 {
+        return Ok(Err(vec![FieldError::new(
+            "relation",
+            "too_long",
+            "続柄は20文字以内で入力してください",
+        )]));
+    }
+    let not_a_family = || {
+        vec![FieldError::new(
+            "existing_login_id",
+            "not_allowed",
+            "このログインIDの保護者アカウントはありません（職員のアカウントは連携できません）",
+        )]
+    };
+    let Some(login) = accounts::parse_login_id(login_id) else {
+        return Ok(Err(not_a_family()));
+    };
+    let Some(account) = accounts::by_login_id(&state.db, &login).await? else {
+        return Ok(Err(not_a_family()));
+    };
+    let memberships = accounts::all_memberships(&state.db, &account.id).await?;
+    if memberships.is_empty()
+        || memberships
+            .iter()
+            .any(|m| m.role != tsunagu_core::access::Role::Guardian)
+    {
+        return Ok(Err(not_a_family()));
+    }
+    let relation = if relation.is_empty() {
+        "保護者"
+    } else {
+        relation
+    };
+    let event =
+        gate::change_event(&opened, Action::Update).detail(format!("guardian_link:{}", account.id));
+    let linked = gate
+        .write(event, async |tx| {
+            if !consent::add_guardian(tx, id, &account.id, relation).await? {
+                return Ok(Written::Nothing(false));
+            }
+            Ok(Written::Changed {
+                value: true,
+                fields: vec![GUARDIAN_ACCOUNTS.to_string()],
+            })
+        })
+        .await?;
+    if linked {
+        Ok(Ok(()))
+    } else {
+        Ok(Err(vec![FieldError::new(
+            "existing_login_id",
+            "unchanged",
+            "このアカウントはすでにこの児童に連携されています",
+        )]))
+    }
+}
+
+/// Staff end a family account's link to the child; the family's access ends with their
+/// next request.
+pub(crate) async fn unlink_guardian_account(
+    gate: &Gate<'_>,
+    id: &str,
+    account_id: &str,
+) -> Result<(), AppError> {
+    let opened = gate
+        .open::<Child>(id, Permission::WriteChild, Use::Change)
+        .await?;
+    let event =
+        gate::change_event(&opened, Action::Update).detail(format!("guardian_unlink:{account_id}"));
+    let removed = gate
+        .write(event, async |tx| {
+            if !consent::remove_guardian(tx, id, account_id).await? {
+                return Ok(Written::Nothing(false));
+            }
+            Ok(Written::Changed {
+                value: true,
+                fields: vec![GUARDIAN_ACCOUNTS.to_string()],
+            })
+        })
+        .await?;
+    if removed {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(
+            "この連携はすでに解除されています。ページを開き直してください".into(),
+        ))
+    }
+}

@@ -338,20 +338,77 @@ pub async fn withdraw(
     Ok(done.rows_affected() == 1)
 }
 
-/// Links an account of the family to the child (its record is then theirs to read).
+/// Links an account of the family to the child (its record is then theirs to read);
+/// `false` when it was linked already.
 pub async fn add_guardian(
     conn: &mut AnyConnection,
     child_id: &str,
     account_id: &str,
     relation: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO child_guardians (child_id, account_id, relation) VALUES ($1, $2, $3)")
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO child_guardians (child_id, account_id, relation) VALUES ($1, $2, $3) \
+         ON CONFLICT (child_id, account_id) DO NOTHING",
+    )
+    .bind(child_id)
+    .bind(account_id)
+    .bind(relation)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends an account's link to the child: the family's access ends with the next request.
+/// `false` when there was no such link.
+pub async fn remove_guardian(
+    conn: &mut AnyConnection,
+    child_id: &str,
+    account_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM child_guardians WHERE child_id = $1 AND account_id = $2")
         .bind(child_id)
         .bind(account_id)
-        .bind(relation)
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
+}
+
+/// A family account linked to a child.
+#[derive(Debug, Clone)]
+pub struct LinkedGuardian {
+    pub account_id: String,
+    pub display_name: String,
+    pub kana: String,
+    pub login_id: String,
+    pub relation: String,
+    pub active: bool,
+}
+
+/// The family accounts linked to the child, by name.
+pub async fn linked_guardians(
+    conn: &mut AnyConnection,
+    child_id: &str,
+) -> Result<Vec<LinkedGuardian>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT g.account_id, a.display_name, a.kana, a.login_id, g.relation, a.active \
+         FROM child_guardians g JOIN accounts a ON a.id = g.account_id \
+         WHERE g.child_id = $1 ORDER BY a.kana, a.id",
+    )
+    .bind(child_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LinkedGuardian {
+                account_id: r.try_get("account_id")?,
+                display_name: r.try_get("display_name")?,
+                kana: r.try_get("kana")?,
+                login_id: r.try_get("login_id")?,
+                relation: r.try_get("relation")?,
+                active: codec::get_flag(r, "active")?,
+            })
+        })
+        .collect()
 }
 
 /// Shares the child with an organisation (a referral, a transfer).
