@@ -358,3 +358,79 @@ async fn a_family_proposal_changes_only_its_field_and_an_outdated_one_is_chosen_
     assert!(after.contains("板橋区大山町9-9"), "{after}");
     env.close().await;
 }
+
+#[tokio::test]
+async fn staff_make_a_familys_account_and_the_family_sees_their_child() {
+    let env = Env::start_demo().await;
+    let accounts = env.app.demo_accounts();
+    let c = env.client();
+
+    // Staff register a child with the mother as guardian.
+    sign_in(&env, &accounts, "itabashi.welfare").await;
+    env.goto("/children/new").await;
+    fill(&env, "name", "連携 ひなた").await;
+    fill(&env, "kana", "れんけい ひなた").await;
+    set_value(&env, "birth_date", "2022-02-02").await;
+    set_value(&env, "sex", "female").await;
+    fill(&env, "g0_name", "連携 まい").await;
+    fill(&env, "g0_kana", "れんけい まい").await;
+    fill(&env, "g0_relation", "母").await;
+    submit(&env).await;
+    wait_for_text(&env, "the registered child", "登録しました").await;
+    let record = js_string(c, "return location.pathname;").await;
+    click(&env, &format!("a[href='{record}/guardians']")).await;
+    wait_for_text(
+        &env,
+        "the family accounts page",
+        "記録の保護者のアカウントを作る",
+    )
+    .await;
+    assert_axe_clean(c, "family accounts").await;
+    screenshot(c, "guardian-accounts", DESKTOP).await;
+    set_viewport(c, PHONE, 900).await;
+    screenshot(c, "guardian-accounts", PHONE).await;
+    set_viewport(c, DESKTOP, 900).await;
+    fill(&env, "login_id", "renkei.mai").await;
+    click(&env, "form[action$='/guardians'] button[type=submit]").await;
+    wait_for_text(&env, "the initial password", "初期パスワード").await;
+    let initial = js_string(
+        c,
+        "return document.getElementById('initial-password').textContent.trim();",
+    )
+    .await;
+    screenshot(c, "guardian-created", DESKTOP).await;
+    env.goto(&record).await;
+    let page = wait_for_text(
+        &env,
+        "the record with its family account",
+        "ご家族のアカウント",
+    )
+    .await;
+    assert!(page.contains("連携 まい（母）"), "{page}");
+    c.delete_all_cookies().await.expect("sign out");
+
+    // The mother signs in, chooses her own password and finds her child.
+    env.goto("/login").await;
+    fill(&env, "login_id", "renkei.mai").await;
+    fill(&env, "password", &initial).await;
+    submit(&env).await;
+    wait_for_text(&env, "the password change", "新しいパスワード").await;
+    fill(&env, "current_password", &initial).await;
+    fill(&env, "new_password", "hinata-no-haha-2026").await;
+    fill(&env, "confirm_password", "hinata-no-haha-2026").await;
+    submit(&env).await;
+    let home = wait_for_text(&env, "the family's home", "マイページ").await;
+    assert!(home.contains("連携 ひなた"), "{home}");
+    assert!(
+        !home.contains("障害サービス課"),
+        "a family belongs to no office: {home}"
+    );
+    env.goto(&record).await;
+    wait_for_text(
+        &env,
+        "the child's record as the family sees it",
+        "判定スコア",
+    )
+    .await;
+    env.close().await;
+}

@@ -85,8 +85,19 @@ async fn proposal_form(
     let (fields, _) = stored_fields(app, id).await;
     let mut form: Vec<(String, String)> = fields
         .into_iter()
-        .filter(|(k, v)| profile::proposable_field(k) && !v.is_empty())
+        // What the form shows: the proposable fields (医療的ケア区分 is not among them,
+        // whatever its key looks like).
+        .filter(|(k, v)| k != "care_category" && profile::proposable_field(k) && !v.is_empty())
         .collect();
+    // The empty guardian rows' choices arrive preselected as 未確認.
+    for i in 0..3 {
+        for member in ["employment", "wishes_to_work"] {
+            let key = format!("g{i}_{member}");
+            if !form.iter().any(|(k, _)| *k == key) {
+                form.push((key, "unknown".into()));
+            }
+        }
+    }
     form.push(("base_version".into(), hidden(&page.body, "base_version")));
     form.push(("seen".into(), hidden(&page.body, "seen")));
     for (key, value) in changes {
@@ -171,6 +182,10 @@ async fn a_proposal_of_a_new_address_and_phone_changes_only_those() {
     let page = app.get_as(&staff, &format!("/children/{id}")).await;
     assert!(page.body.contains("保護者1の電話番号"), "{}", page.body);
     assert!(!page.body.contains("医療的ケア区分：区分3 →"));
+    // Only the two fields are offered for deciding, not the empty rows' preselected
+    // choices.
+    assert!(!page.body.contains("保護者2の"), "{}", page.body);
+    assert!(!page.body.contains("保護者3の"), "{}", page.body);
     let status = send(
         &app,
         &staff,

@@ -932,8 +932,15 @@ pub fn proposable_values(
         .into_iter()
         .map(|key| {
             let raw = fields.get(&key).map(|v| v.trim()).unwrap_or_default();
+            let member = key.split_once('_').map_or("", |(_, m)| m);
             let value = if key.starts_with("care_") && !raw.is_empty() {
                 "on".to_string()
+            } else if key.starts_with('g')
+                && (member == "employment" || member == "wishes_to_work")
+                && raw == "unknown"
+            {
+                // 未確認 is what an empty choice is read as (the form preselects it).
+                String::new()
             } else {
                 raw.to_string()
             };
