@@ -34,6 +34,7 @@ pub fn routes() -> Routes {
         .merge(auth::api::routes())
         .merge(features::children::routes())
         .merge(features::break_glass::routes())
+        .merge(features::notices::routes())
         .merge(features::admin::routes())
         .get("/assets/{file}", Access::Public, assets::serve)
 }

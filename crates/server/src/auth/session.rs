@@ -61,6 +61,8 @@ pub struct CurrentSession {
     pub token_hash: String,
     pub stage: Stage,
     pub csrf_token: String,
+    /// Notices not yet read (the header shows the count).
+    pub unread_notices: i64,
     pub account: Account,
     pub memberships: Vec<MembershipView>,
     pub actor: Actor,
@@ -231,6 +233,7 @@ pub async fn resolve(
             Stage::Password
         },
         csrf_token: row.try_get("csrf_token")?,
+        unread_notices: row.try_get("unread_notices")?,
         account,
         memberships,
         actor,
@@ -244,6 +247,10 @@ impl crate::view::Viewer for CurrentSession {
 
     fn display_name(&self) -> &str {
         &self.account.display_name
+    }
+
+    fn unread_notices(&self) -> i64 {
+        self.unread_notices
     }
 
     /// A family belongs to no office: the membership that gives a guardian their role is

@@ -7,3 +7,4 @@ pub mod consent;
 pub mod health;
 pub mod home;
 pub mod municipalities;
+pub mod notices;

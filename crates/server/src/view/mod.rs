@@ -13,6 +13,8 @@ pub trait Viewer {
     /// Still signing in (a second factor, a password change): no menu yet.
     fn signing_in(&self) -> bool;
     fn display_name(&self) -> &str;
+    /// Unread notices, for the count beside お知らせ.
+    fn unread_notices(&self) -> i64;
     fn organisation_name(&self) -> &str;
     fn csrf_token(&self) -> &str;
     fn actor(&self) -> &Actor;
@@ -33,6 +35,7 @@ pub struct ChromeUser {
     pub organisation: String,
     pub csrf_token: String,
     pub nav: Vec<(&'static str, &'static str)>,
+    pub unread_notices: i64,
 }
 
 impl Chrome {
@@ -81,6 +84,7 @@ impl Chrome {
                 display_name: s.display_name().to_string(),
                 organisation: s.organisation_name().to_string(),
                 csrf_token: s.csrf_token().to_string(),
+                unread_notices: s.unread_notices(),
                 nav,
             });
         }

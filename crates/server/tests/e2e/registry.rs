@@ -434,3 +434,54 @@ async fn staff_make_a_familys_account_and_the_family_sees_their_child() {
     .await;
     env.close().await;
 }
+
+#[tokio::test]
+async fn the_family_is_told_when_their_childs_record_is_opened_by_break_glass() {
+    let env = Env::start_demo().await;
+    let accounts = env.app.demo_accounts();
+    let c = env.client();
+
+    sign_in_family(&env, &accounts, "guardian").await;
+    let record = link_to(&env, "山田 はると").await;
+    c.delete_all_cookies().await.expect("sign out");
+
+    // 練馬区 staff open the 板橋区 child's record by break-glass, with a reason.
+    sign_in(&env, &accounts, "nerima.welfare").await;
+    env.goto(&record).await;
+    wait_for_text(
+        &env,
+        "the refusal with the break-glass offer",
+        "記録を表示できません",
+    )
+    .await;
+    fill(
+        &env,
+        "reason",
+        "転入の相談で、前住所地での医療的ケアの内容を確認するため",
+    )
+    .await;
+    submit(&env).await;
+    wait_for_text(&env, "the record opened by break-glass", "緊急閲覧").await;
+    c.delete_all_cookies().await.expect("sign out");
+
+    // The family sees the count in the header and the notice with who and why.
+    sign_in_family(&env, &accounts, "guardian").await;
+    let badge = js_string(
+        c,
+        "return document.querySelector('.notices-link .badge')?.textContent ?? '';",
+    )
+    .await;
+    assert_eq!(badge.trim(), "1");
+    env.goto("/notices").await;
+    let notices = wait_for_text(&env, "the notices", "緊急閲覧（ブレークグラス）").await;
+    assert!(notices.contains("前住所地での医療的ケア"), "{notices}");
+    assert!(notices.contains("練馬区"), "{notices}");
+    assert_axe_clean(c, "/notices").await;
+    screenshot(c, "notices", DESKTOP).await;
+    set_viewport(c, PHONE, 900).await;
+    screenshot(c, "notices", PHONE).await;
+    set_viewport(c, DESKTOP, 900).await;
+    click(&env, "#notices a").await;
+    wait_for_text(&env, "the access history from the notice", "閲覧履歴").await;
+    env.close().await;
+}

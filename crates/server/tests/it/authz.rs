@@ -259,6 +259,9 @@ const FRESH: bool = true;
 const MATRIX: &[(&str, &str, On, bool, [u16; 10])] = &[
     //                                                                  adm  pref cent muni coor offi ment faci guar coun
     ("GET",    "/home",                          On::Nothing,        false, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",    "/notices",                       On::Nothing,        false, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",    "/notices/{id}",                  On::Missing,        false, [404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST",   "/notices/read",                  On::Nothing,        false, [303, 303, 303, 303, 303, 303, 303, 303, 303, 303]),
     ("GET",    "/api/v1/me",                     On::Nothing,        false, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
     ("GET",    "/login/totp",                    On::Nothing,        false, [303, 303, 303, 303, 303, 303, 303, 303, 303, 303]),
     ("POST",   "/login/totp",                    On::Nothing,        false, [303, 303, 303, 303, 303, 303, 303, 303, 303, 303]),

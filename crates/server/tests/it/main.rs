@@ -20,6 +20,7 @@ mod cli;
 mod database;
 mod demo_data;
 mod guardians;
+mod notices;
 mod pages;
 mod proposals;
 mod reach;

@@ -33,6 +33,7 @@ const OWNERS: &[(&str, &str)] = &[
     ("child_shares", "features/consent"),
     ("child_siblings", "features/children"),
     ("guardians", "features/children"),
+    ("notices", "features/notices"),
 ];
 
 /// Tables any module's SQL may read (join for a name): people, organisations and places.
@@ -49,6 +50,11 @@ const DECLARED_READS: &[(&str, &str, &str)] = &[
         "auth",
         "break_glass_grants",
         "the session statement (every request) counts the actor's open grants in its one round trip, and reads them when there are any",
+    ),
+    (
+        "auth",
+        "notices",
+        "the session statement (every request) counts the unread notices for the header in its one round trip",
     ),
 ];
 

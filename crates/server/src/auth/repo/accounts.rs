@@ -235,6 +235,24 @@ pub async fn add_membership(
     Ok(())
 }
 
+/// The active staff accounts of an organisation (its families excluded): whom the
+/// organisation's notices reach.
+pub async fn staff_of(
+    conn: &mut AnyConnection,
+    organisation_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT a.id FROM memberships m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.organisation_id = $1 AND m.role <> $2 AND a.active = $3 ORDER BY a.id",
+    )
+    .bind(organisation_id)
+    .bind(Role::Guardian.as_str())
+    .bind(true)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| r.try_get("id")).collect()
+}
+
 pub async fn remove_membership(
     conn: &mut AnyConnection,
     account_id: &str,

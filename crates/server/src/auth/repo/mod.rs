@@ -111,12 +111,14 @@ pub async fn touch_session(
 /// The session, its account and the account's memberships (one row each, at least one
 /// row) and the number of open break-glass grants: `$1` token hash, `$2` now, `$3` true.
 /// Every signed-in request runs it, so it reads the accounts, memberships, organisations
-/// and break-glass tables in one round trip (declared in the structure test).
+/// and break-glass tables and counts the unread notices in one round trip (declared in the
+/// structure test).
 pub const RESOLVE: &str = "SELECT s.stage, s.csrf_token, s.created_at, s.last_seen_at, a.id, a.login_id, a.display_name, a.kana, \
      a.password_hash, a.must_change_password, a.totp_secret, a.totp_enabled, a.totp_last_step, a.active, \
      a.failed_logins, a.locked_until, a.version, \
      (SELECT count(*) FROM break_glass_grants g WHERE g.account_id = a.id AND g.revoked_at IS NULL \
        AND g.expires_at > $2) AS open_grants, \
+     (SELECT count(*) FROM notices n WHERE n.account_id = a.id AND n.read_at IS NULL) AS unread_notices, \
      m.organisation_id, o.id AS active_organisation, o.name AS organisation_name, o.municipality_code, \
      m.role, o.department \
      FROM sessions s JOIN accounts a ON a.id = s.account_id \

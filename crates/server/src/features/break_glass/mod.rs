@@ -17,9 +17,11 @@ pub use repo::GrantView;
 
 use crate::audit::{self, Action, Event, Outcome};
 use crate::auth::guard::{Access, Routes, audit_context};
+use crate::auth::repo::accounts;
 use crate::auth::session::CurrentSession;
 use crate::error::{AppError, PageError};
 use crate::features::children::repo as children;
+use crate::features::notices;
 use crate::state::AppState;
 use crate::view::Chrome;
 use crate::web::params;
@@ -68,9 +70,12 @@ async fn open(
     }
     let now = state.clock.now();
     let ctx = audit_context(&parts, Some(&current));
-    let target = children::get(&state.db, &child_id, state.clock.today_jst())
-        .await?
-        .map(|(_, t)| t);
+    let found = children::get(&state.db, &child_id, state.clock.today_jst()).await?;
+    let child_name = found
+        .as_ref()
+        .map(|(c, _)| c.name.clone())
+        .unwrap_or_default();
+    let target = found.map(|(_, t)| t);
     let Some(target) = target.filter(|t| {
         // Beyond the reach of the role's break-glass (another prefecture) looks missing.
         may(&current.actor, Permission::ReadChild, Some(t)).allowed()
@@ -114,8 +119,64 @@ async fn open(
     )
     .await
     .map_err(AppError::from)?;
+    // The page promises it: the family and the record's owner are told, with the reason.
+    let opener = current
+        .memberships
+        .iter()
+        .find(|m| m.organisation_id == organisation_id)
+        .map(|m| m.organisation_name.clone())
+        .unwrap_or_default();
+    let until = crate::view::format_instant_jst(expires.timestamp_millis());
+    notices::notify(
+        &mut tx,
+        &target.guardian_account_ids,
+        notices::Kind::BreakGlass,
+        &format!(
+            "{opener}の{}さんが、緊急閲覧（ブレークグラス）で{child_name}さんの記録を開きました。理由：{reason}（{until}まで閲覧できます）",
+            current.account.display_name
+        ),
+        &format!("/children/{child_id}/access-log"),
+        now,
+    )
+    .await
+    .map_err(AppError::from)?;
+    let owners = accounts::staff_of(&mut tx, &target.owner_organisation_id)
+        .await
+        .map_err(AppError::from)?;
+    notices::notify(
+        &mut tx,
+        &owners,
+        notices::Kind::BreakGlass,
+        &format!(
+            "{opener}の{}さんが、{child_name}さんの記録を緊急閲覧で開きました。理由を確かめ、必要なら取り消してください。",
+            current.account.display_name
+        ),
+        "/break-glass",
+        now,
+    )
+    .await
+    .map_err(AppError::from)?;
     tx.commit().await.map_err(AppError::from)?;
     Ok(Redirect::to(&format!("/children/{child_id}")).into_response())
+}
+
+/// How many grants are open now on the records of the person's organisations (their home
+/// page asks them to review these).
+pub async fn open_on_records_of(
+    state: &AppState,
+    current: &CurrentSession,
+) -> Result<usize, AppError> {
+    let organisations: Vec<String> = current
+        .memberships
+        .iter()
+        .map(|m| m.organisation_id.clone())
+        .collect();
+    let now = state.clock.now().timestamp_millis();
+    Ok(repo::for_owners(&state.db, &organisations)
+        .await?
+        .iter()
+        .filter(|g| g.is_open(&now))
+        .count())
 }
 
 #[derive(Template)]

@@ -129,7 +129,7 @@ async fn save(
     expected: i64,
     profile: &Profile,
     source: &str,
-    proposal: Option<&proposals_repo::Decision<'_>>,
+    proposal: Option<(&proposals_repo::Decision<'_>, &Told<'_>)>,
 ) -> Result<EditOutcome, AppError> {
     let (opened, before, current) = (&stored.opened, &stored.profile, stored.version);
     let id = opened.id();
@@ -155,16 +155,17 @@ async fn save(
         now,
     };
     let mut detail = source.to_string();
-    if let Some(decision) = proposal {
+    if let Some((decision, _)) = proposal {
         detail = format!("{source}:{}:{}", decision.proposal_id, decision.status());
     }
     let event = gate::change_event(opened, Action::Update).detail(detail);
     let saved = gate
         .write(event, async |tx| {
-            if let Some(decision) = proposal
-                && !proposals_repo::decide(tx, decision, now).await?
-            {
-                return Err(already_decided());
+            if let Some((decision, told)) = proposal {
+                if !proposals_repo::decide(tx, decision, now).await? {
+                    return Err(already_decided());
+                }
+                tell_proposer(tx, told.proposal, id, told.child_name, true, now).await?;
             }
             if !changes.is_empty() && !store::write_edit(tx, &edit, profile, &changes).await? {
                 return Ok(Written::Nothing(false));
@@ -336,11 +337,13 @@ pub(crate) async fn decide_proposal(
             .resource(proposals_repo::RESOURCE_TYPE, proposal_id)
             .child(id)
             .detail(decision.status());
+        let child_name = &stored.opened.record.name;
         return gate
             .write(event, async |tx| {
                 if !proposals_repo::decide(tx, &decision, now).await? {
                     return Err(already_decided());
                 }
+                tell_proposer(tx, &proposal, id, child_name, false, now).await?;
                 Ok(Written::Changed {
                     value: (),
                     fields: vec!["status".to_string()],
@@ -395,6 +398,10 @@ pub(crate) async fn decide_proposal(
             fixed_municipality(&stored.opened, p)
                 .map_err(|errors| AppError::BadRequest(messages(&errors)))
         })?;
+    let told = Told {
+        proposal: &proposal,
+        child_name: &stored.opened.record.name,
+    };
     match save(
         gate,
         state,
@@ -402,7 +409,7 @@ pub(crate) async fn decide_proposal(
         stored.version,
         &profile,
         "proposal",
-        Some(&decision),
+        Some((&decision, &told)),
     )
     .await?
     {
@@ -410,6 +417,40 @@ pub(crate) async fn decide_proposal(
         EditOutcome::Invalid(errors) => Err(AppError::BadRequest(messages(&errors))),
         EditOutcome::Conflict { .. } => Err(record_changed_meanwhile()),
     }
+}
+
+/// Whom a decided proposal is told to: its proposer, about this child.
+struct Told<'a> {
+    proposal: &'a proposals_repo::Proposal,
+    child_name: &'a str,
+}
+
+/// The family hears how their request was decided, in the decision's transaction.
+async fn tell_proposer(
+    tx: &mut sqlx::AnyConnection,
+    proposal: &proposals_repo::Proposal,
+    child_id: &str,
+    child_name: &str,
+    accepted: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let message = if accepted {
+        format!("{child_name}さんの記録の変更の申出を、担当者が確認して反映しました。")
+    } else {
+        format!(
+            "{child_name}さんの記録の変更の申出は、担当者の確認により見送られました。確認メモをご覧ください。"
+        )
+    };
+    crate::features::notices::notify(
+        tx,
+        std::slice::from_ref(&proposal.proposed_by_account),
+        crate::features::notices::Kind::ProposalDecided,
+        &message,
+        &format!("/children/{child_id}"),
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 fn record_changed_meanwhile() -> AppError {
@@ -970,4 +1011,36 @@ pub(crate) async fn unlink_guardian_account(
             "この連携はすでに解除されています。ページを開き直してください".into(),
         ))
     }
+}
+
+/// What the registry asks of a person today, for their home page.
+#[derive(Debug, Default)]
+pub struct RegistryWork {
+    /// Family change requests waiting on records the person's organisations own.
+    pub proposals_to_decide: proposals_repo::PendingByChild,
+    /// The person's own requests still waiting (a family's).
+    pub own_pending_proposals: proposals_repo::PendingByChild,
+}
+
+pub async fn work_for(
+    state: &AppState,
+    current: &CurrentSession,
+) -> Result<RegistryWork, AppError> {
+    let mut work = RegistryWork::default();
+    // The organisations in which the person may change records: their records' requests.
+    let owners: Vec<String> = current
+        .memberships
+        .iter()
+        .filter(|m| tsunagu_core::access::scope_of(m.role, Permission::WriteChild).is_some())
+        .map(|m| m.organisation_id.clone())
+        .collect();
+    if !owners.is_empty() {
+        let joined = tsunagu_core::access::ScopeFilter::joined(&owners);
+        work.proposals_to_decide = proposals_repo::pending_for_owners(&state.db, &joined).await?;
+    }
+    if tsunagu_core::access::may(&current.actor, Permission::ProposeChange, None).allowed() {
+        work.own_pending_proposals =
+            proposals_repo::pending_by(&state.db, &current.account.id).await?;
+    }
+    Ok(work)
 }

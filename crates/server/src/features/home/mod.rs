@@ -53,6 +53,10 @@ struct HomePage {
     password_changed: bool,
     /// The family's own children (guardians only): the way into their records.
     own_children: Vec<crate::features::children::repo::Child>,
+    /// What each capability asks of the person today.
+    registry: crate::features::children::service::RegistryWork,
+    /// Open break-glass grants on the records of the person's organisations.
+    open_break_glass: usize,
 }
 
 async fn home(
@@ -64,7 +68,21 @@ async fn home(
         return Ok(Redirect::to("/login").into_response());
     };
     let own_children = crate::features::children::own_children(&state, &current).await?;
+    let registry = crate::features::children::service::work_for(&state, &current).await?;
+    let open_break_glass = if tsunagu_core::access::may(
+        &current.actor,
+        tsunagu_core::access::Permission::ReviewBreakGlass,
+        None,
+    )
+    .allowed()
+    {
+        crate::features::break_glass::open_on_records_of(&state, &current).await?
+    } else {
+        0
+    };
     let page = HomePage {
+        registry,
+        open_break_glass,
         chrome: Chrome::for_session("マイページ", state.settings.demo, Some(&current)),
         password_changed: q.contains_key("password_changed"),
         own_children,

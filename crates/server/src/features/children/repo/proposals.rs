@@ -26,7 +26,9 @@ struct Stored {
 #[derive(Debug, Clone)]
 pub struct Proposal {
     pub id: String,
+    /// The proposer's name, and their account.
     pub proposed_by: String,
+    pub proposed_by_account: String,
     pub proposed_at: DateTime<Utc>,
     pub message: String,
     pub status: String,
@@ -57,7 +59,7 @@ impl Proposal {
 
 macro_rules! select_proposals {
     () => {
-        "SELECT p.id, a.display_name, p.proposed_at, p.message, p.status, p.changes, \
+        "SELECT p.id, a.display_name, p.proposed_by, p.proposed_at, p.message, p.status, p.changes, \
          p.decision_note, p.base_version FROM child_proposals p JOIN accounts a ON a.id = p.proposed_by "
     };
 }
@@ -71,6 +73,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Proposal, sqlx::Error> {
     Ok(Proposal {
         id: r.try_get("id")?,
         proposed_by: r.try_get("display_name")?,
+        proposed_by_account: r.try_get("proposed_by")?,
         proposed_at: codec::get_instant(r, "proposed_at")?,
         message: r.try_get("message")?,
         status: r.try_get("status")?,
@@ -199,4 +202,43 @@ pub async fn decide(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Pending proposals by child, as a home page lists them: (child id, child name, count).
+pub type PendingByChild = Vec<(String, String, i64)>;
+
+fn pending_rows(rows: &[sqlx::any::AnyRow]) -> Result<PendingByChild, sqlx::Error> {
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+}
+
+/// Pending proposals on the records the organisations own (`joined`:
+/// `ScopeFilter::joined`), oldest first: the staff's work.
+pub async fn pending_for_owners(db: &Db, joined: &str) -> Result<PendingByChild, sqlx::Error> {
+    if joined.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "SELECT c.id, c.name, count(*) AS n, min(p.proposed_at) AS first_at \
+         FROM child_proposals p JOIN children c ON c.id = p.child_id \
+         WHERE p.status = 'pending' AND $1 LIKE ('%|' || c.owner_organisation_id || '|%') \
+         GROUP BY c.id, c.name ORDER BY first_at, c.id LIMIT 100",
+    )
+    .bind(joined)
+    .fetch_all(db.pool())
+    .await?;
+    pending_rows(&rows)
+}
+
+/// The account's own pending proposals, by child: what a family still waits for.
+pub async fn pending_by(db: &Db, account_id: &str) -> Result<PendingByChild, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT c.id, c.name, count(*) AS n FROM child_proposals p JOIN children c ON c.id = p.child_id \
+         WHERE p.status = 'pending' AND p.proposed_by = $1 GROUP BY c.id, c.name ORDER BY c.name, c.id",
+    )
+    .bind(account_id)
+    .fetch_all(db.pool())
+    .await?;
+    pending_rows(&rows)
 }
