@@ -13,8 +13,12 @@ pub struct MunicipalityCode([u8; 6]);
 pub enum MunicipalityCodeError {
     #[error("団体コードは5桁または6桁の数字で入力してください（入力: {0}）")]
     Malformed(String),
-    #[error("団体コード {given} の検査数字が正しくありません（正しくは {expected}）")]
-    WrongCheckDigit { given: String, expected: char },
+    /// The message names no "right" digit: a mistyped code with its check digit mended
+    /// is another town's code (131189 is not a 板橋区 typo of 131188, it is not a code).
+    #[error(
+        "団体コード {given} の検査数字（6桁目）が正しくありません。コードを確かめてください（検査数字のない5桁でも入力できます）"
+    )]
+    WrongCheckDigit { given: String },
     #[error("都道府県コード {0:02} は存在しません（01〜47）")]
     UnknownPrefecture(u8),
 }
@@ -45,7 +49,6 @@ impl MunicipalityCode {
         if digits.len() == 6 && digits[5] != expected {
             return Err(MunicipalityCodeError::WrongCheckDigit {
                 given: input.trim().to_string(),
-                expected: char::from(b'0' + expected),
             });
         }
         Ok(Self([
@@ -135,16 +138,21 @@ mod tests {
     }
 
     #[test]
-    fn wrong_check_digit_is_refused_with_the_right_one_named() {
+    fn wrong_check_digit_is_refused_without_suggesting_another_towns_code() {
         let err = MunicipalityCode::parse("131190").unwrap_err();
         assert_eq!(
             err,
             MunicipalityCodeError::WrongCheckDigit {
                 given: "131190".into(),
-                expected: '9'
             }
         );
-        assert!(err.to_string().contains("検査数字"));
+        let message = err.to_string();
+        assert!(message.contains("検査数字"));
+        assert!(!message.contains("131199"), "{message}");
+        assert!(!message.contains("正しくは"), "{message}");
+        // 131189 (a typo of 板橋区 131199) answers without pointing to a digit.
+        let typo = MunicipalityCode::parse("131189").unwrap_err().to_string();
+        assert!(!typo.contains("正しくは"), "{typo}");
     }
 
     #[test]

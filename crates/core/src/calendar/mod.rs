@@ -14,7 +14,9 @@ pub use holidays::{
     Holiday, HolidayError, SUPPORTED_YEARS, holiday_name, holidays_between, holidays_in_year,
     is_holiday,
 };
-pub use wareki::{Era, era_of, format_fiscal_year, format_wareki, format_wareki_with_seireki};
+pub use wareki::{
+    Era, era_of, format_fiscal_year, format_wareki, format_wareki_with_seireki, parse_date_ja,
+};
 
 /// A date for tables of rules kept in code (holiday rules, the care-score table's dates).
 /// Used in `const` items, so it is evaluated at compile time: a mistyped date fails the

@@ -96,6 +96,81 @@ fn format_seireki(date: NaiveDate) -> String {
     format!("{}年{}月{}日", date.year(), date.month(), date.day())
 }
 
+/// A date as people write it on Japanese forms and spreadsheets: 2023-04-01, 2023/4/1,
+/// 2023.4.1, 2023年4月1日, 令和5年4月1日, 令和元年5月1日, R5.4.1, R05/04/01, H31.4.30,
+/// with full-width digits and letters folded first. An era date must fall inside its
+/// era (平成31年5月1日 is 令和元年: refused, not moved). `None` when it is not a date.
+pub fn parse_date_ja(text: &str) -> Option<NaiveDate> {
+    use unicode_normalization::UnicodeNormalization;
+    let text: String = text.nfkc().collect::<String>();
+    let text = text.trim().replace(char::is_whitespace, "");
+    if text.is_empty() {
+        return None;
+    }
+    let (era, rest) = split_era(&text);
+    // The three numbers: year, month, day, whatever separates them.
+    let rest = rest.replacen("元年", "1年", 1);
+    let numbers: Vec<&str> = rest
+        .split(['-', '/', '.', '年', '月', '日'])
+        .filter(|part| !part.is_empty())
+        .collect();
+    let trailing_ok = rest.ends_with('日') || !rest.contains('年');
+    let [year, month, day] = numbers.as_slice() else {
+        return None;
+    };
+    if !trailing_ok
+        || ![year, month, day]
+            .iter()
+            .all(|n| n.chars().all(|c| c.is_ascii_digit()) && n.len() <= 4)
+    {
+        return None;
+    }
+    let (year, month, day): (i32, u32, u32) =
+        (year.parse().ok()?, month.parse().ok()?, day.parse().ok()?);
+    match era {
+        None => {
+            // A 西暦 year is written in full.
+            if !(1000..=9999).contains(&year) {
+                return None;
+            }
+            NaiveDate::from_ymd_opt(year, month, day)
+        }
+        Some(era) => {
+            if year < 1 {
+                return None;
+            }
+            let date = NaiveDate::from_ymd_opt(era.first_year() + year - 1, month, day)?;
+            // Inside the era: the era the date falls in is the one written.
+            (era_of(date).map(|(e, _)| e) == Some(era)).then_some(date)
+        }
+    }
+}
+
+/// The era written at the start of `text` (「令和」, 「R」, …) and the rest.
+fn split_era(text: &str) -> (Option<Era>, &str) {
+    const NAMES: [(&str, Era); 10] = [
+        ("令和", Era::Reiwa),
+        ("平成", Era::Heisei),
+        ("昭和", Era::Showa),
+        ("大正", Era::Taisho),
+        ("明治", Era::Meiji),
+        ("R", Era::Reiwa),
+        ("H", Era::Heisei),
+        ("S", Era::Showa),
+        ("T", Era::Taisho),
+        ("M", Era::Meiji),
+    ];
+    for (name, era) in NAMES {
+        if let Some(rest) = text
+            .strip_prefix(name)
+            .or_else(|| text.strip_prefix(&name.to_ascii_lowercase()))
+        {
+            return (Some(era), rest);
+        }
+    }
+    (None, text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +236,53 @@ mod tests {
         assert_eq!(format_fiscal_year(2026), "令和8年度（2026年度）");
         assert_eq!(format_fiscal_year(2019), "平成31年度（2019年度）");
         assert_eq!(format_fiscal_year(2020), "令和2年度（2020年度）");
+    }
+
+    #[test]
+    fn dates_are_read_as_people_write_them() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
+        for (text, expected) in [
+            ("2023-04-01", d(2023, 4, 1)),
+            ("2023/4/1", d(2023, 4, 1)),
+            ("2023.4.1", d(2023, 4, 1)),
+            ("2023年4月1日", d(2023, 4, 1)),
+            ("２０２３／４／１", d(2023, 4, 1)),
+            ("令和5年4月1日", d(2023, 4, 1)),
+            ("令和５年４月１日", d(2023, 4, 1)),
+            ("令和元年5月1日", d(2019, 5, 1)),
+            ("R5.4.1", d(2023, 4, 1)),
+            ("r5.4.1", d(2023, 4, 1)),
+            ("Ｒ５．４．１", d(2023, 4, 1)),
+            ("R05/04/01", d(2023, 4, 1)),
+            ("H31.4.30", d(2019, 4, 30)),
+            ("平成31年4月30日", d(2019, 4, 30)),
+            ("S64.1.7", d(1989, 1, 7)),
+            ("H1.1.8", d(1989, 1, 8)),
+            (" 2023-04-01 ", d(2023, 4, 1)),
+        ] {
+            assert_eq!(parse_date_ja(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn what_is_not_a_date_of_its_era_is_refused() {
+        for text in [
+            "",
+            "H31.5.1", // 令和元年
+            "平成31年5月1日",
+            "S64.1.8", // 平成元年
+            "R0.4.1",
+            "令和5年2月30日",
+            "2023-02-30",
+            "23/4/1",    // a 西暦 year is written in full
+            "2023年4月", // no day
+            "2023年4月1",
+            "4月1日",
+            "X5.4.1",
+            "令和5年4月1日生",
+            "2023-04-01-02",
+        ] {
+            assert_eq!(parse_date_ja(text), None, "{text}");
+        }
     }
 }

@@ -194,7 +194,7 @@ async fn organisations_are_validated_and_stored_verbatim() {
         .await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
     assert!(
-        res.body.contains("検査数字が正しくありません"),
+        res.body.contains("検査数字（6桁目）が正しくありません"),
         "{}",
         res.body
     );

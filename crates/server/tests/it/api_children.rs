@@ -11,27 +11,10 @@ use tsunagu_core::access::Role;
 
 use crate::support::{
     ITABASHI_FAMILY_NAME, ITABASHI_SHARED_NAME, NERIMA_NAME, NewPerson, SAPPORO_NAME, Session,
-    TestApp, TestResponse, request_as, signed_in, world,
+    TestApp, TestResponse, request_as, send_json, signed_in, world,
 };
 
 const NO_SUCH_ID: &str = "00000000-0000-4000-8000-000000000000";
-
-/// A request with a JSON body, the session's cookie and (when `csrf`) its token header.
-async fn send_json(
-    app: &TestApp,
-    session: &Session,
-    method: Method,
-    uri: &str,
-    body: &Value,
-    csrf: Option<&str>,
-) -> TestResponse {
-    let mut req = request_as(session, method, uri).header("content-type", "application/json");
-    if let Some(token) = csrf {
-        req = req.header("x-csrf-token", token);
-    }
-    app.request(req.body(Body::from(body.to_string())).unwrap())
-        .await
-}
 
 async fn post_child(app: &TestApp, session: &Session, body: &Value) -> TestResponse {
     send_json(
@@ -500,7 +483,7 @@ async fn registering_computes_the_score_and_bad_input_is_refused_in_japanese() {
     for (body, message) in [
         (
             with("birth_date", json!("2023-02-30")),
-            "生年月日を 2020-04-02 の形式で入力してください",
+            "生年月日を 2020-04-02 や 令和2年4月2日 の形で入力してください",
         ),
         (with("birth_date", json!("2030-01-01")), "生年月日が未来"),
         (

@@ -106,3 +106,73 @@ async fn a_wrong_date_or_kana_is_refused_with_every_problem_named() {
         assert!(res.body.contains(message), "{message}");
     }
 }
+
+/// Dates as people write them, in the form and the API alike, and read back in 和暦.
+#[tokio::test]
+async fn dates_are_taken_as_people_write_them_and_shown_in_wareki() {
+    let (app, _world, staff) = signed_in(Role::MunicipalStaff).await;
+    let res = app
+        .post_form_as(
+            &staff,
+            "/children",
+            &[
+                ("name", "和暦 はな"),
+                ("kana", "われき はな"),
+                ("birth_date", "令和元年5月1日"),
+                ("sex", "female"),
+                ("municipality_code", "131199"),
+                ("intake_date", "R5.4.1"),
+                ("s0_name", "和暦 そう"),
+                ("s0_birth_date", "H31.4.30"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let page = app.get_as(&staff, &location(&res)).await;
+    assert!(
+        page.body.contains("令和元年5月1日（2019年）"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("令和5年4月1日（2023年）"));
+    assert!(page.body.contains("平成31年4月30日（2019年）生"));
+    // The API reads the same words.
+    let res = crate::support::send_json(
+        &app,
+        &staff,
+        axum::http::Method::POST,
+        "/api/v1/children",
+        &serde_json::json!({
+            "name": "和暦 あお",
+            "kana": "われき あお",
+            "birth_date": "２０２２年２月２２日",
+            "sex": "male",
+            "municipality_code": "131199",
+        }),
+        Some(&staff.csrf),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(res.json()["birth_date"], "2022-02-22");
+    // A date outside its era is refused with the ways to write it, and nothing is stored.
+    let before = app.count("SELECT count(*) FROM children", &[]).await;
+    let res = app
+        .post_form_as(
+            &staff,
+            "/children",
+            &[
+                ("name", "和暦 なし"),
+                ("kana", "われき なし"),
+                ("birth_date", "H31.5.1"),
+                ("sex", "female"),
+                ("municipality_code", "131199"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("令和2年4月2日 の形で"), "{}", res.body);
+    assert_eq!(
+        app.count("SELECT count(*) FROM children", &[]).await,
+        before
+    );
+}

@@ -340,11 +340,15 @@ async fn one_bad_row_stops_the_whole_file_and_every_problem_is_named() {
     };
     assert!(row(2).contains("問題なし"));
     assert!(
-        row(3).contains("生年月日を 2020-04-02 の形式で入力してください"),
+        row(3).contains("生年月日を 2020-04-02 や 令和2年4月2日 の形で入力してください"),
         "{}",
         row(3)
     );
-    assert!(row(4).contains("検査数字が正しくありません"), "{}", row(4));
+    assert!(
+        row(4).contains("検査数字（6桁目）が正しくありません"),
+        "{}",
+        row(4)
+    );
     assert!(
         row(5).contains("「魔法」という項目はありません"),
         "{}",

@@ -187,6 +187,23 @@ impl TestApp {
     }
 }
 
+/// A request with a JSON body, the session's cookie and (when `csrf`) its token header.
+pub async fn send_json(
+    app: &TestApp,
+    session: &Session,
+    method: Method,
+    uri: &str,
+    body: &serde_json::Value,
+    csrf: Option<&str>,
+) -> TestResponse {
+    let mut req = request_as(session, method, uri).header("content-type", "application/json");
+    if let Some(token) = csrf {
+        req = req.header("x-csrf-token", token);
+    }
+    app.request(req.body(Body::from(body.to_string())).unwrap())
+        .await
+}
+
 /// Percent-encodes a query value (Japanese text in URLs).
 pub fn encode(text: &str) -> String {
     text.bytes()

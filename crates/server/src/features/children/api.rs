@@ -1320,7 +1320,7 @@ mod tests {
             "きょうだいは4件まで",
             "「address」は文字列で指定してください",
             "氏名は100文字以内",
-            "生年月日を 2020-04-02 の形式で",
+            "生年月日を 2020-04-02 や 令和2年4月2日 の形で",
             "住所地の市区町村",
         ] {
             assert!(errors.contains(expected), "missing {expected} in {errors}");

@@ -174,7 +174,7 @@ fn parse_consent(
         let parsed = profile::parse_date(&text);
         if parsed.is_none() {
             errors.push(format!(
-                "{label}「{text}」を 2026-04-01 の形式で入力してください"
+                "{label}「{text}」を 2026-04-01 や 令和8年4月1日 の形で入力してください"
             ));
         }
         parsed

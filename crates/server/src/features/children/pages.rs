@@ -117,6 +117,11 @@ struct DetailPage {
 }
 
 impl DetailPage {
+    /// A date as people read it: 和暦 with the 西暦 year beside it.
+    fn wareki(&self, date: &chrono::NaiveDate) -> String {
+        tsunagu_core::calendar::format_wareki_with_seireki(*date)
+    }
+
     fn active_consents(&self) -> usize {
         self.consents
             .iter()

@@ -164,10 +164,10 @@ fn is_kana(text: &str) -> bool {
         .all(|c| matches!(c, 'ぁ'..='ゖ' | 'ァ'..='ヺ' | 'ー' | '・' | ' ' | '　'))
 }
 
-/// A date as typed: `2020-04-02`, `2020/4/2` or full-width digits.
+/// A date as typed: 西暦 or 和暦, in the ways people write them
+/// (`tsunagu_core::calendar::parse_date_ja`).
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    let text: String = text.nfkc().collect::<String>().trim().replace('/', "-");
-    NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok()
+    tsunagu_core::calendar::parse_date_ja(text)
 }
 
 /// Phone numbers keep digits, hyphens and a leading +; 10–13 digits.
@@ -249,7 +249,9 @@ impl Fields<'_> {
                 self.fail(
                     key,
                     "format",
-                    format!("{label}「{text}」を 2020-04-02 の形式で入力してください"),
+                    format!(
+                        "{label}「{text}」を 2020-04-02 や 令和2年4月2日 の形で入力してください"
+                    ),
                 );
                 None
             }
@@ -291,7 +293,7 @@ pub fn parse(form: &HashMap<String, String>, today: NaiveDate) -> Result<Profile
             } else {
                 "format"
             },
-            "生年月日を 2020-04-02 の形式で入力してください".to_string(),
+            "生年月日を 2020-04-02 や 令和2年4月2日 の形で入力してください".to_string(),
         ),
         Some(d) if d > today => f.fail(
             "birth_date",
