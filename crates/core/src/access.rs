@@ -339,14 +339,23 @@ fn within(
     membership: &Membership,
     target: &Target,
 ) -> bool {
-    let shared = target.owner_organisation_id == membership.organisation_id
-        || target.shared_with.contains(&membership.organisation_id);
+    let owns = target.owner_organisation_id == membership.organisation_id;
+    // Sharing is seeing: a family's consent to share (or a share) lets an organisation read
+    // the record, never change it, record or withdraw its consents, or widen who sees it.
+    // Those stay with the owner (and the family, through their own scope).
+    let shared = if matches!(
+        permission,
+        Permission::WriteChild | Permission::RecordConsent
+    ) {
+        owns
+    } else {
+        owns || target.shared_with.contains(&membership.organisation_id)
+    };
     match scope {
         Scope::OwnRecords => target.guardian_account_ids.contains(&actor.account_id),
         Scope::OwnOrganisation => shared,
         // Other departments of the town see a child only with the family's consent to
         // share with that department (APPI: 要配慮個人情報 needs consent to be shared).
-        // Sharing is seeing: the record and its consents stay the owner's to change.
         Scope::OwnMunicipality => {
             shared
                 || (matches!(
@@ -612,6 +621,21 @@ mod tests {
         assert!(!may(&centre, P::ReadChild, Some(&record)).allowed());
         record.shared_with.push("tokyo-centre".into());
         assert!(may(&centre, P::ReadChild, Some(&record)).allowed());
+        assert!(may(&centre, P::ExportChildren, Some(&record)).allowed());
+        // A consent to share is not a right to change: not the record, not its consents.
+        for permission in [P::WriteChild, P::RecordConsent] {
+            assert_eq!(may(&centre, permission, Some(&record)), Decision::Deny);
+        }
+        let coordinator = actor(Role::Coordinator, "consultation", ITABASHI);
+        record.shared_with.push("consultation".into());
+        assert!(may(&coordinator, P::ReadChild, Some(&record)).allowed());
+        assert_eq!(
+            may(&coordinator, P::WriteChild, Some(&record)),
+            Decision::Deny
+        );
+        // What the centre owns, it changes.
+        let own = child("tokyo-centre", NERIMA);
+        assert!(may(&centre, P::WriteChild, Some(&own)).allowed());
         // Break-glass still reaches the whole prefecture, and only it.
         assert!(
             may(

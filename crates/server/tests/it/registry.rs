@@ -930,3 +930,85 @@ async fn a_consented_organisations_care_filter_follows_every_edit() {
         .await;
     assert_eq!(copies, 0);
 }
+
+/// A family's consent to share with the support centre lets the centre read the record —
+/// not edit it, record a consent for a third party (and reach the record through it), nor
+/// withdraw the family's own consents.
+#[tokio::test]
+async fn a_consent_to_share_is_not_a_right_to_change() {
+    let (app, world) = world().await;
+    let centre = world.login_as(&app, Role::SupportCenterStaff).await;
+    let id = world.children.itabashi_family.clone();
+    let profile = format!("/children/{id}");
+    assert_eq!(app.get_as(&centre, &profile).await.status, StatusCode::OK);
+    let before_version = version(&app, &id).await;
+    let res = app
+        .post_form_as(
+            &centre,
+            &profile,
+            &edit_form(
+                &before_version.to_string(),
+                "山田 はると",
+                "やまだ はると",
+                &[("address", "センターが書き換えた住所")],
+            ),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.body);
+    assert_eq!(version(&app, &id).await, before_version);
+    // A consent naming a third party, recorded by the centre: refused, nothing stored.
+    let consents = app
+        .count(
+            "SELECT count(*) FROM child_consents WHERE child_id = $1",
+            &[&id],
+        )
+        .await;
+    let res = app
+        .post_form_as(
+            &centre,
+            &format!("{profile}/consents"),
+            &[
+                ("purpose", "organisation"),
+                ("organisation_id", &world.organisations["nursery"]),
+                ("given_on", "2026-11-20"),
+                ("method", "paper"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.body);
+    // Withdrawing the family's consent to the centre itself: refused.
+    let consent_id: String = sqlx::Row::try_get(
+        &sqlx::query("SELECT id FROM child_consents WHERE child_id = $1 AND withdrawn_at IS NULL")
+            .bind(&id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap(),
+        0,
+    )
+    .unwrap();
+    let res = app
+        .post_form_as(
+            &centre,
+            &format!("{profile}/consents/{consent_id}/withdraw"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.body);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM child_consents WHERE child_id = $1 AND withdrawn_at IS NULL",
+            &[&id]
+        )
+        .await,
+        consents
+    );
+    // Each try is on record as refused.
+    assert!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE resource_id = $1 AND outcome = 'denied'",
+            &[&id]
+        )
+        .await
+            >= 3
+    );
+}
