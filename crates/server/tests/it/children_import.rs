@@ -210,9 +210,54 @@ async fn a_utf8_csv_is_mapped_checked_and_imported_in_one_go() {
         .await,
         1
     );
-    // The upload is gone: a second click changes nothing.
+    // Committed once: a second click (or a replayed request) imports nothing and says
+    // when the file was imported, with what it created.
     let again = post_guessed_raw(&app, &s, &id).await;
-    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(
+        again.body.contains("すでに取り込まれています"),
+        "{}",
+        again.body
+    );
+    assert!(again.body.contains("青木 そら"), "{}", again.body);
+    assert_eq!(children(&app).await, before + 2);
+    let mapping = app.get_as(&s, &format!("/children/import/{id}")).await;
+    assert_eq!(mapping.status, StatusCode::CONFLICT);
+}
+
+/// Two commits of the same staged file at once (a double click, a replay racing the
+/// first): exactly one imports, the other is told it was imported.
+#[tokio::test]
+async fn two_commits_of_one_file_at_once_import_it_once() {
+    let (app, _world, s) = signed_in(Role::MunicipalStaff).await;
+    let before = children(&app).await;
+    let csv = "氏名,ふりがな,生年月日,性別,団体コード\n\
+               同時 いち,どうじ いち,2021-01-01,女,131199\n\
+               同時 に,どうじ に,2021-02-02,男,131199\n";
+    let id = uploaded(&app, &s, "twice.csv", csv.as_bytes()).await;
+    let mapping = app.get_as(&s, &format!("/children/import/{id}")).await;
+    assert_eq!(mapping.status, StatusCode::OK);
+    let form = [
+        ("col_0", "name"),
+        ("col_1", "kana"),
+        ("col_2", "birth_date"),
+        ("col_3", "sex"),
+        ("col_4", "municipality_code"),
+    ];
+    let uri = format!("/children/import/{id}/commit");
+    let (a, b) = tokio::join!(
+        app.post_form_as(&s, &uri, &form),
+        app.post_form_as(&s, &uri, &form)
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::CONFLICT],
+        "{} / {}",
+        a.body,
+        b.body
+    );
     assert_eq!(children(&app).await, before + 2);
 }
 
@@ -921,4 +966,37 @@ async fn hostile_files_are_refused_naming_the_limit_while_the_server_answers() {
     });
     let res = upload(&app, &s, "honest.xlsx", &honest).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+}
+
+/// The duplicate check is no oracle: an organisation outside the town (here the
+/// consultation office, which the family of 佐藤 ゆい never consented to) learns nothing
+/// of a child it cannot read; the town's own department is told.
+#[tokio::test]
+async fn the_duplicate_check_tells_outside_organisations_nothing() {
+    let (app, world) = crate::support::world().await;
+    let csv = format!(
+        "氏名,ふりがな,生年月日,性別,団体コード\n{ITABASHI_SHARED_NAME},さとう ゆい,2022-06-14,女,131199\n"
+    );
+    let form = [
+        ("col_0", "name"),
+        ("col_1", "kana"),
+        ("col_2", "birth_date"),
+        ("col_3", "sex"),
+        ("col_4", "municipality_code"),
+    ];
+    let mut told = Vec::new();
+    for role in [Role::Coordinator, Role::MunicipalStaff] {
+        let s = world.login_as(&app, role).await;
+        let id = uploaded(&app, &s, "probe.csv", csv.as_bytes()).await;
+        let check = app
+            .post_form_as(&s, &format!("/children/import/{id}/check"), &form)
+            .await;
+        assert_eq!(check.status, StatusCode::OK, "{}", check.body);
+        told.push(check.body.contains("すでに登録されています"));
+    }
+    assert_eq!(
+        told,
+        [false, true],
+        "outside: nothing; the town's department: told"
+    );
 }

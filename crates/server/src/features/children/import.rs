@@ -788,9 +788,13 @@ async fn check_rows(
                 ) {
                     Some(m) => {
                         *owner = m.organisation_id.clone();
-                        // Only for a town the uploader serves: for another town the
-                        // answer would tell whether a child is registered there.
-                        if existing.contains(&key) || reach.contains(&key) {
+                        // The town's own departments hear of any child registered there
+                        // (one record per child is theirs to keep); an outside
+                        // organisation only of the children it may read — anything more
+                        // would tell it who lives there.
+                        let own_town = m.role == tsunagu_core::access::Role::MunicipalStaff
+                            && m.municipality_code == p.municipality_code;
+                        if (own_town && existing.contains(&key)) || reach.contains(&key) {
                             outcome.problems.push(
                                 "同じ氏名・生年月日の児童がすでに登録されています（重複の可能性があります）"
                                     .into(),
@@ -872,7 +876,7 @@ mod sql {
         }))
     }
 
-    pub use uploads::take;
+    pub use uploads::{committed, set_result, take};
 
     /// Name keys and birth dates of every child registered in a municipality.
     pub async fn children_in(db: &Db, code: &str) -> Result<Registered, sqlx::Error> {
@@ -1103,6 +1107,9 @@ async fn mapping_page(
 ) -> Result<Response, PageError> {
     let Some(stored) = sql::load(&state.db, &id, &current.account.id, state.clock.now()).await?
     else {
+        if let Some(answer) = already_imported(&state, &current, &id).await? {
+            return Ok(answer);
+        }
         return Err(missing(&state, &current, &parts, &id).await);
     };
     let mut mapping = Mapping::guessed(&stored.table);
@@ -1179,6 +1186,9 @@ async fn prepare(
     let form = params::form(body)?;
     let Some(stored) = sql::load(&state.db, id, &current.account.id, state.clock.now()).await?
     else {
+        if let Some(answer) = already_imported(state, current, id).await? {
+            return Ok(Err(answer));
+        }
         return Err(missing(state, current, parts, id).await);
     };
     let mapping = Mapping::from_form(&form, stored.table.header.len());
@@ -1209,6 +1219,7 @@ async fn check(
     Ok(Html(page.render()?).into_response())
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Created {
     id: String,
     line: usize,
@@ -1221,6 +1232,8 @@ struct DonePage {
     chrome: Chrome,
     filename: String,
     created: Vec<Created>,
+    /// For a commit sent again: when the file was imported.
+    already_at: Option<String>,
 }
 
 /// Checks everything again and creates every row in one transaction, or nothing.
@@ -1237,14 +1250,19 @@ async fn commit(
     };
     let outcomes = check_rows(&state, &current, &stored.table, &mapping).await?;
     if outcomes.iter().any(|o| o.ready.is_none()) {
+        // A commit of the same file that finished meanwhile makes its rows "registered":
+        // say it was imported, not that its rows are duplicates.
+        if let Some(answer) = already_imported(&state, &current, &id).await? {
+            return Ok(answer);
+        }
         let page = check_view(&state, &current, &stored, &mapping, outcomes, true);
         return Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response());
     }
     let now = state.clock.now();
     let gate = Gate::page(&state, &current, &parts);
-    let created = gate
+    let written = gate
         .write_all(async |tx| {
-            if !sql::take(tx, &stored.id, &current.account.id).await? {
+            if !sql::take(tx, &stored.id, &current.account.id, now).await? {
                 return Err(AppError::Conflict(
                     "このファイルはすでに取り込まれています。児童の一覧を確認してください".into(),
                 ));
@@ -1270,6 +1288,9 @@ async fn commit(
                     name: profile.name.clone(),
                 });
             }
+            let result =
+                serde_json::to_string(&created).map_err(|e| AppError::Internal(e.to_string()))?;
+            sql::set_result(tx, &stored.id, &result).await?;
             events.push(
                 Event::new(Action::Import, Outcome::Allowed)
                     .resource(RESOURCE_TYPE, &stored.id)
@@ -1281,13 +1302,53 @@ async fn commit(
             );
             Ok((created, events))
         })
-        .await?;
+        .await;
+    let created = match written {
+        Ok(created) => created,
+        // Another commit of this file won the race: nothing was written here.
+        Err(AppError::Conflict(message)) => {
+            return match already_imported(&state, &current, &id).await? {
+                Some(answer) => Ok(answer),
+                None => Err(AppError::Conflict(message).into()),
+            };
+        }
+        Err(err) => return Err(err.into()),
+    };
     let page = DonePage {
         chrome: Chrome::for_session("取り込みました", state.settings.demo, Some(&current)),
         filename: stored.filename,
         created,
+        already_at: None,
     };
     Ok(Html(page.render()?).into_response())
+}
+
+/// A commit (or check) of an upload that was committed already: what that commit created,
+/// and that nothing was imported again (409).
+async fn already_imported(
+    state: &AppState,
+    current: &CurrentSession,
+    id: &str,
+) -> Result<Option<Response>, PageError> {
+    let Some(done) = sql::committed(&state.db, id, &current.account.id).await? else {
+        return Ok(None);
+    };
+    let created: Vec<Created> = serde_json::from_str(&done.result).unwrap_or_default();
+    let page = DonePage {
+        chrome: Chrome::for_session(
+            "すでに取り込まれています",
+            state.settings.demo,
+            Some(current),
+        ),
+        filename: done.filename,
+        created,
+        already_at: Some(crate::view::format_instant_jst(
+            done.committed_at.timestamp_millis(),
+        )),
+    };
+    Ok(Some(
+        (StatusCode::CONFLICT, Html(page.render()?)).into_response(),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------

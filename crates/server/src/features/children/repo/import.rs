@@ -43,7 +43,7 @@ pub async fn save(
     tx.commit().await
 }
 
-/// The upload if it is this account's and was created at `cutoff` or later.
+/// The upload if it is this account's, not committed, and was created at `cutoff` or later.
 pub async fn load(
     db: &Db,
     id: &str,
@@ -52,7 +52,7 @@ pub async fn load(
 ) -> Result<Option<Upload>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT id, filename, data FROM child_imports \
-         WHERE id = $1 AND account_id = $2 AND created_at >= $3",
+         WHERE id = $1 AND account_id = $2 AND created_at >= $3 AND committed_at IS NULL",
     )
     .bind(id)
     .bind(account_id)
@@ -69,17 +69,67 @@ pub async fn load(
     .transpose()
 }
 
-/// Removes the upload as the first write of the commit's transaction; false when it is
-/// gone already (committed by a second click).
+/// Marks the upload committed as the first write of the commit's transaction (its table is
+/// dropped, `result` kept); false when it was committed already (a second click, a replayed
+/// request) or is gone. Concurrent commits wait on the row: exactly one marks it.
 pub async fn take(
     conn: &mut AnyConnection,
     id: &str,
     account_id: &str,
+    now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM child_imports WHERE id = $1 AND account_id = $2")
+    let done = sqlx::query(
+        "UPDATE child_imports SET committed_at = $1, data = '' \
+         WHERE id = $2 AND account_id = $3 AND committed_at IS NULL",
+    )
+    .bind(codec::instant_to_db(now))
+    .bind(id)
+    .bind(account_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Keeps what a commit created (JSON), in the commit's transaction.
+pub async fn set_result(
+    conn: &mut AnyConnection,
+    id: &str,
+    result: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE child_imports SET result = $1 WHERE id = $2")
+        .bind(result)
         .bind(id)
-        .bind(account_id)
         .execute(conn)
         .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(())
+}
+
+/// A committed import of this account: its file name, when, and what it created (JSON).
+pub struct Committed {
+    pub filename: String,
+    pub committed_at: DateTime<Utc>,
+    pub result: String,
+}
+
+pub async fn committed(
+    db: &Db,
+    id: &str,
+    account_id: &str,
+) -> Result<Option<Committed>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT filename, committed_at, result FROM child_imports \
+         WHERE id = $1 AND account_id = $2 AND committed_at IS NOT NULL",
+    )
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|row| {
+        Ok(Committed {
+            filename: row.try_get("filename")?,
+            committed_at: codec::get_instant(&row, "committed_at")?,
+            result: row.try_get("result")?,
+        })
+    })
+    .transpose()
 }
