@@ -8,4 +8,5 @@ pub mod clock;
 pub mod device;
 pub mod kana;
 pub mod municipality;
+pub mod text;
 pub mod transitions;

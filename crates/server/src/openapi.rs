@@ -58,7 +58,7 @@ pub fn document(routes: &[RouteSpec]) -> utoipa::openapi::OpenApi {
         "session",
         SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
             COOKIE_NAME,
-            "POST /api/v1/session が返すセッションの Cookie",
+            "POST /api/v1/session が返すセッションの Cookie（https で公開するときは __Host-tsunagu_session）",
         ))),
     );
     for route in routes.iter().filter(|r| r.path.starts_with("/api/v1/")) {

@@ -170,7 +170,7 @@ pub fn audit_context(parts: &Parts, session: Option<&CurrentSession>) -> audit::
 }
 
 /// For a person who is not signed in: the API says so; a page sends them to sign in and back.
-fn sign_in_first(api: bool, path_and_query: &str, expired: bool) -> Response {
+fn sign_in_first(api: bool, path_and_query: &str, expired: bool, secure: bool) -> Response {
     if api {
         return ApiError(if expired {
             AppError::SessionExpired
@@ -182,7 +182,7 @@ fn sign_in_first(api: bool, path_and_query: &str, expired: bool) -> Response {
     let next = crate::web::params::url_encode(path_and_query);
     let reason = if expired { "&expired=1" } else { "" };
     let mut response = Redirect::to(&format!("/login?next={next}{reason}")).into_response();
-    if expired && let Ok(v) = HeaderValue::from_str(&session::cookie(None, false)) {
+    if expired && let Ok(v) = HeaderValue::from_str(&session::cookie(None, secure)) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
     response
@@ -199,7 +199,8 @@ async fn guard(access: Access, body_limit: usize, req: Request, next: Next) -> R
     }
     let now = state.clock.now();
     let mut expired = false;
-    let current = match session::token_from_headers(&parts.headers) {
+    let current = match session::token_from_headers(&parts.headers, state.settings.secure_cookies())
+    {
         None => None,
         Some(token) => {
             match session::resolve(&state.db, &token, now, state.settings.lifetimes()).await {
@@ -220,7 +221,14 @@ async fn guard(access: Access, body_limit: usize, req: Request, next: Next) -> R
         .unwrap_or_default();
     match (access, &current) {
         (Access::Public, _) => {}
-        (_, None) => return sign_in_first(api, &path_and_query, expired),
+        (_, None) => {
+            return sign_in_first(
+                api,
+                &path_and_query,
+                expired,
+                state.settings.secure_cookies(),
+            );
+        }
         (Access::FirstFactor, Some(_)) => {}
         (Access::SignedIn | Access::Permission(_), Some(s)) => {
             if let Some(step) = s.pending_step() {

@@ -272,30 +272,74 @@ impl crate::view::Viewer for CurrentSession {
     }
 }
 
-/// The `Set-Cookie` value for a session token (or for removing it).
-pub fn cookie(token: Option<&str>, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    match token {
-        Some(token) => format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax{secure}"),
-        None => format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+/// The session cookie's name. Served over https it carries the `__Host-` prefix: the
+/// browser then keeps it only when set Secure, for this host, on `/` — no other host of
+/// the domain can plant or shadow it.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_COOKIE_NAME
+    } else {
+        COOKIE_NAME
     }
 }
 
-/// The session token from a request's `Cookie` headers.
-pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
+pub const SECURE_COOKIE_NAME: &str = "__Host-tsunagu_session";
+
+/// The `Set-Cookie` value for a session token (or for removing it).
+pub fn cookie(token: Option<&str>, secure: bool) -> String {
+    let name = cookie_name(secure);
+    let secure = if secure { "; Secure" } else { "" };
+    match token {
+        Some(token) => format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax{secure}"),
+        None => format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+    }
+}
+
+/// The session token from a request's `Cookie` headers: only the cookie of the name in
+/// use (over https, a cookie without the prefix is not ours).
+pub fn token_from_headers(headers: &axum::http::HeaderMap, secure: bool) -> Option<String> {
+    let wanted = cookie_name(secure);
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == COOKIE_NAME && !value.is_empty())
+        .find(|(name, value)| *name == wanted && !value.is_empty())
         .map(|(_, value)| value.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use crate::db::plans;
+
+    #[test]
+    fn over_https_the_cookie_has_the_host_prefix_and_only_that_cookie_is_read() {
+        let set = super::cookie(Some("abc"), true);
+        assert!(set.starts_with("__Host-tsunagu_session=abc;"), "{set}");
+        assert!(set.contains("; Secure") && set.contains("Path=/") && !set.contains("Domain"));
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            axum::http::header::COOKIE,
+            axum::http::HeaderValue::from_static("tsunagu_session=planted"),
+        );
+        assert_eq!(super::token_from_headers(&headers, true), None);
+        assert_eq!(
+            super::token_from_headers(&headers, false).as_deref(),
+            Some("planted")
+        );
+        headers.insert(
+            axum::http::header::COOKIE,
+            axum::http::HeaderValue::from_static(
+                "tsunagu_session=planted; __Host-tsunagu_session=ours",
+            ),
+        );
+        assert_eq!(
+            super::token_from_headers(&headers, true).as_deref(),
+            Some("ours")
+        );
+        assert!(super::cookie(None, false).starts_with("tsunagu_session=;"));
+    }
 
     /// Every signed-in request runs this: each table through an index (a first version
     /// joined every organisation on each request).

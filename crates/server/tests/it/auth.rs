@@ -1305,3 +1305,46 @@ async fn a_session_carries_every_membership_of_active_organisations_only() {
     roles.sort();
     assert_eq!(roles, ["facility_staff", "municipal_staff"]);
 }
+
+/// Served over https, the session cookie carries the `__Host-` prefix, and a cookie of the
+/// plain name (which another host of the domain could plant) is not a session.
+#[tokio::test]
+async fn over_https_the_session_cookie_is_host_prefixed_and_a_plain_one_is_ignored() {
+    let settings = tsunagu::state::Settings {
+        public_url: Some("https://tsunagu.example.lg.jp".into()),
+        ..Default::default()
+    };
+    let clock = crate::support::manual_clock();
+    let app = crate::support::app_with(clock.clone(), settings).await;
+    let world = World::build(&app, clock).await;
+    let person = world.person(Role::Guardian).clone();
+    let res = try_sign_in(&app, &person.login, &person.password, None).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let set = res.header("set-cookie").to_string();
+    assert!(set.starts_with("__Host-tsunagu_session="), "{set}");
+    assert!(set.contains("; Secure"), "{set}");
+    let token = set
+        .trim_start_matches("__Host-tsunagu_session=")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let me = |cookie: String| {
+        app.request(
+            Request::builder()
+                .method(Method::GET)
+                .uri("/api/v1/me")
+                .header("cookie", cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+    };
+    assert_eq!(
+        me(format!("tsunagu_session={token}")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        me(format!("__Host-tsunagu_session={token}")).await.status,
+        StatusCode::OK
+    );
+}

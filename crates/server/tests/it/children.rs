@@ -176,3 +176,78 @@ async fn dates_are_taken_as_people_write_them_and_shown_in_wareki() {
         before
     );
 }
+
+/// Control characters, bidirectional overrides and zero-width characters are refused in
+/// every field with a Japanese message beside it; a multi-line field keeps its lines.
+#[tokio::test]
+async fn hidden_characters_are_refused_beside_their_field_and_nothing_is_stored() {
+    let (app, _world, staff) = signed_in(Role::MunicipalStaff).await;
+    let before = app.count("SELECT count(*) FROM children", &[]).await;
+    for (field, value, shown) in [
+        ("name", "山田\u{202E}ろはす", "U+202E"),
+        ("kana", "やま\u{200B}だ", "U+200B"),
+        ("address", "板橋区\u{0000}1-1", "U+0000"),
+        ("address", "板橋区\n1-1", "U+000A"),
+        ("g0_name", "\u{001B}[31m山田", "U+001B"),
+    ] {
+        let mut form = vec![
+            ("name", "見えない もじ"),
+            ("kana", "みえない もじ"),
+            ("birth_date", "2021-01-01"),
+            ("sex", "female"),
+            ("municipality_code", "131199"),
+            ("g0_relation", "母"),
+        ];
+        form.retain(|(k, _)| *k != field);
+        form.push((field, value));
+        let res = app.post_form_as(&staff, "/children", &form).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{field}");
+        assert!(res.body.contains(shown), "{field}: {}", res.body);
+        assert!(
+            res.body.contains(&format!("id=\"{field}-error\"")),
+            "{field} beside"
+        );
+    }
+    let res = crate::support::send_json(
+        &app,
+        &staff,
+        axum::http::Method::POST,
+        "/api/v1/children",
+        &serde_json::json!({
+            "name": "見えない もじ", "kana": "みえない\u{2066}もじ", "birth_date": "2021-01-01",
+            "sex": "female", "municipality_code": "131199",
+        }),
+        Some(&staff.csrf),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    let fields = &res.json()["error"]["fields"];
+    assert!(
+        fields
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["field"] == "kana" && f["code"] == "format"),
+        "{fields}"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM children", &[]).await,
+        before
+    );
+    // Lines in the diagnosis are kept.
+    let res = app
+        .post_form_as(
+            &staff,
+            "/children",
+            &[
+                ("name", "改行 あり"),
+                ("kana", "かいぎょう あり"),
+                ("birth_date", "2021-01-01"),
+                ("sex", "female"),
+                ("municipality_code", "131199"),
+                ("diagnoses", "脊髄性筋萎縮症\r\n（I型）"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+}

@@ -53,7 +53,9 @@ fn is_kana(text: &str) -> bool {
 /// A name of 1 to 100 characters without control characters, or the Japanese message.
 fn check_name(value: &str, label: &str, errors: &mut Vec<String>) {
     let chars = value.chars().count();
-    if chars == 0 || chars > MAX_NAME_CHARS || value.chars().any(char::is_control) {
+    if let Some(c) = tsunagu_core::text::hidden_character(value, false) {
+        errors.push(tsunagu_core::text::hidden_character_message(label, c));
+    } else if chars == 0 || chars > MAX_NAME_CHARS {
         errors.push(format!(
             "{label}を{MAX_NAME_CHARS}文字以内で入力してください"
         ));

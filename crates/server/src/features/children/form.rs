@@ -123,6 +123,16 @@ impl FormPage {
             .collect()
     }
 
+    /// The messages for one field of a numbered row (保護者, 医療機器, きょうだい).
+    fn row_errors(&self, prefix: &str, i: &usize, key: &str) -> Vec<&str> {
+        let field = format!("{prefix}{i}_{key}");
+        self.errors
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.as_str())
+            .collect()
+    }
+
     fn has_error(&self, key: &str) -> bool {
         self.errors.iter().any(|e| e.field == key)
     }

@@ -269,11 +269,57 @@ impl Fields<'_> {
 }
 
 /// Parses and checks a whole profile. Every problem is named, in Japanese, at once.
+/// Fields that hold several lines (tab and line breaks allowed); every other is one line.
+const MULTILINE_FIELDS: [&str; 1] = ["diagnoses"];
+
+/// A field's name for messages: the profile's own labels, the rows' ("保護者1の電話番号").
+fn label_for(key: &str) -> String {
+    const SCALAR_LABELS: [(&str, &str); 14] = [
+        ("name", "氏名"),
+        ("kana", "ふりがな"),
+        ("birth_date", "生年月日"),
+        ("address", "住所"),
+        ("status_date", "状態の日付"),
+        ("intake_date", "把握した日"),
+        ("diagnoses", "診断名"),
+        ("hospital", "主な医療機関"),
+        ("doctor", "主治医"),
+        ("ryoiku_techo", "療育手帳"),
+        ("attending", "在籍先"),
+        ("municipality_code", "住所地（団体コード）"),
+        ("care_category", "医療的ケア区分"),
+        ("physical_disability_grade", "身体障害者手帳"),
+    ];
+    if let Some((_, label)) = SCALAR_LABELS.iter().find(|(k, _)| *k == key) {
+        return (*label).to_string();
+    }
+    let sibling = key
+        .strip_prefix('s')
+        .and_then(|rest| rest.split_once('_'))
+        .and_then(|(n, member)| Some((n.parse::<usize>().ok()? + 1, member)));
+    match sibling {
+        Some((n, "name")) => format!("きょうだい{n}の氏名"),
+        Some((n, "birth_date")) => format!("きょうだい{n}の生年月日"),
+        Some((n, "note")) => format!("きょうだい{n}のメモ"),
+        _ => field_label(key),
+    }
+}
+
 pub fn parse(form: &HashMap<String, String>, today: NaiveDate) -> Result<Profile, Vec<FieldError>> {
     let mut f = Fields {
         form,
         errors: Vec::new(),
     };
+    // Characters no one types on purpose, in any field, before anything else is read.
+    let mut keys: Vec<&String> = form.keys().collect();
+    keys.sort();
+    for key in keys {
+        let multiline = MULTILINE_FIELDS.contains(&key.as_str());
+        if let Some(c) = tsunagu_core::text::hidden_character(&form[key], multiline) {
+            let message = tsunagu_core::text::hidden_character_message(&label_for(key), c);
+            f.fail(key, "format", message);
+        }
+    }
     let name = f.bounded("name", "氏名", 100, true);
     let kana = f.text("kana");
     if kana.is_empty() || kana.chars().count() > 100 || !is_kana(&kana) {

@@ -43,6 +43,24 @@ impl ProposalPage {
         self.values.get(key).cloned().unwrap_or_default()
     }
 
+    fn errors_of(&self, key: &str) -> Vec<&str> {
+        self.errors
+            .iter()
+            .filter(|e| e.field == key)
+            .map(|e| e.message.as_str())
+            .collect()
+    }
+
+    /// The messages for one field of a numbered row (保護者, 医療機器, きょうだい).
+    fn row_errors(&self, prefix: &str, i: &usize, key: &str) -> Vec<&str> {
+        let field = format!("{prefix}{i}_{key}");
+        self.errors
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.as_str())
+            .collect()
+    }
+
     fn row(&self, prefix: &str, i: &usize, key: &str) -> String {
         self.value(&format!("{prefix}{i}_{key}"))
     }

@@ -1,0 +1,63 @@
+//! Text people type: what no one types on purpose is refused rather than stored. Control
+//! characters, bidirectional overrides (which make 「ｇｐｊ.exe」 read as something else)
+//! and zero-width characters (which make two equal-looking names differ) hide in
+//! pasted text and break search, duplicate checks and printouts.
+
+/// The first character of `text` that may not be stored in a one-line field (or, with
+/// `multiline`, in a multi-line one, where tab and line breaks are fine).
+pub fn hidden_character(text: &str, multiline: bool) -> Option<char> {
+    text.chars().find(|&c| {
+        let line_break = matches!(c, '\t' | '\n' | '\r');
+        (c.is_control() && !(multiline && line_break))
+            || matches!(
+                c,
+                '\u{061C}'
+                    | '\u{200B}'..='\u{200F}'
+                    | '\u{202A}'..='\u{202E}'
+                    | '\u{2060}'..='\u{2064}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{FEFF}'
+            )
+    })
+}
+
+/// The Japanese message for a field holding such a character, naming it by code point.
+pub fn hidden_character_message(label: &str, c: char) -> String {
+    let what = if c.is_control() {
+        "制御文字"
+    } else {
+        "目に見えない文字（文字の向きを変える文字・幅のない文字）"
+    };
+    format!(
+        "{label}に、入力できない{what} U+{:04X} が含まれています。文字を入力し直してください（ほかの文書から貼り付けたときに紛れ込むことがあります）",
+        u32::from(c)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_no_one_types_is_found() {
+        for (text, found) in [
+            ("山田 はると", None),
+            ("ﾔﾏﾀﾞ", None),
+            ("山田\u{0000}", Some('\u{0000}')),
+            ("\u{001B}[31m", Some('\u{001B}')),
+            ("abc\u{202E}gpj.exe", Some('\u{202E}')),
+            ("山\u{200B}田", Some('\u{200B}')),
+            ("\u{FEFF}山田", Some('\u{FEFF}')),
+            ("a\u{2066}b", Some('\u{2066}')),
+            ("二行\n目", Some('\n')),
+            ("タブ\t", Some('\t')),
+            ("\u{0085}", Some('\u{0085}')),
+        ] {
+            assert_eq!(hidden_character(text, false), found, "{text:?}");
+        }
+        assert_eq!(hidden_character("一行目\r\n二行目\tタブ", true), None);
+        assert_eq!(hidden_character("一行目\u{200F}", true), Some('\u{200F}'));
+        assert_eq!(hidden_character("\u{0007}", true), Some('\u{0007}'));
+        assert!(hidden_character_message("氏名", '\u{202E}').contains("U+202E"));
+    }
+}
