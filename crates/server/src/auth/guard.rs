@@ -188,16 +188,36 @@ fn sign_in_first(api: bool, path_and_query: &str, expired: bool, secure: bool) -
     response
 }
 
+/// A request refused as forged (another site's origin, a missing or wrong token): on
+/// record like every refusal, then answered.
+async fn refuse_forged(
+    state: &AppState,
+    ctx: &audit::Context,
+    path: &str,
+    why: &str,
+    api: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Response {
+    let event = Event::new(Action::Denied, Outcome::Denied)
+        .resource("route", path)
+        .detail(format!("csrf:{why}"));
+    if let Err(err) = audit::record_standalone(&state.db, ctx, &event, now).await {
+        return refuse(api, err.into());
+    }
+    refuse(api, AppError::CsrfFailed)
+}
+
 async fn guard(access: Access, body_limit: usize, req: Request, next: Next) -> Response {
     let Some(state) = req.extensions().get::<AppState>().cloned() else {
         return refuse(is_api(&req), AppError::Internal("state missing".into()));
     };
     let api = is_api(&req);
     let (mut parts, body) = req.into_parts();
-    if unsafe_method(&parts.method) && !csrf::same_origin(&parts.headers, &state.settings) {
-        return refuse(api, AppError::CsrfFailed);
-    }
     let now = state.clock.now();
+    if unsafe_method(&parts.method) && !csrf::same_origin(&parts.headers, &state.settings) {
+        let ctx = audit_context(&parts, None);
+        return refuse_forged(&state, &ctx, parts.uri.path(), "origin", api, now).await;
+    }
     let mut expired = false;
     let current = match session::token_from_headers(&parts.headers, state.settings.secure_cookies())
     {
@@ -258,9 +278,11 @@ async fn guard(access: Access, body_limit: usize, req: Request, next: Next) -> R
         && unsafe_method(&parts.method)
         && access != Access::Public
     {
+        let ctx = audit_context(&parts, Some(s));
+        let path = parts.uri.path().to_string();
         match check_token(parts, body, &s.csrf_token, body_limit).await {
             Ok(req) => req,
-            Err(()) => return refuse(api, AppError::CsrfFailed),
+            Err(()) => return refuse_forged(&state, &ctx, &path, "token", api, now).await,
         }
     } else {
         if let Some(s) = current {

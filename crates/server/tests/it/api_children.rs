@@ -244,11 +244,23 @@ async fn the_list_filters_paginates_and_stays_in_the_callers_town() {
             "bad_request",
         );
     }
-    // The list is not a read of any one record.
+    // Each list answered is one read entry naming the children it showed; refused
+    // requests showed none.
     assert_eq!(
-        app.count("SELECT count(*) FROM audit_log WHERE action = 'read'", &[])
-            .await,
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE action = 'read' AND resource_type <> 'child_list'",
+            &[]
+        )
+        .await,
         0
+    );
+    assert!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE action = 'read' AND resource_type = 'child_list' AND detail LIKE 'shown=%'",
+            &[]
+        )
+        .await
+            > 0
     );
 
     // A guardian sees their own child only.
@@ -649,8 +661,15 @@ async fn an_edit_needs_the_version_and_a_stale_one_names_the_other_change() {
     );
     assert_eq!(app.audit_count(&colleague.id, "update", "allowed").await, 1);
 
-    // The first person, still at version 1, changes the guardians: 409, the colleague's
-    // change is named, and nothing of theirs is saved.
+    // The first person, still at version 1, changes the guardians: 409 naming who changed
+    // the record, but none of the colleague's values (the address is not theirs to see
+    // through a conflict), and nothing of theirs is saved. The answer is a read, audited.
+    let reads_before = app
+        .count(
+            "SELECT count(*) FROM audit_log WHERE action = 'read' AND resource_id = $1 AND detail LIKE 'conflict%'",
+            &[&id],
+        )
+        .await;
     let res = patch_child(
         &app,
         &staff,
@@ -661,11 +680,37 @@ async fn an_edit_needs_the_version_and_a_stale_one_names_the_other_change() {
     assert_error(&res, StatusCode::CONFLICT, "version_conflict");
     let conflict = res.json();
     let message = conflict["error"]["message"].as_str().unwrap();
-    assert!(message.contains("住所"), "{message}");
     assert!(message.contains("板橋 次郎"), "{message}");
+    assert!(!res.body.contains("板橋区板橋1-1"), "{}", res.body);
     assert_eq!(conflict["error"]["current_version"], 2);
     assert_eq!(conflict["error"]["others"][0]["version"], 2);
     assert_eq!(conflict["error"]["others"][0]["account_name"], "板橋 次郎");
+    assert_eq!(conflict["error"]["others"][0]["changes"], json!([]));
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE action = 'read' AND resource_id = $1 AND detail LIKE 'conflict%'",
+            &[&id],
+        )
+        .await,
+        reads_before + 1
+    );
+    // The same field changed by both: that field, with the colleague's value, is named.
+    let res = patch_child(
+        &app,
+        &staff,
+        &id,
+        &json!({"version": 1, "address": "板橋区成増2-2"}),
+    )
+    .await;
+    assert_error(&res, StatusCode::CONFLICT, "version_conflict");
+    let conflict = res.json();
+    assert!(
+        conflict["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("住所"),
+        "{conflict}"
+    );
     assert_eq!(
         conflict["error"]["others"][0]["changes"][0]["field"],
         "address"

@@ -12,6 +12,7 @@ mod api_children;
 mod api_municipalities;
 mod audit;
 mod audit_trail;
+mod audit_walk;
 mod auth;
 mod authz;
 mod children;

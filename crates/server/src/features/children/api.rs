@@ -841,6 +841,7 @@ fn wishes_to_work() -> utoipa::openapi::Object {
 async fn list(
     State(state): State<AppState>,
     current: CurrentSession,
+    parts: Parts,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<ListPage>, ApiError> {
     let today = state.clock.today_jst();
@@ -853,8 +854,9 @@ async fn list(
         1,
         MAX_PER_PAGE,
     )?;
+    let gate = Gate::api(&state, &current, &parts);
     let (children, total) =
-        service::list_in_reach(&state, &current, &chosen.filter, page, per_page).await?;
+        service::list_in_reach(&gate, &state, &chosen.filter, page, per_page).await?;
     let mut items = Vec::with_capacity(children.len());
     for child in children {
         // The items from the mask kept on the record: no read of the items table per page.
@@ -1035,11 +1037,16 @@ async fn update(
                 }
             }
             let names: Vec<&str> = others.iter().map(|o| o.account_name.as_str()).collect();
+            // Only the fields this request changes are named (and shown in `others`).
+            let overlap = if labels.is_empty() {
+                "送られた項目はその間に変更されていません".to_string()
+            } else {
+                format!("送られた項目のうち変更されたもの: {}", labels.join("、"))
+            };
             return Err(AppError::VersionConflict {
                 message: format!(
-                    "この記録は、版 {expected} の後に他の人が更新しました（現在の版 {v}、更新した人: {}、変更された項目: {}）。変更はまだ保存されていません。記録を取得し直し、必要なら変更をやり直してください",
+                    "この記録は、版 {expected} の後に他の人が更新しました（現在の版 {v}、更新した人: {}、{overlap}）。変更はまだ保存されていません。記録を取得し直し、必要なら変更をやり直してください",
                     names.join("、"),
-                    labels.join("、")
                 ),
                 current_version: v,
                 others: serde_json::to_value(&others)

@@ -49,6 +49,7 @@ struct ListPage {
 pub(super) async fn list(
     State(state): State<AppState>,
     current: CurrentSession,
+    parts: Parts,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, PageError> {
     let today = state.clock.today_jst();
@@ -60,8 +61,9 @@ pub(super) async fn list(
         1,
         10_000,
     )?;
+    let gate = Gate::page(&state, &current, &parts);
     let (children, total) =
-        service::list_in_reach(&state, &current, &chosen.filter, page, PAGE_SIZE).await?;
+        service::list_in_reach(&gate, &state, &chosen.filter, page, PAGE_SIZE).await?;
     let page = ListPage {
         chrome: Chrome::for_session("児童の記録", state.settings.demo, Some(&current)),
         can_write: may(&current.actor, Permission::WriteChild, None).allowed(),

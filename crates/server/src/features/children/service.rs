@@ -134,10 +134,7 @@ async fn save(
     let (opened, before, current) = (&stored.opened, &stored.profile, stored.version);
     let id = opened.id();
     if current != expected {
-        return Ok(EditOutcome::Conflict {
-            current,
-            others: store::history(&state.db, id, expected).await?,
-        });
+        return conflict(gate, state, opened, expected, current, profile, before).await;
     }
     let changes = profile.changes_from(before);
     if changes.is_empty() && proposal.is_none() {
@@ -178,10 +175,7 @@ async fn save(
         })
         .await?;
     if !saved {
-        return Ok(EditOutcome::Conflict {
-            current: expected + 1,
-            others: store::history(&state.db, id, expected).await?,
-        });
+        return conflict(gate, state, opened, expected, expected + 1, profile, before).await;
     }
     let version = if changes.is_empty() {
         expected
@@ -189,6 +183,35 @@ async fn save(
         expected + 1
     };
     Ok(EditOutcome::Saved { version, changes })
+}
+
+/// The answer to an edit made on an older version: what others changed since in the
+/// fields this edit changes — those only, so a conflict shows no more of the record than
+/// the editor is changing — read from the history and audited as a read of the record.
+async fn conflict(
+    gate: &Gate<'_>,
+    state: &AppState,
+    opened: &Opened<Child>,
+    expected: i64,
+    current: i64,
+    profile: &Profile,
+    before: &Profile,
+) -> Result<EditOutcome, AppError> {
+    let mine: Vec<String> = profile
+        .changes_from(before)
+        .into_iter()
+        .map(|c| c.field)
+        .collect();
+    let mut others = store::history(&state.db, opened.id(), expected).await?;
+    for entry in &mut others {
+        entry.changes.retain(|c| mine.contains(&c.field));
+    }
+    let event = Event::new(Action::Read, Outcome::Allowed)
+        .resource(repo::RESOURCE_TYPE, opened.id())
+        .child(opened.id())
+        .detail(format!("conflict; fields={}", mine.join(",")));
+    gate.audit_all(&[event]).await?;
+    Ok(EditOutcome::Conflict { current, others })
 }
 
 /// How one field of a pending proposal stands against the record as it is now.
@@ -588,15 +611,15 @@ async fn access_rows(state: &AppState, entries: &[AuditEntry]) -> Result<Vec<Acc
 /// One page of the children the actor may read, by kana, narrowed by `filter`, with the
 /// total (the list page and the API). The page is not a read of any one record.
 pub(crate) async fn list_in_reach(
+    gate: &Gate<'_>,
     state: &AppState,
-    current: &CurrentSession,
     filter: &repo::ListFilter,
     page: i64,
     per_page: i64,
 ) -> Result<(Vec<Child>, i64), AppError> {
-    let scope = scope_filter(&current.actor, Permission::ReadChild);
+    let scope = scope_filter(&gate.current().actor, Permission::ReadChild);
     let today = state.clock.today_jst();
-    Ok(repo::list(
+    let (children, total) = repo::list(
         &state.db,
         &scope,
         filter,
@@ -604,8 +627,27 @@ pub(crate) async fn list_in_reach(
         per_page,
         (page - 1) * per_page,
     )
-    .await?)
+    .await?;
+    audit_shown(gate, "list", children.iter().map(|c| c.id.as_str())).await?;
+    Ok((children, total))
 }
+
+/// A list of children shown to someone is a read of each of them: one entry per request,
+/// naming the children shown (`view` says which list).
+pub(crate) async fn audit_shown<'a>(
+    gate: &Gate<'_>,
+    view: &str,
+    children: impl Iterator<Item = &'a str>,
+) -> Result<(), AppError> {
+    let ids: Vec<&str> = children.collect();
+    let event = Event::new(Action::Read, Outcome::Allowed)
+        .resource(LIST_RESOURCE, view)
+        .detail(format!("shown={}; ids={}", ids.len(), ids.join(",")));
+    gate.audit_all(&[event]).await
+}
+
+/// The audit trail's resource type of a list of children shown.
+pub const LIST_RESOURCE: &str = "child_list";
 
 /// Records a consent on the opened record (the family online, staff from paper), audited
 /// with what it is for and whom it names. A consent in force with the same purpose and

@@ -57,6 +57,7 @@ impl BoardPage {
 pub async fn board(
     State(state): State<AppState>,
     current: CurrentSession,
+    parts: axum::http::request::Parts,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, PageError> {
     let today = state.clock.today_jst();
@@ -65,6 +66,7 @@ pub async fn board(
     let scope = scope_filter(&current.actor, Permission::ReadChild);
     let (children, _) = repo::list(&state.db, &scope, &chosen.filter, today, 100_000, 0).await?;
     let fy = fiscal_year(today);
+    let mut shown = Vec::new();
     let mut groups: BTreeMap<(i32, TransitionKind), Vec<BoardRow>> = BTreeMap::new();
     for child in children {
         // The next transition only: what this child's people must prepare for first.
@@ -74,6 +76,7 @@ pub async fn board(
         else {
             continue;
         };
+        shown.push(child.id.clone());
         groups
             .entry((next.fiscal_year, next.kind))
             .or_default()
@@ -89,6 +92,9 @@ pub async fn board(
                 municipality: child.municipality_name,
             });
     }
+    let gate = crate::gate::Gate::page(&state, &current, &parts);
+    super::service::audit_shown(&gate, "transition_board", shown.iter().map(String::as_str))
+        .await?;
     let total = groups.values().map(Vec::len).sum();
     let page = BoardPage {
         chrome: Chrome::for_session("移行ボード", state.settings.demo, Some(&current)),
