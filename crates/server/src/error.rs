@@ -64,6 +64,15 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    /// The messages about one field, for showing beside it (pages list them all above too).
+    pub fn messages_for<'a>(errors: &'a [FieldError], field: &str) -> Vec<&'a str> {
+        errors
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.as_str())
+            .collect()
+    }
+
     pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),

@@ -308,6 +308,14 @@ impl Gate<'_> {
 
     /// Entries with no change to commit with, written together (a list export: one for the
     /// export and one for each child in it, so each family's access history shows it).
+    /// One entry with no change to commit with (a list shown, a conflict answered), through
+    /// the group commit that reads use: concurrent requests share one transaction.
+    pub async fn audit(&self, event: Event) -> Result<(), AppError> {
+        let ctx = audit_context(self.parts, Some(self.current));
+        audit::record_standalone(&self.state.db, &ctx, &event, self.state.clock.now()).await?;
+        Ok(())
+    }
+
     pub async fn audit_all(&self, events: &[Event]) -> Result<(), AppError> {
         self.write_all(async |_| Ok(((), events.to_vec()))).await
     }

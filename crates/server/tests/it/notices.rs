@@ -55,15 +55,12 @@ async fn a_break_glass_opening_is_told_to_the_family_and_the_owner_and_no_one_el
     assert!(list.body.contains(REASON));
     assert!(list.body.contains("板橋区"), "who opened it");
     // Opening it marks it read and leads to the record's access history.
-    let id: String = sqlx::Row::try_get(
-        &sqlx::query("SELECT id FROM notices WHERE account_id = $1")
-            .bind(&world.nerima_guardian.id)
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap(),
-        0,
-    )
-    .unwrap();
+    let id: String = app
+        .text(
+            "SELECT id FROM notices WHERE account_id = $1",
+            &[&world.nerima_guardian.id],
+        )
+        .await;
     let open = app.get_as(&family, &format!("/notices/{id}")).await;
     assert_eq!(open.status, StatusCode::SEE_OTHER);
     assert_eq!(
@@ -129,15 +126,9 @@ async fn a_family_hears_how_their_request_was_decided_and_staff_see_it_waiting()
         "{}",
         home.body
     );
-    let proposal: String = sqlx::Row::try_get(
-        &sqlx::query("SELECT id FROM child_proposals WHERE child_id = $1")
-            .bind(&id)
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap(),
-        0,
-    )
-    .unwrap();
+    let proposal: String = app
+        .text("SELECT id FROM child_proposals WHERE child_id = $1", &[&id])
+        .await;
     let res = app
         .post_form_as(
             &staff,

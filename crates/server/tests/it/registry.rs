@@ -493,15 +493,9 @@ async fn the_family_proposes_a_change_and_staff_confirm_it() {
     let profile = app.get_as(&staff, &format!("/children/{id}")).await;
     assert!(profile.body.contains("確認待ち"));
     assert!(profile.body.contains("在宅酸素が始まりました"));
-    let proposal_id: String = sqlx::Row::try_get(
-        &sqlx::query("SELECT id FROM child_proposals WHERE child_id = $1")
-            .bind(&id)
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap(),
-        0,
-    )
-    .unwrap();
+    let proposal_id: String = app
+        .text("SELECT id FROM child_proposals WHERE child_id = $1", &[&id])
+        .await;
     let res = app
         .post_form_as(
             &staff,
@@ -581,15 +575,12 @@ async fn a_proposal_accepted_and_declined_at_once_is_decided_once_and_the_record
             "round {round}: {} / {}",
             accept.status, decline.status
         );
-        let status: String = sqlx::Row::try_get(
-            &sqlx::query("SELECT status FROM child_proposals WHERE id = $1")
-                .bind(&proposal_id)
-                .fetch_one(app.db.pool())
-                .await
-                .unwrap(),
-            0,
-        )
-        .unwrap();
+        let status: String = app
+            .text(
+                "SELECT status FROM child_proposals WHERE id = $1",
+                &[&proposal_id],
+            )
+            .await;
         let after = version(&app, &id).await;
         match status.as_str() {
             "accepted" => assert_eq!(after, before + 1, "round {round}"),
@@ -977,15 +968,12 @@ async fn a_consent_to_share_is_not_a_right_to_change() {
         .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.body);
     // Withdrawing the family's consent to the centre itself: refused.
-    let consent_id: String = sqlx::Row::try_get(
-        &sqlx::query("SELECT id FROM child_consents WHERE child_id = $1 AND withdrawn_at IS NULL")
-            .bind(&id)
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap(),
-        0,
-    )
-    .unwrap();
+    let consent_id: String = app
+        .text(
+            "SELECT id FROM child_consents WHERE child_id = $1 AND withdrawn_at IS NULL",
+            &[&id],
+        )
+        .await;
     let res = app
         .post_form_as(
             &centre,

@@ -852,6 +852,16 @@ impl TestApp {
         sqlx::Row::try_get::<i64, _>(&row, 0).expect("count value")
     }
 
+    /// The text in the first column of the first row (an id the test goes on with).
+    pub async fn text(&self, sql: &str, binds: &[&str]) -> String {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+        for b in binds {
+            query = query.bind(b.to_string());
+        }
+        let row = query.fetch_one(self.db.pool()).await.expect("a row");
+        sqlx::Row::try_get::<String, _>(&row, 0).expect("text value")
+    }
+
     /// Audit entries of an account with this action and outcome.
     pub async fn audit_count(&self, actor: &str, action: &str, outcome: &str) -> i64 {
         self.count(

@@ -210,7 +210,7 @@ async fn conflict(
         .resource(repo::RESOURCE_TYPE, opened.id())
         .child(opened.id())
         .detail(format!("conflict; fields={}", mine.join(",")));
-    gate.audit_all(&[event]).await?;
+    gate.audit(event).await?;
     Ok(EditOutcome::Conflict { current, others })
 }
 
@@ -643,7 +643,7 @@ pub(crate) async fn audit_shown<'a>(
     let event = Event::new(Action::Read, Outcome::Allowed)
         .resource(LIST_RESOURCE, view)
         .detail(format!("shown={}; ids={}", ids.len(), ids.join(",")));
-    gate.audit_all(&[event]).await
+    gate.audit(event).await
 }
 
 /// The audit trail's resource type of a list of children shown.
