@@ -415,8 +415,14 @@ impl IntoResponse for PageError {
         if let AppError::Refused(Refusal(answer)) = self.0 {
             return *answer;
         }
-        let page = crate::view::ErrorPage::new(self.0.status(), &self.0.to_string());
-        (self.0.status(), Html(page.render_or_plain())).into_response()
+        let message = self.0.to_string();
+        let page = crate::view::ErrorPage::new(self.0.status(), &message);
+        let mut response = (self.0.status(), Html(page.render_or_plain())).into_response();
+        // The guard, which knows who is signed in, renders it again in their frame.
+        response
+            .extensions_mut()
+            .insert(crate::view::ErrorShown { message });
+        response
     }
 }
 

@@ -8,7 +8,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::MethodRouter;
 use tsunagu_core::access::{Permission, may};
 
@@ -285,16 +285,68 @@ async fn guard(access: Access, body_limit: usize, req: Request, next: Next) -> R
             Err(()) => return refuse_forged(&state, &ctx, &path, "token", api, now).await,
         }
     } else {
+        let framed = framing(api, &current, &parts.headers);
         if let Some(s) = current {
             parts.extensions.insert(s);
         }
-        return next.run(Request::from_parts(parts, body)).await;
+        let response = next.run(Request::from_parts(parts, body)).await;
+        return in_frame(response, framed, state.settings.demo);
     };
     let mut req = req;
+    let framed = framing(api, &current, req.headers());
     if let Some(s) = current {
         req.extensions_mut().insert(s);
     }
-    next.run(req).await
+    let response = next.run(req).await;
+    in_frame(response, framed, state.settings.demo)
+}
+
+/// Who an error page is for, and where they came from: a signed-in person's page request.
+fn framing(
+    api: bool,
+    current: &Option<CurrentSession>,
+    headers: &axum::http::HeaderMap,
+) -> Option<(CurrentSession, Option<String>)> {
+    let session = current.as_ref().filter(|_| !api)?;
+    // Only a path of this site: the Referer's origin must be the request's own host.
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let came_from = headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            (Some(authority) == host && !path.is_empty()).then(|| path.to_string())
+        });
+    Some((session.clone(), came_from))
+}
+
+/// An error page rendered without the session, shown again in the signed-in person's
+/// frame: their header and menu, and a way back to where they were.
+fn in_frame(
+    response: Response,
+    framed: Option<(CurrentSession, Option<String>)>,
+    demo: bool,
+) -> Response {
+    let Some((session, came_from)) = framed else {
+        return response;
+    };
+    let Some(shown) = response
+        .extensions()
+        .get::<crate::view::ErrorShown>()
+        .cloned()
+    else {
+        return response;
+    };
+    let status = response.status();
+    let page = crate::view::ErrorPage::for_viewer(
+        status,
+        &shown.message,
+        demo,
+        &session,
+        came_from.as_deref(),
+    );
+    (status, Html(page.render_or_plain())).into_response()
 }
 
 /// The CSRF check of [`csrf::check_token`], which also finds the `csrf_token` field of a

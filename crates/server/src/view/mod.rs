@@ -102,6 +102,37 @@ pub struct ErrorPage {
     pub chrome: Chrome,
     pub status: u16,
     pub message: String,
+    /// Where the way back leads, and what it says.
+    pub back: (String, &'static str),
+}
+
+/// Marks an error page rendered without knowing who is signed in (`PageError`), so the
+/// layer that knows can show it in their frame, with their menu and a way back.
+#[derive(Debug, Clone)]
+pub struct ErrorShown {
+    pub message: String,
+}
+
+impl ErrorPage {
+    /// The same error in the signed-in person's frame, back to where they came from when
+    /// that was a page of this site (`came_from`: the Referer's path), else their home.
+    pub fn for_viewer(
+        status: StatusCode,
+        message: &str,
+        demo: bool,
+        viewer: &impl Viewer,
+        came_from: Option<&str>,
+    ) -> Self {
+        let mut page = Self::new(status, message);
+        page.chrome = Chrome::for_session(page.chrome.title.clone(), demo, Some(viewer));
+        page.back = match came_from {
+            Some(path) if path.starts_with('/') && !path.starts_with("//") => {
+                (path.to_string(), "前のページへ戻る")
+            }
+            _ => ("/home".to_string(), "マイページへ戻る"),
+        };
+        page
+    }
 }
 
 impl ErrorPage {
@@ -116,6 +147,7 @@ impl ErrorPage {
             chrome: Chrome::new(title, false),
             status: status.as_u16(),
             message: message.to_string(),
+            back: ("/".to_string(), "トップページへ戻る"),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The HTML pages: top, 市区町村 search (full page and htmx fragment), detail, errors.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
+use tsunagu_core::access::Role;
 
 use crate::support::{app, encode};
 
@@ -132,4 +133,43 @@ async fn errors_are_japanese_pages_with_a_way_back() {
             .body
             .contains("ページ番号は1から1000までの整数で指定してください")
     );
+}
+
+/// An error page keeps the signed-in frame (header, menu) and leads back to the page the
+/// person came from on this site, else to their home; a foreign Referer is not followed.
+#[tokio::test]
+async fn error_pages_keep_the_signed_in_frame_and_a_way_back() {
+    let (app, world, staff) = crate::support::signed_in(Role::MunicipalStaff).await;
+    let name = world.person(Role::MunicipalStaff).display_name.clone();
+    let ask = |referer: Option<&'static str>| {
+        let mut req = crate::support::request_as(&staff, Method::GET, "/children?care_item=magic")
+            .header("host", "tsunagu.example.lg.jp");
+        if let Some(r) = referer {
+            req = req.header("referer", r);
+        }
+        app.request(req.body(axum::body::Body::empty()).unwrap())
+    };
+    let res = ask(Some("http://tsunagu.example.lg.jp/children?q=%E3%81%82")).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("選択肢にありません"), "{}", res.body);
+    assert!(
+        res.body.contains(&name),
+        "the header names who is signed in"
+    );
+    assert!(res.body.contains("児童の記録</a>"), "the menu is there");
+    assert!(
+        res.body
+            .contains("<a href=\"/children?q=%E3%81%82\">前のページへ戻る</a>"),
+        "{}",
+        res.body
+    );
+    let res = ask(Some("https://evil.example/phish")).await;
+    assert!(
+        res.body.contains("<a href=\"/home\">マイページへ戻る</a>"),
+        "{}",
+        res.body
+    );
+    assert!(!res.body.contains("evil.example"));
+    let res = ask(None).await;
+    assert!(res.body.contains("マイページへ戻る"));
 }
