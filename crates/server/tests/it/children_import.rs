@@ -1000,3 +1000,45 @@ async fn the_duplicate_check_tells_outside_organisations_nothing() {
         "outside: nothing; the town's department: told"
     );
 }
+
+/// Downloads are named for what they are: 「児童一覧_板橋区_20261121_UTF-8.csv」, with the
+/// encoding for CSV, the town when every row shares one, and an ASCII fallback.
+#[tokio::test]
+async fn downloads_have_descriptive_japanese_names() {
+    let (app, _world, s) = signed_in(Role::MunicipalStaff).await;
+    for (uri, name) in [
+        ("/children/export.csv", "児童一覧_板橋区_20261121_UTF-8.csv"),
+        (
+            "/children/export.csv?encoding=cp932",
+            "児童一覧_板橋区_20261121_Shift_JIS.csv",
+        ),
+        ("/children/export.xlsx", "児童一覧_板橋区_20261121.xlsx"),
+    ] {
+        let res = app.get_as(&s, uri).await;
+        assert_eq!(res.status, StatusCode::OK, "{uri}");
+        let disposition = res.header("content-disposition").to_string();
+        let encoded = disposition
+            .split("filename*=UTF-8''")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{uri}: {disposition}"));
+        let decoded = percent_decode(encoded);
+        assert_eq!(decoded, name, "{uri}");
+        assert!(disposition.starts_with("attachment; filename=\"children."));
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() + 1 {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}

@@ -44,6 +44,24 @@ struct Export {
     child_ids: Vec<String>,
     describe: String,
     total: i64,
+    /// The one municipality every row lives in, if they share one (for the file's name).
+    town: Option<String>,
+}
+
+impl Export {
+    /// 「児童一覧_板橋区_20261207_Shift_JIS.csv」: what it is, whose, when, and (for CSV)
+    /// the encoding, so a folder of downloads reads by itself.
+    fn file_name(&self, today: NaiveDate, suffix: &str) -> String {
+        let town = self.town.as_deref().unwrap_or("複数市区町村");
+        format!("児童一覧_{town}_{}{suffix}", today.format("%Y%m%d"))
+    }
+}
+
+/// `Content-Disposition` for a download named in Japanese: an ASCII fallback and the
+/// UTF-8 name (RFC 6266 / RFC 5987), which every current browser uses.
+fn attachment(fallback: &str, name: &str) -> String {
+    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
 const DATE_KEYS: [&str; 3] = ["birth_date", "status_date", "intake_date"];
@@ -104,6 +122,11 @@ async fn sheet(
         });
         child_ids.push(c.id.clone());
     }
+    let mut towns = children.iter().map(|c| c.municipality_name.as_str());
+    let first = towns.next();
+    let town = first
+        .filter(|t| towns.all(|other| other == *t))
+        .map(str::to_string);
     Ok(Export {
         sheet: Sheet {
             name: "児童の記録".into(),
@@ -113,6 +136,7 @@ async fn sheet(
         child_ids,
         describe: chosen.describe(),
         total,
+        town,
     })
 }
 
@@ -187,7 +211,17 @@ pub async fn export_csv(
             ),
             (
                 header::CONTENT_DISPOSITION,
-                "attachment; filename=\"children.csv\"",
+                &attachment(
+                    "children.csv",
+                    &sheet.file_name(
+                        state.clock.today_jst(),
+                        if cp932 {
+                            "_Shift_JIS.csv"
+                        } else {
+                            "_UTF-8.csv"
+                        },
+                    ),
+                ),
             ),
         ],
         bytes,
@@ -222,7 +256,10 @@ pub async fn export_xlsx(
             ),
             (
                 header::CONTENT_DISPOSITION,
-                "attachment; filename=\"children.xlsx\"",
+                &attachment(
+                    "children.xlsx",
+                    &sheet.file_name(state.clock.today_jst(), ".xlsx"),
+                ),
             ),
         ],
         bytes,
