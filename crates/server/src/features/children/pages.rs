@@ -225,7 +225,9 @@ pub(super) async fn detail(
             Some("registered=1") => "登録しました。",
             _ => "",
         },
-        linked_guardians: if can_write {
+        // The reach already says whether any family account is linked: most records have
+        // none, and their page asks for no names.
+        linked_guardians: if can_write && !target.guardian_account_ids.is_empty() {
             consent::linked_guardians(&mut conn, &child.id).await?
         } else {
             Vec::new()
