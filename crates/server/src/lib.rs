@@ -81,6 +81,41 @@ pub fn spawn_maintenance(db: Db, clock: Arc<dyn Clock>, settings: &Settings) {
     });
 }
 
+/// Appends the audit chain's head to `file` every `every` while serving, when the chain has
+/// grown since the last checkpoint (and once at start): a rewritten chain no longer holds
+/// a head recorded outside the database (`tsunagu audit verify --checkpoints`).
+pub fn spawn_audit_checkpoints(
+    db: Db,
+    clock: Arc<dyn Clock>,
+    file: std::path::PathBuf,
+    every: std::time::Duration,
+) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        let mut last_seq = None;
+        loop {
+            ticks.tick().await;
+            let head = match audit::chain::checkpoint(&db, clock.now()).await {
+                Ok(head) => head,
+                Err(err) => {
+                    tracing::warn!(error = %err, "audit checkpoint: reading the head failed");
+                    continue;
+                }
+            };
+            if last_seq == Some(head.seq) {
+                continue;
+            }
+            match audit::write_checkpoint(&db, &file, clock.now()).await {
+                Ok(line) => {
+                    tracing::info!(checkpoint = %line, "audit checkpoint written");
+                    last_seq = Some(head.seq);
+                }
+                Err(err) => tracing::error!(error = %err, "audit checkpoint not written"),
+            }
+        }
+    });
+}
+
 pub fn app(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Router {
     router::router(AppState {
         db,

@@ -86,6 +86,13 @@ enum Command {
         listen: String,
         #[command(flatten)]
         web: WebArgs,
+        /// Append the audit chain's head to this file (outside the database) while serving,
+        /// so `audit verify --checkpoints` can tell a rewritten chain; keep it on another disk
+        #[arg(long, env = "TSUNAGU_AUDIT_CHECKPOINT_FILE")]
+        audit_checkpoint_file: Option<PathBuf>,
+        /// Minutes between two checkpoints (written only when the chain has grown)
+        #[arg(long, env = "TSUNAGU_AUDIT_CHECKPOINT_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=1440))]
+        audit_checkpoint_minutes: u64,
     },
     /// Create a fresh demo database (./data/demo.db) with synthetic content and serve it
     Demo {
@@ -147,6 +154,18 @@ enum AuditCommand {
     Verify {
         #[command(flatten)]
         db: DatabaseArgs,
+        /// Also check that the chain still holds every head recorded in this checkpoint file
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+    },
+    /// Append the chain's head (time, sequence number, hash) to a file outside the database
+    /// and print it, e.g. for a paper log
+    Checkpoint {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The checkpoint file (created if missing; one line per checkpoint)
+        #[arg(long, env = "TSUNAGU_AUDIT_CHECKPOINT_FILE")]
+        to: PathBuf,
     },
 }
 
@@ -204,7 +223,13 @@ async fn run(command: Command) -> Result<(), StartupError> {
     tsunagu::telemetry::init_logging();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match command {
-        Command::Serve { db, listen, web } => {
+        Command::Serve {
+            db,
+            listen,
+            web,
+            audit_checkpoint_file,
+            audit_checkpoint_minutes,
+        } => {
             let addr = config::parse_listen(&listen)?;
             let url = DatabaseUrl::parse(&db.database_url)?;
             let listener = tsunagu::bind(addr).await?;
@@ -212,6 +237,14 @@ async fn run(command: Command) -> Result<(), StartupError> {
             tracing::info!(%addr, database = %url.redacted(), "tsunagu listening");
             let settings = web.settings(false);
             tsunagu::spawn_maintenance(database.clone(), clock.clone(), &settings);
+            if let Some(file) = audit_checkpoint_file {
+                tsunagu::spawn_audit_checkpoints(
+                    database.clone(),
+                    clock.clone(),
+                    file,
+                    std::time::Duration::from_secs(audit_checkpoint_minutes * 60),
+                );
+            }
             tsunagu::serve(listener, tsunagu::app(database, clock, settings)).await
         }
         Command::Demo {
@@ -300,19 +333,60 @@ async fn run(command: Command) -> Result<(), StartupError> {
         }
         Command::Check { db } => check(&db).await,
         Command::Audit {
-            command: AuditCommand::Verify { db },
+            command: AuditCommand::Verify { db, checkpoints },
         } => {
+            let recorded = match &checkpoints {
+                None => None,
+                Some(file) => {
+                    let text = std::fs::read_to_string(file).map_err(|e| {
+                        StartupError::Io(format!(
+                            "チェックポイントのファイルを読めません / cannot read {}: {e}",
+                            file.display()
+                        ))
+                    })?;
+                    Some(
+                        tsunagu::audit::parse_checkpoints(&text)
+                            .map_err(|e| StartupError::Input(e, "bad checkpoint file"))?,
+                    )
+                }
+            };
             let url = DatabaseUrl::parse(&db.database_url)?;
             let database = tsunagu::db::Db::connect(&url, 2).await?;
             let outcome = tsunagu::audit::verify_command(&database).await;
+            let held = match (&outcome, &recorded) {
+                (Ok(_), Some(recorded)) => {
+                    Some(tsunagu::audit::check_checkpoints(&database, recorded).await?)
+                }
+                _ => None,
+            };
             database.close().await;
-            match outcome {
-                Ok(message) => {
+            match (outcome, held) {
+                (Ok(message), None) => {
                     println!("{message}");
                     Ok(())
                 }
-                Err(problem) => Err(StartupError::Input(problem, "audit chain broken")),
+                (Ok(message), Some(Ok(n))) => {
+                    println!("{message}");
+                    println!(
+                        "チェックポイント {n} 件と一致しました / the chain holds all {n} recorded checkpoints"
+                    );
+                    Ok(())
+                }
+                (Ok(_), Some(Err(problem))) | (Err(problem), _) => {
+                    Err(StartupError::Input(problem, "audit chain broken"))
+                }
             }
+        }
+        Command::Audit {
+            command: AuditCommand::Checkpoint { db, to },
+        } => {
+            let url = DatabaseUrl::parse(&db.database_url)?;
+            let database = tsunagu::db::Db::connect(&url, 2).await?;
+            let written = tsunagu::audit::write_checkpoint(&database, &to, clock.now()).await;
+            database.close().await;
+            let line = written.map_err(StartupError::Io)?;
+            println!("{line}");
+            Ok(())
         }
         Command::Backup { db, to } => {
             let url = DatabaseUrl::parse(&db.database_url)?;

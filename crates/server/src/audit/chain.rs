@@ -333,6 +333,135 @@ pub async fn verify_command(db: &Db) -> Result<String, String> {
     }
 }
 
+/// A head of the chain written outside the database: when, the sequence number and the
+/// hash of the entry there. One line each, `2026-12-07T17:00:00Z<TAB>1234<TAB>hex`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub at: String,
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl Checkpoint {
+    pub fn line(&self) -> String {
+        format!("{}\t{}\t{}", self.at, self.seq, self.hash)
+    }
+}
+
+/// The chain's head now, as a checkpoint (`seq` 0 before the first entry).
+pub async fn checkpoint(
+    db: &Db,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Checkpoint, sqlx::Error> {
+    let (seq, hash) = read_head(db).await?;
+    Ok(Checkpoint {
+        at: now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        seq,
+        hash,
+    })
+}
+
+/// Reads a checkpoint file; a line that is not a checkpoint is an error naming it (blank
+/// lines and `#` comments are skipped: the file may be annotated by hand).
+pub fn parse_checkpoints(text: &str) -> Result<Vec<Checkpoint>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let parts: Vec<&str> = line.split('\t').collect();
+        let parsed = match parts.as_slice() {
+            [at, seq, hash] if hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit()) => {
+                seq.parse::<i64>().ok().map(|seq| Checkpoint {
+                    at: (*at).to_string(),
+                    seq,
+                    hash: hash.to_ascii_lowercase(),
+                })
+            }
+            _ => None,
+        };
+        match parsed {
+            Some(c) => out.push(c),
+            None => {
+                return Err(format!(
+                    "チェックポイントの{}行目を読めません（時刻、連番、ハッシュをタブで区切った行） / checkpoint line {} is not `time<TAB>seq<TAB>hash`",
+                    i + 1,
+                    i + 1
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the chain still holds every recorded head: the entry at each checkpoint's
+/// sequence number must exist with that hash. A chain rewritten with recomputed hashes
+/// passes [`verify`] but not this. Ok with how many were checked, or the first that fails.
+pub async fn check_checkpoints(
+    db: &Db,
+    checkpoints: &[Checkpoint],
+) -> Result<Result<usize, String>, sqlx::Error> {
+    for c in checkpoints {
+        if c.seq == 0 {
+            continue; // recorded before the first entry: nothing to hold
+        }
+        let row = sqlx::query("SELECT hash FROM audit_log WHERE seq = $1")
+            .bind(c.seq)
+            .fetch_optional(db.pool())
+            .await?;
+        let found: Option<String> = row.map(|r| r.try_get("hash")).transpose()?;
+        let problem = match found {
+            None => Some("その連番の記録がありません（削除されています）"),
+            Some(hash) if hash != c.hash => {
+                Some("記録のハッシュが一致しません（連鎖が書き換えられています）")
+            }
+            Some(_) => None,
+        };
+        if let Some(problem) = problem {
+            return Ok(Err(format!(
+                "監査ログがチェックポイント（{}、連番 {}）と一致しません: {problem} / the audit chain no longer holds the head recorded at {} (seq {})",
+                c.at, c.seq, c.at, c.seq
+            )));
+        }
+    }
+    Ok(Ok(checkpoints.len()))
+}
+
+/// Appends the head now to the checkpoint file and returns the line (also for a paper log).
+pub async fn write_checkpoint(
+    db: &Db,
+    file: &std::path::Path,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, String> {
+    use tokio::io::AsyncWriteExt;
+    let checkpoint = checkpoint(db, now).await.map_err(|e| {
+        format!("監査ログを読み出せませんでした / could not read the audit head: {e}")
+    })?;
+    let line = checkpoint.line();
+    let mut out = tokio::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+        .await
+        .map_err(|e| {
+            format!(
+                "チェックポイントのファイルに書き込めません / cannot append to {}: {e}",
+                file.display()
+            )
+        })?;
+    out.write_all(format!("{line}\n").as_bytes())
+        .await
+        .and(out.sync_all().await)
+        .map_err(|e| {
+            format!(
+                "チェックポイントのファイルに書き込めません / cannot append to {}: {e}",
+                file.display()
+            )
+        })?;
+    Ok(line)
+}
+
 /// 1234567 → "1,234,567".
 fn grouped(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();

@@ -18,7 +18,10 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::{Db, codec};
 
-pub use chain::{ChainProblem, ProblemKind, VerifyReport, verify, verify_command};
+pub use chain::{
+    ChainProblem, Checkpoint, ProblemKind, VerifyReport, check_checkpoints, parse_checkpoints,
+    verify, verify_command, write_checkpoint,
+};
 pub use search::{AuditEntry, AuditQuery, search, to_csv};
 
 /// What was done (or attempted). Stored as the snake_case name.

@@ -408,3 +408,62 @@ async fn entries_come_back_with_every_column_and_as_csv() {
         "1,2026-11-21 12:00:00,'@admin,org-1,更新,許可,child,c-1,c-1,\"name, birth_date\",\"'=HYPERLINK(\"\"http://evil\"\")\",192.0.2.1,'-1+2"
     );
 }
+
+/// An attacker with write access to the database rewrites an entry and every hash after
+/// it, and the head: `verify` passes, but the chain no longer holds the head recorded
+/// outside the database at a checkpoint.
+#[tokio::test]
+async fn a_chain_rewritten_with_recomputed_hashes_fails_against_its_checkpoints() {
+    let (_database, db) = database().await;
+    five(&db).await;
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("audit-checkpoints.txt");
+    let now = crate::support::test_now();
+    let line = audit::write_checkpoint(&db, &file, now).await.unwrap();
+    assert!(line.contains("\t5\t"), "{line}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let recorded = audit::parse_checkpoints(&text).unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(
+        audit::check_checkpoints(&db, &recorded).await.unwrap(),
+        Ok(1)
+    );
+    // Rewrite entry 2 and re-link 3–5 with recomputed hashes, then the head.
+    let (_, prev1, _) = stored(&db, 2).await;
+    rewrite(&db, 2, "書き換えた内容", &prev1).await;
+    for seq in 3..=5 {
+        let (_, _, prev) = stored(&db, seq - 1).await;
+        let (detail, _, _) = stored(&db, seq).await;
+        rewrite(&db, seq, &detail, &prev).await;
+    }
+    let (_, _, last) = stored(&db, 5).await;
+    sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
+        .bind(&last)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        problem(&db).await,
+        None,
+        "the rewritten chain verifies in itself"
+    );
+    let held = audit::check_checkpoints(&db, &recorded).await.unwrap();
+    let message = held.unwrap_err();
+    assert!(message.contains("連番 5"), "{message}");
+    assert!(message.contains("書き換えられています"), "{message}");
+    // A truncated chain (the checkpoint's entry deleted) fails too.
+    exec(&db, "DELETE FROM audit_log WHERE seq = 5").await;
+    assert!(
+        audit::check_checkpoints(&db, &recorded)
+            .await
+            .unwrap()
+            .unwrap_err()
+            .contains("削除されています")
+    );
+    // A file that is not a checkpoint file is named, not half-read.
+    assert!(audit::parse_checkpoints("2026-12-07T00:00:00Z\t5\tnothex").is_err());
+    assert_eq!(
+        audit::parse_checkpoints("# 紙の記録と照合済み\n\n").unwrap(),
+        vec![]
+    );
+}

@@ -202,3 +202,72 @@ async fn backup_writes_a_consistent_copy_or_points_to_pg_dump() {
         "既に存在します",
     );
 }
+
+/// `audit checkpoint` appends the head to a file and prints it; `audit verify
+/// --checkpoints` checks the chain holds it, and names a file it cannot read as a checkpoint.
+#[tokio::test]
+async fn audit_checkpoints_are_written_and_verified_from_the_command_line() {
+    let database = fresh_database().await;
+    let url = database.url.as_str().to_string();
+    assert!(
+        tsunagu(&["migrate", "--database-url", &url])
+            .status
+            .success()
+    );
+    let db = tsunagu::db::Db::connect(&database.url, 1)
+        .await
+        .expect("connect");
+    let ctx = tsunagu::audit::Context {
+        actor_account_id: None,
+        actor_organisation_id: None,
+        client_addr: "127.0.0.1".into(),
+        user_agent: "checkpoint test".into(),
+    };
+    let event = tsunagu::audit::Event::new(
+        tsunagu::audit::Action::Login,
+        tsunagu::audit::Outcome::Allowed,
+    );
+    tsunagu::audit::record_standalone(&db, &ctx, &event, crate::support::test_now())
+        .await
+        .expect("an entry");
+    db.close().await;
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("checkpoints.txt");
+    let file = file.to_str().unwrap();
+    let written = tsunagu(&["audit", "checkpoint", "--database-url", &url, "--to", file]);
+    assert!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let line = String::from_utf8_lossy(&written.stdout).trim().to_string();
+    assert_eq!(std::fs::read_to_string(file).unwrap().trim(), line);
+    let verified = tsunagu(&[
+        "audit",
+        "verify",
+        "--database-url",
+        &url,
+        "--checkpoints",
+        file,
+    ]);
+    let stdout = String::from_utf8_lossy(&verified.stdout);
+    assert!(
+        verified.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    assert!(
+        stdout.contains("チェックポイント 1 件と一致しました"),
+        "{stdout}"
+    );
+    std::fs::write(file, "これはチェックポイントではない\n").unwrap();
+    let refused = tsunagu(&[
+        "audit",
+        "verify",
+        "--database-url",
+        &url,
+        "--checkpoints",
+        file,
+    ]);
+    assert_clean_failure(&refused, "チェックポイントの1行目を読めません");
+}
