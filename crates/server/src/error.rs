@@ -143,6 +143,13 @@ pub enum AppError {
         /// The changes made meanwhile, as the API shows them.
         others: serde_json::Value,
     },
+    /// A registration that may duplicate a child already registered: the message says
+    /// what may be known of it; `duplicate_of` is the record's id when the caller may open it.
+    #[error("{message}")]
+    PossibleDuplicate {
+        message: String,
+        duplicate_of: Option<String>,
+    },
     #[error(
         "不正な送信元からの操作のため受け付けませんでした。ページを開き直してから操作してください"
     )]
@@ -165,7 +172,7 @@ pub struct Refusal(pub Box<Response>);
 
 /// Every `code` the API answers with; the OpenAPI description's `Error` lists them (a unit
 /// test checks each error's code is here).
-pub const API_ERROR_CODES: [&str; 20] = [
+pub const API_ERROR_CODES: [&str; 21] = [
     "invalid_municipality_code",
     "municipality_not_found",
     "not_found",
@@ -182,6 +189,7 @@ pub const API_ERROR_CODES: [&str; 20] = [
     "invalid_child",
     "version_required",
     "version_conflict",
+    "possible_duplicate",
     "csrf_failed",
     "conflict",
     "payload_too_large",
@@ -245,6 +253,10 @@ impl utoipa::PartialSchema for ErrorBody {
                 )),
             )
             .property(
+                "duplicate_of",
+                text("possible_duplicate のとき：呼び出した人が開ける、同じ児童らしい記録の ID"),
+            )
+            .property(
                 "current_version",
                 ObjectBuilder::new()
                     .schema_type(Type::Integer)
@@ -291,6 +303,7 @@ impl AppError {
             AppError::InvalidChild(_) => "invalid_child",
             AppError::VersionRequired => "version_required",
             AppError::VersionConflict { .. } => "version_conflict",
+            AppError::PossibleDuplicate { .. } => "possible_duplicate",
             AppError::CsrfFailed => "csrf_failed",
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge(_) => "payload_too_large",
@@ -318,7 +331,9 @@ impl AppError {
             AppError::Forbidden | AppError::ForbiddenBecause(_) | AppError::CsrfFailed => {
                 StatusCode::FORBIDDEN
             }
-            AppError::Conflict(_) | AppError::VersionConflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict(_)
+            | AppError::VersionConflict { .. }
+            | AppError::PossibleDuplicate { .. } => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -336,6 +351,10 @@ impl AppError {
                 others,
                 ..
             } => Some(json!({ "current_version": current_version, "others": others })),
+            AppError::PossibleDuplicate {
+                duplicate_of: Some(id),
+                ..
+            } => Some(json!({ "duplicate_of": id })),
             _ => None,
         }
     }
@@ -453,6 +472,10 @@ mod tests {
                 message: String::new(),
                 current_version: 1,
                 others: serde_json::Value::Null,
+            },
+            AppError::PossibleDuplicate {
+                message: String::new(),
+                duplicate_of: None,
             },
             AppError::CsrfFailed,
             AppError::Conflict(String::new()),

@@ -1077,7 +1077,9 @@ async fn sql_and_html_in_a_child_name_are_stored_verbatim_and_shown_escaped() {
         "=HYPERLINK(\"http://evil.example\")",
     ];
     let mut ids = Vec::new();
-    for name in names {
+    for (day, name) in names.into_iter().enumerate() {
+        // One birth date each: the same kana on the same day would be a possible duplicate.
+        let birth = format!("2023-01-{:02}", day + 1);
         let res = app
             .post_form_as(
                 &s,
@@ -1085,7 +1087,7 @@ async fn sql_and_html_in_a_child_name_are_stored_verbatim_and_shown_escaped() {
                 &[
                     ("name", name),
                     ("kana", "てすと"),
-                    ("birth_date", "2023-01-05"),
+                    ("birth_date", &birth),
                     ("sex", "other"),
                     ("municipality_code", "131199"),
                 ],

@@ -433,6 +433,9 @@ async fn matrix_request(
                     ("birth_date", "2024-02-29"),
                     ("sex", "female"),
                     ("municipality_code", "131199"),
+                    // Each role registers the same child in turn: the second is told of
+                    // the first and registers anyway.
+                    ("duplicate_reason", "権限の確認のために登録する別の児童です"),
                 ],
                 "/break-glass" => vec![
                     ("resource_type", "child"),

@@ -20,6 +20,7 @@ mod children_import;
 mod cli;
 mod database;
 mod demo_data;
+mod duplicates;
 mod guardians;
 mod notices;
 mod pages;

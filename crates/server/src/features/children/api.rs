@@ -460,6 +460,9 @@ const SCALARS: [&str; 18] = [
 struct ChildInputDoc {
     /// PATCH のとき必須：取得した記録の版。POST では無視されます
     version: Option<i64>,
+    /// POST で、同じふりがな・生年月日の児童がすでにいる（409 possible_duplicate）とき、別の児童として登録する理由（10〜500文字）
+    #[schema(min_length = 10, max_length = 500)]
+    duplicate_reason: Option<String>,
     #[schema(max_length = 100)]
     name: Option<String>,
     /// ひらがなまたはカタカナ。kana とも書けます
@@ -513,8 +516,10 @@ struct ChildInputDoc {
     siblings: Option<Vec<Sibling>>,
 }
 
-/// Members of a fetched record that a body may carry back; they are ignored.
-const READ_ONLY: [&str; 8] = [
+/// Members of a fetched record that a body may carry back, and the registration's
+/// `duplicate_reason`: the field map ignores them.
+const READ_ONLY: [&str; 9] = [
+    "duplicate_reason",
     "id",
     "municipality_name",
     "owner_organisation",
@@ -924,6 +929,7 @@ async fn detail(
             headers(("Location" = String, description = "記録のURL"))),
         (status = 400, description = "JSONでない（bad_request）、入力の誤り（invalid_child：error.fields に項目ごとのコードとメッセージ）", body = ErrorBody),
         (status = 403, description = "担当外の市区町村の児童（forbidden）", body = ErrorBody),
+        (status = 409, description = "同じふりがな・生年月日の児童がすでに登録されている（possible_duplicate）。開ける記録なら error.duplicate_of にその ID。別の児童なら duplicate_reason を添えて送り直す", body = ErrorBody),
     ))]
 async fn create(
     State(state): State<AppState>,
@@ -954,7 +960,22 @@ async fn create(
         );
     };
     let gate = Gate::api(&state, &current, &parts);
-    let id = service::register(&gate, &state, &writer.organisation_id, &profile).await?;
+    let reason = body.get("duplicate_reason").and_then(Value::as_str);
+    let id =
+        match service::register_unless_duplicate(&gate, &state, writer, &profile, reason).await? {
+            Ok(id) => id,
+            Err((duplicate, errors)) if errors.is_empty() => {
+                return Err(AppError::PossibleDuplicate {
+                    message: duplicate.message(),
+                    duplicate_of: match duplicate {
+                        service::Duplicate::Readable { id, .. } => Some(id),
+                        service::Duplicate::InTown { .. } => None,
+                    },
+                }
+                .into());
+            }
+            Err((_, errors)) => return Err(AppError::InvalidChild(errors).into()),
+        };
     let (Some((child, _)), Some((profile, version))) = (
         repo::get(&state.db, &id, today).await?,
         store::load(&state.db, &id).await?,
@@ -1244,7 +1265,7 @@ mod tests {
         };
         let described: HashSet<&str> = schema.properties.keys().map(String::as_str).collect();
         let mut known: HashSet<&str> = SCALARS.into_iter().collect();
-        known.extend(["name_kana", "care_items", "version"]);
+        known.extend(["name_kana", "care_items", "version", "duplicate_reason"]);
         known.extend(LISTS.iter().map(|l| l.key));
         assert_eq!(described, known);
         // And each list's rows are described with the members the reader takes.

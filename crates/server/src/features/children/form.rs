@@ -101,6 +101,8 @@ struct FormPage {
     values: HashMap<String, String>,
     errors: Vec<FieldError>,
     conflict: Vec<HistoryEntry>,
+    /// A child already registered that this registration may duplicate.
+    duplicate: Option<service::Duplicate>,
     care: Vec<CareFormRow>,
     choices: Choices,
 }
@@ -159,6 +161,7 @@ fn form_page(
         values,
         errors,
         conflict,
+        duplicate: None,
         choices: Choices::new(),
     }
 }
@@ -207,8 +210,15 @@ pub async fn create(
         return Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response());
     };
     let gate = Gate::page(&state, &current, &parts);
-    let id = service::register(&gate, &state, &writer.organisation_id, &profile).await?;
-    Ok(Redirect::to(&format!("/children/{id}?registered=1")).into_response())
+    let reason = form.get("duplicate_reason").map(String::as_str);
+    match service::register_unless_duplicate(&gate, &state, writer, &profile, reason).await? {
+        Ok(id) => Ok(Redirect::to(&format!("/children/{id}?registered=1")).into_response()),
+        Err((duplicate, errors)) => {
+            let mut page = form_page(&state, &current, None, 0, form, errors, Vec::new());
+            page.duplicate = Some(duplicate);
+            Ok((StatusCode::CONFLICT, Html(page.render()?)).into_response())
+        }
+    }
 }
 
 pub async fn edit_form(

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use tsunagu_core::access::{Permission, is_family_or_owner, scope_filter};
+use tsunagu_core::access::{Permission, is_family_or_owner, may, scope_filter};
 
 use super::profile::{self, Change, FamilyChange, Profile};
 use super::repo::proposals as proposals_repo;
@@ -19,7 +19,7 @@ use crate::gate::{self, Gate, Opened, Use, Written};
 use crate::state::AppState;
 
 /// Registers a child owned by `owner`: the record and its audit entry in one transaction.
-pub(crate) async fn register(
+async fn register(
     gate: &Gate<'_>,
     state: &AppState,
     owner: &str,
@@ -37,6 +37,121 @@ pub(crate) async fn register(
     })
     .await?;
     Ok(id)
+}
+
+/// A registration that would make a second record of a child already registered in the
+/// municipality (the same kana and birth date).
+#[derive(Debug, Clone)]
+pub(crate) enum Duplicate {
+    /// A record the registrant can open: (id, name).
+    Readable { id: String, name: String },
+    /// A record of another department of the registrant's own town, which the registrant
+    /// cannot open: only that it exists and whose it is are said, nothing of its content.
+    InTown { owner: String },
+}
+
+impl Duplicate {
+    pub fn message(&self) -> String {
+        match self {
+            Duplicate::Readable { name, .. } => format!(
+                "同じふりがな・生年月日の児童（{name} さん）がすでに登録されています。同じ児童なら、その記録を開いて更新してください。別の児童なら、理由を書いて登録できます"
+            ),
+            Duplicate::InTown { owner } => format!(
+                "同じふりがな・生年月日の児童が、この市区町村の{owner}で登録されています（内容は表示できません）。同じ児童なら、{owner}に記録の共有を依頼してください。別の児童なら、理由を書いて登録できます（{owner}に通知されます）"
+            ),
+        }
+    }
+}
+
+/// How long the reason for registering despite a match must be, in characters.
+pub const DUPLICATE_REASON_CHARS: std::ops::RangeInclusive<usize> = 10..=500;
+
+/// Registers `profile` for `writer`'s organisation unless the municipality already has a
+/// child with the same kana and birth date that the registrant may know of: a record they
+/// can open, or one of another department of their own town. Given a reason (10–500
+/// characters) it registers anyway; a match in another department's records tells that
+/// department, with the reason. An outside organisation hears of nothing it cannot read,
+/// and registers its own record (the town reviews duplicates).
+pub(crate) async fn register_unless_duplicate(
+    gate: &Gate<'_>,
+    state: &AppState,
+    writer: &tsunagu_core::access::Membership,
+    profile: &Profile,
+    reason: Option<&str>,
+) -> Result<Result<String, (Duplicate, Vec<FieldError>)>, AppError> {
+    let today = state.clock.today_jst();
+    let code = profile.municipality_code.to_string();
+    let mut readable = None;
+    let mut in_town = None;
+    for id in repo::same_child_in(&state.db, &code, profile.birth_date, &profile.kana).await? {
+        let Some((child, target)) = repo::get(&state.db, &id, today).await? else {
+            continue;
+        };
+        if may(&gate.current().actor, Permission::ReadChild, Some(&target)).allowed() {
+            readable = Some(Duplicate::Readable {
+                id: child.id,
+                name: child.name,
+            });
+            break;
+        }
+        let own_town = writer.role == tsunagu_core::access::Role::MunicipalStaff
+            && writer.municipality_code == profile.municipality_code;
+        if own_town && in_town.is_none() {
+            in_town = Some((
+                Duplicate::InTown {
+                    owner: child.owner_organisation_name.clone(),
+                },
+                target.owner_organisation_id.clone(),
+            ));
+        }
+    }
+    let found = readable
+        .map(|d| (d, None))
+        .or(in_town.map(|(d, owner)| (d, Some(owner))));
+    let Some((duplicate, tell)) = found else {
+        return Ok(Ok(
+            register(gate, state, &writer.organisation_id, profile).await?
+        ));
+    };
+    let reason = reason.map(str::trim).unwrap_or_default();
+    if reason.is_empty() {
+        return Ok(Err((duplicate, Vec::new())));
+    }
+    if !DUPLICATE_REASON_CHARS.contains(&reason.chars().count())
+        || tsunagu_core::text::hidden_character(reason, true).is_some()
+    {
+        let problem = FieldError::new(
+            "duplicate_reason",
+            "format",
+            "別の児童として登録する理由を、10文字以上500文字以内で入力してください",
+        );
+        return Ok(Err((duplicate, vec![problem])));
+    }
+    let id = register(gate, state, &writer.organisation_id, profile).await?;
+    if let Some(owner) = tell {
+        let mut conn = state.db.pool().acquire().await?;
+        let staff = crate::auth::repo::accounts::staff_of(&mut conn, &owner).await?;
+        let registrant = gate.current();
+        let from = registrant
+            .memberships
+            .iter()
+            .find(|m| m.organisation_id == writer.organisation_id)
+            .map(|m| m.organisation_name.clone())
+            .unwrap_or_default();
+        crate::features::notices::notify(
+            &mut conn,
+            &staff,
+            crate::features::notices::Kind::PossibleDuplicate,
+            &format!(
+                "{from}の{}さんが、貴課の記録と同じふりがな・生年月日の児童を、別の児童として登録しました。理由：{reason}",
+                registrant.account.display_name
+            ),
+            "/children",
+            state.clock.now(),
+        )
+        .await?;
+    }
+    Ok(Ok(id))
 }
 
 /// The outcome of saving an edit, for the form and the API to answer in their own way.
@@ -1080,7 +1195,7 @@ pub async fn work_for(
         let joined = tsunagu_core::access::ScopeFilter::joined(&owners);
         work.proposals_to_decide = proposals_repo::pending_for_owners(&state.db, &joined).await?;
     }
-    if tsunagu_core::access::may(&current.actor, Permission::ProposeChange, None).allowed() {
+    if may(&current.actor, Permission::ProposeChange, None).allowed() {
         work.own_pending_proposals =
             proposals_repo::pending_by(&state.db, &current.account.id).await?;
     }

@@ -32,6 +32,7 @@ const PER_PAGE: i64 = 30;
 pub enum Kind {
     BreakGlass,
     ProposalDecided,
+    PossibleDuplicate,
 }
 
 impl Kind {
@@ -39,6 +40,7 @@ impl Kind {
         match self {
             Kind::BreakGlass => "break_glass",
             Kind::ProposalDecided => "proposal_decided",
+            Kind::PossibleDuplicate => "possible_duplicate",
         }
     }
 
@@ -46,6 +48,7 @@ impl Kind {
         match code {
             "break_glass" => "緊急閲覧",
             "proposal_decided" => "変更の申出",
+            "possible_duplicate" => "重複の可能性",
             _ => "お知らせ",
         }
     }

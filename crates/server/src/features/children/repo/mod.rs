@@ -236,6 +236,32 @@ pub async fn names_and_births_in(
         .collect()
 }
 
+/// Children of a municipality born on `birth` whose kana folds to the same as `kana`: the
+/// same child registered before, perhaps by another department.
+pub async fn same_child_in(
+    db: &Db,
+    code: &str,
+    birth: NaiveDate,
+    kana: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let wanted = search_key(kana);
+    let rows = sqlx::query(
+        "SELECT id, kana FROM children WHERE municipality_code = $1 AND birth_date = $2 ORDER BY id",
+    )
+    .bind(code)
+    .bind(codec::date_to_db(birth))
+    .fetch_all(db.pool())
+    .await?;
+    let mut same = Vec::new();
+    for row in &rows {
+        let kana: String = row.try_get("kana")?;
+        if search_key(&kana) == wanted {
+            same.push(row.try_get("id")?);
+        }
+    }
+    Ok(same)
+}
+
 /// A child (`$1`) and who else reaches it, in one statement: the child's row (`kind` is
 /// 'child'), then a row for each organisation it is shared with, consent in force on `$2`
 /// (an organisation, or a department of a town) and account of its family, with `who`,
