@@ -485,3 +485,60 @@ async fn the_family_is_told_when_their_childs_record_is_opened_by_break_glass() 
     wait_for_text(&env, "the access history from the notice", "閲覧履歴").await;
     env.close().await;
 }
+
+#[tokio::test]
+async fn childcare_registering_a_child_welfare_has_is_offered_to_ask_for_sharing() {
+    let env = Env::start_demo().await;
+    let accounts = env.app.demo_accounts();
+    let c = env.client();
+    let fill_child = async || {
+        env.goto("/children/new").await;
+        fill(&env, "name", "重複 はな").await;
+        fill(&env, "kana", "ちょうふく はな").await;
+        set_value(&env, "birth_date", "2022-08-08").await;
+        set_value(&env, "sex", "female").await;
+    };
+
+    // 障害福祉 registers the child (no consent to 保育 yet).
+    sign_in(&env, &accounts, "itabashi.welfare").await;
+    fill_child().await;
+    submit(&env).await;
+    wait_for_text(&env, "the registered child", "登録しました").await;
+    c.delete_all_cookies().await.expect("sign out");
+
+    // 保育 registers the same child: told it exists and whose, not what it holds.
+    sign_in(&env, &accounts, "itabashi.childcare").await;
+    fill_child().await;
+    fill(&env, "diagnoses", "保育で聞き取った内容").await;
+    submit(&env).await;
+    let warned = wait_for_text(
+        &env,
+        "the duplicate warning",
+        "すでに登録されている可能性があります",
+    )
+    .await;
+    assert!(warned.contains("内容は表示できません"), "{warned}");
+    assert_axe_clean(c, "registration with a possible duplicate").await;
+    js(
+        c,
+        "document.getElementById('duplicate').scrollIntoView(); return true;",
+    )
+    .await;
+    screenshot(c, "child-duplicate", DESKTOP).await;
+    set_viewport(c, PHONE, 900).await;
+    screenshot(c, "child-duplicate", PHONE).await;
+    set_viewport(c, DESKTOP, 900).await;
+    fill(&env, "access_message", "入園の相談がありました").await;
+    click(&env, "button[formaction='/children/access-requests']").await;
+    wait_for_text(&env, "the request sent", "共有の依頼を伝えました").await;
+    c.delete_all_cookies().await.expect("sign out");
+
+    // 障害福祉 finds the request in its notices, leading to the child's consents.
+    sign_in_at_step(&env, &accounts, "itabashi.welfare", 1).await;
+    env.goto("/notices").await;
+    let notices = wait_for_text(&env, "the request among the notices", "共有の依頼").await;
+    assert!(notices.contains("入園の相談がありました"), "{notices}");
+    click(&env, "#notices a").await;
+    wait_for_text(&env, "the consents of the child", "同意").await;
+    env.close().await;
+}

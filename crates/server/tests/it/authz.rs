@@ -317,6 +317,7 @@ const MATRIX: &[(&str, &str, On, bool, [u16; 10])] = &[
     ("GET",    "/break-glass",                   On::Nothing,        false, [  D,   D, 200, 200, 200,   D,   D,   D,   D,   D]),
     ("POST",   "/break-glass/{id}/revoke",       On::GrantOnOther,   false, [  D,   D, 404, 404, 404,   D,   D,   D,   D,   D]),
     ("POST",   "/break-glass/{id}/revoke",       On::GrantOnOwn,     false, [  D,   D, 404, 303, 404,   D,   D,   D,   D,   D]),
+    ("POST",   "/children/access-requests",      On::Nothing,        false, [  D,   D, 400, 400, 400,   D,   D,   D,   D,   D]),
     ("POST",   "/children",                      On::Nothing,        false, [  D,   D, 303, 303, 303,   D,   D,   D,   D,   D]),
     ("POST",   "/break-glass",                   On::Sapporo,        false, [  D,   D, 404, 404,   D,   D,   D,   D,   D,   D]),
     ("POST",   "/break-glass",                   On::Missing,        false, [  D,   D, 404, 404,   D,   D,   D,   D,   D,   D]),

@@ -120,6 +120,33 @@ async fn another_department_is_told_only_that_a_record_exists_and_whose() {
     );
     assert!(res.body.contains("内容は表示できません"));
     assert!(!res.body.contains("/children/0") && !res.body.contains("の記録を開く"));
+    // Or the same child: 保健 asks the owner to share it. The owner's staff are told who
+    // asks, with the way to the family's consents; 保健 learns no id.
+    let res = app
+        .post_form_as(
+            &health,
+            "/children/access-requests",
+            &with(&[("access_message", "新生児訪問の記録と照合したい")]),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(res.body.contains("共有の依頼を伝えました"));
+    assert!(!res.body.contains("/children/0"), "{}", res.body);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM notices WHERE account_id = $1 AND kind = 'access_request' AND link LIKE '%/consents' AND message LIKE '%重複 みお%照合したい%'",
+            &[&world.person(Role::MunicipalStaff).id],
+        )
+        .await,
+        1
+    );
+    // A child that is not there: said so, nobody told.
+    let mut nobody = CHILD.to_vec();
+    nobody[2] = ("birth_date", "2020-01-01");
+    let res = app
+        .post_form_as(&health, "/children/access-requests", &nobody)
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
     // Registered anyway with a reason: the owner department hears of it, with the reason.
     let res = app
         .post_form_as(

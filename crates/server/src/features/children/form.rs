@@ -221,6 +221,51 @@ pub async fn create(
     }
 }
 
+/// A department asks the department that holds the child's record (found from the
+/// registration form's kana, birth date and town) to share it.
+pub async fn request_access(
+    State(state): State<AppState>,
+    current: CurrentSession,
+    parts: Parts,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
+    let form = params::form(&body)?;
+    let field = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or_default();
+    let code = tsunagu_core::municipality::MunicipalityCode::parse(field("municipality_code"))
+        .map_err(AppError::from)?;
+    let birth = profile::parse_date(field("birth_date"))
+        .ok_or_else(|| AppError::BadRequest("生年月日を確かめてください".into()))?;
+    let message = field("access_message");
+    if message.chars().count() > 200
+        || tsunagu_core::text::hidden_character(message, false).is_some()
+    {
+        return Err(AppError::BadRequest(
+            "連絡事項は200文字以内で、見えない文字を含めずに入力してください".into(),
+        )
+        .into());
+    }
+    let gate = Gate::page(&state, &current, &parts);
+    let told =
+        service::request_access(&gate, &state, (&code, birth, field("kana")), message).await?;
+    if !told {
+        return Err(AppError::BadRequest(
+            "依頼先の記録が見つかりませんでした。登録の画面に戻り、ふりがな・生年月日を確かめてください"
+                .into(),
+        )
+        .into());
+    }
+    let page = RequestedPage {
+        chrome: Chrome::for_session("共有を依頼しました", state.settings.demo, Some(&current)),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "children/access_requested.html")]
+struct RequestedPage {
+    chrome: Chrome,
+}
+
 pub async fn edit_form(
     State(state): State<AppState>,
     current: CurrentSession,

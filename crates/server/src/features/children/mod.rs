@@ -35,6 +35,11 @@ pub fn routes() -> Routes {
             form::new_form,
         )
         .post("/children", Access::Permission(P::WriteChild), form::create)
+        .post(
+            "/children/access-requests",
+            Access::Permission(P::WriteChild),
+            form::request_access,
+        )
         .get(
             "/children/transitions",
             Access::Permission(P::ReadChild),

@@ -1201,3 +1201,73 @@ pub async fn work_for(
     }
     Ok(work)
 }
+
+/// A department asks the department that holds a child's record to share it: the record is
+/// found again from what the registration form held (kana, birth date, town) — the asker
+/// never learns its id — and its owner's staff are told who asks, with a link to the
+/// child's consents, where sharing with a department is recorded with the family's consent.
+/// `Ok(false)` when there is no such record in the asker's own town.
+pub(crate) async fn request_access(
+    gate: &Gate<'_>,
+    state: &AppState,
+    profile_hint: (
+        &tsunagu_core::municipality::MunicipalityCode,
+        chrono::NaiveDate,
+        &str,
+    ),
+    message: &str,
+) -> Result<bool, AppError> {
+    let (code, birth, kana) = profile_hint;
+    let current = gate.current();
+    let Some(asker) = current.actor.memberships.iter().find(|m| {
+        m.role == tsunagu_core::access::Role::MunicipalStaff && m.municipality_code == *code
+    }) else {
+        return Ok(false);
+    };
+    let today = state.clock.today_jst();
+    let asker_name = current
+        .memberships
+        .iter()
+        .find(|m| m.organisation_id == asker.organisation_id)
+        .map(|m| m.organisation_name.clone())
+        .unwrap_or_default();
+    let mut told = false;
+    for id in repo::same_child_in(&state.db, &code.to_string(), birth, kana).await? {
+        let Some((child, target)) = repo::get(&state.db, &id, today).await? else {
+            continue;
+        };
+        if target.owner_organisation_id == asker.organisation_id {
+            continue;
+        }
+        let mut conn = state.db.pool().acquire().await?;
+        let staff =
+            crate::auth::repo::accounts::staff_of(&mut conn, &target.owner_organisation_id).await?;
+        let note = if message.is_empty() {
+            String::new()
+        } else {
+            format!("（連絡事項：{message}）")
+        };
+        crate::features::notices::notify(
+            &mut conn,
+            &staff,
+            crate::features::notices::Kind::AccessRequest,
+            &format!(
+                "{asker_name}の{}さんが、{}さんの記録の共有を依頼しています{note}。ご家族の同意を確かめ、同意の記録から共有してください",
+                current.account.display_name, child.name
+            ),
+            &format!("/children/{}/consents", child.id),
+            state.clock.now(),
+        )
+        .await?;
+        drop(conn);
+        gate.audit(
+            Event::new(Action::Create, Outcome::Allowed)
+                .resource("access_request", &child.id)
+                .child(&child.id)
+                .detail(format!("from={}", asker.organisation_id)),
+        )
+        .await?;
+        told = true;
+    }
+    Ok(told)
+}

@@ -33,6 +33,7 @@ pub enum Kind {
     BreakGlass,
     ProposalDecided,
     PossibleDuplicate,
+    AccessRequest,
 }
 
 impl Kind {
@@ -41,6 +42,7 @@ impl Kind {
             Kind::BreakGlass => "break_glass",
             Kind::ProposalDecided => "proposal_decided",
             Kind::PossibleDuplicate => "possible_duplicate",
+            Kind::AccessRequest => "access_request",
         }
     }
 
@@ -49,6 +51,7 @@ impl Kind {
             "break_glass" => "緊急閲覧",
             "proposal_decided" => "変更の申出",
             "possible_duplicate" => "重複の可能性",
+            "access_request" => "共有の依頼",
             _ => "お知らせ",
         }
     }
