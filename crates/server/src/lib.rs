@@ -134,15 +134,96 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
         })
 }
 
+/// What a slow or stuck client may hold. A client that has not sent a whole request head
+/// within `header_read` — also the time a kept-alive connection may sit idle between
+/// requests — is cut off; a request body that makes no progress for `body_idle` is ended;
+/// beyond `max_connections` open connections, new ones are closed at once, so a crowd of
+/// slow sockets cannot starve everyone else.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeLimits {
+    pub header_read: std::time::Duration,
+    pub body_idle: std::time::Duration,
+    pub max_connections: usize,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        Self {
+            header_read: std::time::Duration::from_secs(10),
+            body_idle: std::time::Duration::from_secs(20),
+            max_connections: 1024,
+        }
+    }
+}
+
 /// Serves until Ctrl-C or SIGTERM, letting requests in flight finish.
 pub async fn serve(listener: TcpListener, app: Router) -> Result<(), StartupError> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|err| StartupError::Io(err.to_string()))
+    serve_with(listener, app, ServeLimits::default(), shutdown_signal()).await
+}
+
+/// [`serve`] with chosen limits, until `stop` completes (tests stop it themselves).
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    limits: ServeLimits,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), StartupError> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let app = app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        limits.body_idle,
+    ));
+    let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read)
+        .keep_alive(true);
+    tokio::pin!(stop);
+    loop {
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait a little, keep serving.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            tracing::warn!(%addr, "connection refused: too many open connections");
+            drop(stream);
+            continue;
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(addr));
+                tower::ServiceExt::oneshot(app.clone(), request.map(axum::body::Body::new))
+            },
+        );
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // A client cut off (timeout, reset) is not an error of the server.
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, %addr, "connection ended");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    // Requests in flight finish; connections idle or stuck are closed.
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(std::time::Duration::from_secs(30)) => {
+            tracing::warn!("shutdown: connections still open after 30 s were dropped");
+        }
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -27,5 +27,6 @@ mod pages;
 mod proposals;
 mod reach;
 mod registry;
+mod slow_clients;
 mod structure;
 mod web_shell;
