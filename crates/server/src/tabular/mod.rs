@@ -11,7 +11,10 @@ mod write;
 use std::time::{Duration, Instant};
 
 pub use read_text::decode_text;
-pub use write::{Cell, Row, Sheet, WriteError, csv_cp932, csv_utf8_bom, formula_safe, xlsx};
+pub use write::{
+    Cell, GETA, Row, Sheet, Unencodable, WriteError, cp932_problems, csv_cp932, csv_cp932_geta,
+    csv_utf8_bom, formula_safe, xlsx,
+};
 
 /// Rows of text cells with their row numbers in the file (1-based, as a spreadsheet shows
 /// them); rows with nothing in them are left out.

@@ -144,6 +144,65 @@ pub fn csv_utf8_bom(sheet: &Sheet) -> Result<Vec<u8>, WriteError> {
     Ok(bytes)
 }
 
+/// A character of a cell that CP932 cannot hold: whose row, which column, which character.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unencodable {
+    pub about: String,
+    pub heading: String,
+    pub character: char,
+}
+
+/// Every character of the sheet that CP932 cannot hold (after the wave-dash forms are
+/// swapped), once per cell and character, in row order.
+pub fn cp932_problems(sheet: &Sheet) -> Vec<Unencodable> {
+    let mut found = Vec::new();
+    for row in &sheet.rows {
+        for (heading, cell) in sheet.header.iter().zip(&row.cells) {
+            let text = to_cp932_forms(&formula_safe(&cell.text()));
+            let mut seen: Vec<char> = Vec::new();
+            for c in text.chars() {
+                let mut buf = [0u8; 4];
+                if encoding_rs::SHIFT_JIS.encode(c.encode_utf8(&mut buf)).2 && !seen.contains(&c) {
+                    seen.push(c);
+                    found.push(Unencodable {
+                        about: row.about.clone(),
+                        heading: heading.clone(),
+                        character: c,
+                    });
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The 〓 (げた) that Japanese offices print for a character a code page lacks.
+pub const GETA: char = '〓';
+
+/// CSV in CP932 with each character it cannot hold written as 〓 (げた), the way Japanese
+/// systems have always marked one; the caller lists which (`cp932_problems`).
+pub fn csv_cp932_geta(sheet: &Sheet) -> Result<Vec<u8>, WriteError> {
+    let mut replaced = sheet.clone();
+    for row in &mut replaced.rows {
+        for cell in &mut row.cells {
+            if let Cell::Text(text) = cell {
+                *text = to_cp932_forms(text)
+                    .chars()
+                    .map(|c| {
+                        let mut buf = [0u8; 4];
+                        if encoding_rs::SHIFT_JIS.encode(c.encode_utf8(&mut buf)).2 {
+                            GETA
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+            }
+        }
+    }
+    csv_cp932(&replaced)
+}
+
 /// CSV in CP932, or the record and character it cannot hold (never a replacement: encoding_rs
 /// would write `&#NNNN;` into the file).
 pub fn csv_cp932(sheet: &Sheet) -> Result<Vec<u8>, WriteError> {

@@ -392,7 +392,12 @@ async fn staff_make_a_familys_account_and_the_family_sees_their_child() {
     set_viewport(c, DESKTOP, 900).await;
     fill(&env, "login_id", "renkei.mai").await;
     click(&env, "form[action$='/guardians'] button[type=submit]").await;
-    wait_for_text(&env, "the initial password", "初期パスワード").await;
+    wait_for_text(
+        &env,
+        "the initial password",
+        "ご家族のアカウントを作成しました",
+    )
+    .await;
     let initial = js_string(
         c,
         "return document.getElementById('initial-password').textContent.trim();",
@@ -540,5 +545,50 @@ async fn childcare_registering_a_child_welfare_has_is_offered_to_ask_for_sharing
     assert!(notices.contains("入園の相談がありました"), "{notices}");
     click(&env, "#notices a").await;
     wait_for_text(&env, "the consents of the child", "同意").await;
+    env.close().await;
+}
+
+#[tokio::test]
+async fn a_shift_jis_export_offers_geta_for_what_shift_jis_lacks() {
+    let env = Env::start_demo().await;
+    let accounts = env.app.demo_accounts();
+    let c = env.client();
+    sign_in(&env, &accounts, "itabashi.welfare").await;
+    env.goto("/children/new").await;
+    fill(&env, "name", "𠮷田 みらい").await;
+    fill(&env, "kana", "よしだ みらい").await;
+    set_value(&env, "birth_date", "2021-04-04").await;
+    set_value(&env, "sex", "female").await;
+    submit(&env).await;
+    wait_for_text(&env, "the registered child", "登録しました").await;
+    env.goto("/children/export.csv?encoding=cp932").await;
+    let choice = wait_for_text(&env, "the choice", "Shift_JISで表せない文字があります").await;
+    assert!(choice.contains("「𠮷田 みらい」さん"), "{choice}");
+    assert!(choice.contains("U+20BB7"), "{choice}");
+    assert_axe_clean(c, "the Shift_JIS choice").await;
+    screenshot(c, "export-cp932-choice", DESKTOP).await;
+    set_viewport(c, PHONE, 900).await;
+    screenshot(c, "export-cp932-choice", PHONE).await;
+    set_viewport(c, DESKTOP, 900).await;
+    let href = c
+        .find(fantoccini::Locator::LinkText(
+            "〓（げた）に置き換えて Shift_JIS で出力する",
+        ))
+        .await
+        .expect("the げた link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a link");
+    let decoded = js_string(
+        c,
+        &format!(
+            "return fetch({href:?}).then(r => r.arrayBuffer())\
+               .then(b => new TextDecoder('shift_jis').decode(b));"
+        ),
+    )
+    .await;
+    assert!(decoded.contains("〓田 みらい"), "{decoded}");
+    assert!(decoded.contains("山田 はると"), "{decoded}");
     env.close().await;
 }

@@ -602,24 +602,65 @@ async fn register(app: &TestApp, s: &Session, name: &str, kana: &str) {
 async fn a_shift_jis_export_refuses_a_character_it_cannot_hold() {
     let (app, world, s) = staff().await;
     register(&app, &s, "𠮷田 はると", "よしだ はると").await;
+    register(&app, &s, "𩸽野 うみ", "ほっけの うみ").await;
     let exports_before = app
         .audit_count(&world.person(Role::MunicipalStaff).id, "export", "allowed")
         .await;
-    let (status, bytes) = get_bytes(&app, &s, "/children/export.csv?encoding=cp932").await;
+    // Not one name blocking everyone's export: every record and character is listed, and
+    // the two ways on are offered; nothing is exported yet.
+    let (status, bytes) = get_bytes(
+        &app,
+        &s,
+        "/children/export.csv?encoding=cp932&status=active",
+    )
+    .await;
     let body = String::from_utf8_lossy(&bytes);
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::CONFLICT);
+    for shown in [
+        "「𠮷田 はると」さん",
+        "「𩸽野 うみ」さん",
+        "U+20BB7",
+        "U+29E3D",
+        "氏名",
+    ] {
+        assert!(body.contains(shown), "{shown}: {body}");
+    }
+    assert!(body.contains("substitute=geta"), "{body}");
     assert!(
-        body.contains("「𠮷田 はると」さんの氏名にある「𠮷」はShift_JISで表せません"),
-        "{body}"
+        body.contains("status=active"),
+        "the list's filter is kept: {body}"
     );
-    assert!(!body.contains("&#"));
     assert_eq!(
         app.audit_count(&world.person(Role::MunicipalStaff).id, "export", "allowed")
             .await,
         exports_before,
         "nothing was exported"
     );
-    // The same list in UTF-8 is fine.
+    // With 〓 (げた) in place of each, the file is Shift_JIS and says so in the audit.
+    let (status, bytes) = get_bytes(
+        &app,
+        &s,
+        "/children/export.csv?encoding=cp932&substitute=geta",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let text = encoding_rs::SHIFT_JIS
+        .decode_without_bom_handling_and_without_replacement(&bytes)
+        .expect("valid Shift_JIS");
+    assert!(
+        text.contains("〓田 はると") && text.contains("〓野 うみ"),
+        "{text}"
+    );
+    assert!(text.contains(ITABASHI_FAMILY_NAME), "the others unchanged");
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE action = 'export' AND detail LIKE 'format=csv-cp932-geta; replaced=2;%'",
+            &[]
+        )
+        .await,
+        1
+    );
+    // The same list in UTF-8 keeps the characters.
     let (status, bytes) = get_bytes(&app, &s, "/children/export.csv").await;
     assert_eq!(status, StatusCode::OK);
     assert!(String::from_utf8(bytes).unwrap().contains("𠮷田 はると"));

@@ -6,10 +6,11 @@
 
 use std::collections::HashMap;
 
+use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
 use tsunagu_core::access::{Permission, scope_filter};
 
@@ -22,6 +23,7 @@ use crate::error::{AppError, PageError};
 use crate::gate::Gate;
 use crate::state::AppState;
 use crate::tabular::{self, Cell, Row, Sheet, WriteError};
+use crate::view::Chrome;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -185,20 +187,33 @@ pub async fn export_csv(
         }
     };
     let sheet = sheet(&state, &current, &q).await?;
+    let geta = q.get("substitute").map(String::as_str) == Some("geta");
+    let mut format = if cp932 { "csv-cp932" } else { "csv-utf8" }.to_string();
     let written = if cp932 {
-        tabular::csv_cp932(&sheet.sheet)
+        let problems = tabular::cp932_problems(&sheet.sheet);
+        if !problems.is_empty() && !geta {
+            // Not one name blocking everyone's export: say which, and let the person choose.
+            let page = Cp932Page {
+                chrome: Chrome::for_session(
+                    "Shift_JISで表せない文字があります",
+                    state.settings.demo,
+                    Some(&current),
+                ),
+                problems,
+                with_geta: with_query(&q, &[("encoding", "cp932"), ("substitute", "geta")]),
+                as_utf8: with_query(&q, &[("encoding", "utf-8")]),
+            };
+            return Ok((StatusCode::CONFLICT, Html(page.render()?)).into_response());
+        }
+        if !problems.is_empty() {
+            format = format!("csv-cp932-geta; replaced={}", problems.len());
+        }
+        tabular::csv_cp932_geta(&sheet.sheet)
     } else {
         tabular::csv_utf8_bom(&sheet.sheet)
     };
     let bytes = written.map_err(write_error)?;
-    audit_export(
-        &state,
-        &current,
-        &parts,
-        &sheet,
-        if cp932 { "csv-cp932" } else { "csv-utf8" },
-    )
-    .await?;
+    audit_export(&state, &current, &parts, &sheet, &format).await?;
     Ok((
         [
             (
@@ -227,6 +242,42 @@ pub async fn export_csv(
         bytes,
     )
         .into_response())
+}
+
+/// The choice offered when a Shift_JIS export meets characters Shift_JIS lacks: each record,
+/// column and character, and the two ways on.
+#[derive(Template)]
+#[template(path = "children/export_cp932.html")]
+struct Cp932Page {
+    chrome: Chrome,
+    problems: Vec<tabular::Unencodable>,
+    with_geta: String,
+    as_utf8: String,
+}
+
+impl Cp932Page {
+    fn code_point(&self, c: &char) -> String {
+        format!("U+{:04X}", u32::from(*c))
+    }
+}
+
+/// The export's own URL with the list's filters kept and `set` replacing or adding keys.
+fn with_query(q: &HashMap<String, String>, set: &[(&str, &str)]) -> String {
+    let mut pairs: Vec<(String, String)> = q
+        .iter()
+        .filter(|(k, _)| !set.iter().any(|(s, _)| s == k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    pairs.extend(
+        set.iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string())),
+    );
+    pairs.sort();
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", crate::web::params::url_encode(v)))
+        .collect();
+    format!("/children/export.csv?{}", query.join("&"))
 }
 
 /// A sheet that cannot be written as asked: the person is told why (a character CP932
