@@ -11,7 +11,7 @@ use tsunagu_core::clock::Clock;
 
 use crate::support::{
     NewPerson, Person, Session, TestApp, TestResponse, World, csrf_in_page, encode, form_body,
-    request_as, session_cookie, shows_escaped, sign_in, try_sign_in, world,
+    page_login, request_as, session_cookie, shows_escaped, sign_in, try_sign_in, world,
 };
 
 fn code_of(res: &TestResponse) -> String {
@@ -44,23 +44,6 @@ fn cookie_only(cookie: &str) -> Session {
         cookie: cookie.to_string(),
         csrf: String::new(),
     }
-}
-
-/// `POST /login` as a browser sends it.
-async fn page_login(app: &TestApp, login: &str, password: &str) -> TestResponse {
-    app.request(
-        Request::builder()
-            .method(Method::POST)
-            .uri("/login")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Body::from(form_body(&[
-                ("login_id", login),
-                ("password", password),
-                ("next", "/home"),
-            ])))
-            .unwrap(),
-    )
-    .await
 }
 
 /// The pages' sign-in up to the second factor: password, then the code. Returns both cookies.

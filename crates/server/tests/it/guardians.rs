@@ -2,11 +2,10 @@
 //! guardian entry (initial password shown once), or one the family already has; the link
 //! is audited and shown on the record, and ending it ends the family's access at once.
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::StatusCode;
 use tsunagu_core::access::Role;
 
-use crate::support::{Session, TestApp, csrf_in_page, form_body, session_cookie, world};
+use crate::support::{Session, TestApp, csrf_in_page, page_login, session_cookie, world};
 
 async fn register_with_guardian(app: &TestApp, staff: &Session) -> String {
     let res = app
@@ -43,20 +42,7 @@ fn text_of(html: &str, id: &str) -> String {
 
 /// A family signs in on the pages with the initial password and sets their own.
 async fn first_sign_in(app: &TestApp, login: &str, initial: &str) -> Session {
-    let res = app
-        .request(
-            Request::builder()
-                .method(Method::POST)
-                .uri("/login")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(Body::from(form_body(&[
-                    ("login_id", login),
-                    ("password", initial),
-                    ("next", "/home"),
-                ])))
-                .unwrap(),
-        )
-        .await;
+    let res = page_login(app, login, initial).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     assert_eq!(res.header("location"), "/account/password");
     let cookie = session_cookie(&res).expect("a session");

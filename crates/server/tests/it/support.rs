@@ -749,6 +749,23 @@ pub async fn try_sign_in(
     .await
 }
 
+/// `POST /login` as a browser sends it.
+pub async fn page_login(app: &TestApp, login: &str, password: &str) -> TestResponse {
+    app.request(
+        Request::builder()
+            .method(Method::POST)
+            .uri("/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(form_body(&[
+                ("login_id", login),
+                ("password", password),
+                ("next", "/home"),
+            ])))
+            .unwrap(),
+    )
+    .await
+}
+
 /// Signs in through the API and panics unless it succeeds.
 pub async fn sign_in(app: &TestApp, login: &str, password: &str, totp: Option<&str>) -> Session {
     let res = try_sign_in(app, login, password, totp).await;
