@@ -21,6 +21,40 @@ pub fn hidden_character(text: &str, multiline: bool) -> Option<char> {
     })
 }
 
+/// Text as typed, with what Japanese input makes inconsistent made consistent: half-width
+/// katakana (ﾊﾝｶｸ, including ﾞ and ﾟ) become full-width, full-width digits and Latin letters
+/// become ASCII. Everything else is kept as written, full-width punctuation included
+/// (（）、「」 are how Japanese is written; NFKC on all of it would turn them into ASCII).
+pub fn normalise_typed(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let half_kana = |c: char| ('\u{FF61}'..='\u{FF9F}').contains(&c);
+    let wide_alnum = |c: char| {
+        ('\u{FF10}'..='\u{FF19}').contains(&c)
+            || ('\u{FF21}'..='\u{FF3A}').contains(&c)
+            || ('\u{FF41}'..='\u{FF5A}').contains(&c)
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    for c in text.chars() {
+        if half_kana(c) {
+            run.push(c);
+            continue;
+        }
+        if !run.is_empty() {
+            // A run at once, so ﾀﾞ composes to ダ.
+            out.extend(run.nfkc());
+            run.clear();
+        }
+        if wide_alnum(c) {
+            out.extend(c.to_string().nfkc());
+        } else {
+            out.push(c);
+        }
+    }
+    out.extend(run.nfkc());
+    out
+}
+
 /// The Japanese message for a field holding such a character, naming it by code point.
 pub fn hidden_character_message(label: &str, c: char) -> String {
     let what = if c.is_control() {
@@ -37,6 +71,15 @@ pub fn hidden_character_message(label: &str, c: char) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn half_width_kana_and_wide_digits_are_made_consistent_and_punctuation_kept() {
+        assert_eq!(normalise_typed("ﾔﾏﾀﾞ ﾊﾟﾝ"), "ヤマダ パン");
+        assert_eq!(normalise_typed("板橋区１－２－３"), "板橋区1－2－3");
+        assert_eq!(normalise_typed("ＳＭＡ（Ⅰ型）"), "SMA（Ⅰ型）");
+        assert_eq!(normalise_typed("「山田」、さん。"), "「山田」、さん。");
+        assert_eq!(normalise_typed("ｶﾞ"), "ガ");
+    }
 
     #[test]
     fn what_no_one_types_is_found() {

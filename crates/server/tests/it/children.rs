@@ -251,3 +251,29 @@ async fn hidden_characters_are_refused_beside_their_field_and_nothing_is_stored(
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
 }
+
+/// Half-width katakana and full-width digits are accepted and stored normalised, and the
+/// record shows the normalised value; full-width punctuation stays as written.
+#[tokio::test]
+async fn half_width_kana_and_full_width_digits_are_normalised() {
+    let (app, _world, staff) = signed_in(Role::MunicipalStaff).await;
+    let res = app
+        .post_form_as(
+            &staff,
+            "/children",
+            &[
+                ("name", "ﾊﾝｶｸ ﾀﾛｳ"),
+                ("kana", "ﾊﾝｶｸ ﾀﾛｳ"),
+                ("birth_date", "２０２１－０３－０３"),
+                ("sex", "male"),
+                ("municipality_code", "１３１１９９"),
+                ("address", "板橋区板橋１－２－３"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let page = app.get_as(&staff, &location(&res)).await;
+    assert!(page.body.contains("ハンカク タロウ"), "{}", page.body);
+    assert!(page.body.contains("板橋区板橋1－2－3"), "{}", page.body);
+    assert!(!page.body.contains("ﾊﾝｶｸ"));
+}

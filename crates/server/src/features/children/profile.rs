@@ -194,10 +194,13 @@ impl Fields<'_> {
         self.errors.push(FieldError::new(field, code, message));
     }
 
+    /// The field as typed, half-width ｶﾀｶﾅ made full-width and full-width digits and
+    /// letters made ASCII (`tsunagu_core::text::normalise_typed`), trimmed: what is stored
+    /// and shown back.
     fn text(&self, key: &str) -> String {
         self.form
             .get(key)
-            .map(|v| v.trim().to_string())
+            .map(|v| tsunagu_core::text::normalise_typed(v).trim().to_string())
             .unwrap_or_default()
     }
 
