@@ -88,10 +88,31 @@ fn years_before(today: NaiveDate, years: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MIN)
 }
 
+/// A municipality given by name (「板橋区」「東京都府中市」): its code, or a message that names
+/// the candidates when the name is not unique, or says it is not a municipality's name.
+fn town_named(name: &str) -> Result<String, AppError> {
+    let found = crate::features::municipalities::repo::by_name(name);
+    match found.as_slice() {
+        [one] => Ok(one.code.clone()),
+        [] => Err(AppError::BadRequest(format!(
+            "市区町村「{name}」は見つかりません。名前（板橋区、東京都府中市）か団体コードで指定してください"
+        ))),
+        several => Err(AppError::BadRequest(format!(
+            "市区町村「{name}」は複数あります（{}）。都道府県名をつけるか、団体コードで指定してください",
+            several
+                .iter()
+                .map(|m| format!("{}{}：{}", m.prefecture_name, m.name, m.code))
+                .collect::<Vec<_>>()
+                .join("、")
+        ))),
+    }
+}
+
 pub fn parse(q: &HashMap<String, String>, today: NaiveDate) -> Result<Chosen, AppError> {
     let text = params::search_text(q.get("q").map(String::as_str))?;
     let municipality = match q.get("municipality").map(|v| v.trim()).unwrap_or("") {
         "" => String::new(),
+        raw if raw.chars().any(|c| !c.is_ascii_digit() && !c.is_numeric()) => town_named(raw)?,
         raw => MunicipalityCode::parse(raw)
             .map_err(|e| AppError::BadRequest(format!("市区町村: {e}")))?
             .to_string(),

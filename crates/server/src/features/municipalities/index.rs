@@ -132,6 +132,23 @@ pub fn search(search: &Search) -> SearchPage {
     SearchPage { items, total }
 }
 
+/// The municipalities (not prefectures) named `text` — 「板橋区」, or with their prefecture,
+/// 「東京都板橋区」 — in code order. Names repeat across prefectures (府中市, 伊達市), so a
+/// caller that wants one must handle several.
+pub fn by_name(text: &str) -> Vec<Municipality> {
+    let wanted: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    INDEX
+        .iter()
+        .map(|e| &e.municipality)
+        .filter(|m| m.kind != "prefecture")
+        .filter(|m| m.name == wanted || format!("{}{}", m.prefecture_name, m.name) == wanted)
+        .cloned()
+        .collect()
+}
+
 pub fn get(code: &str) -> Option<Municipality> {
     INDEX
         .binary_search_by(|e| e.municipality.code.as_str().cmp(code))

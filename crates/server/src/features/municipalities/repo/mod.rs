@@ -7,7 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use tsunagu_core::municipality::MunicipalityCode;
 
-pub use super::index::{Municipality, Search, SearchPage};
+pub use super::index::{Municipality, Search, SearchPage, by_name};
 use crate::db::Db;
 
 /// 圏域（市区町村が属する地域）
