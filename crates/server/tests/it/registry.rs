@@ -1061,3 +1061,76 @@ async fn the_municipality_filter_takes_a_name() {
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     assert!(unknown.body.contains("見つかりません"));
 }
+
+/// The free-text fields around a record (a family's message, a withdrawal's reason, a
+/// break-glass reason shown to the family) refuse hidden characters too, and change nothing.
+#[tokio::test]
+async fn hidden_characters_are_refused_in_messages_and_reasons() {
+    let (app, world) = world().await;
+    let family = world.login_as(&app, Role::Guardian).await;
+    let id = world.children.itabashi_family.clone();
+    let res = app
+        .post_form_as(
+            &family,
+            &format!("/children/{id}/proposals"),
+            &[
+                ("address", "板橋区大山町8-8"),
+                ("message", "住所が\u{200B}変わりました"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("U+200B"), "{}", res.body);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM child_proposals WHERE child_id = $1",
+            &[&id]
+        )
+        .await,
+        0
+    );
+    let consent = app
+        .text(
+            "SELECT id FROM child_consents WHERE child_id = $1 AND withdrawn_at IS NULL",
+            &[&id],
+        )
+        .await;
+    let res = app
+        .post_form_as(
+            &family,
+            &format!("/children/{id}/consents/{consent}/withdraw"),
+            &[("reason", "理由\u{0000}")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM child_consents WHERE id = $1 AND withdrawn_at IS NULL",
+            &[&consent]
+        )
+        .await,
+        1
+    );
+    let nerima = world.sign_in(&app, &world.nerima_staff).await;
+    let res = app
+        .post_form_as(
+            &nerima,
+            "/break-glass",
+            &[
+                ("resource_type", "child"),
+                ("resource_id", &id),
+                ("reason", "救急搬送の照会のため\u{202E}めたし認確"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("U+202E"), "{}", res.body);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM break_glass_grants WHERE resource_id = $1",
+            &[&id]
+        )
+        .await,
+        0
+    );
+}

@@ -68,6 +68,11 @@ async fn open(
         ))
         .into());
     }
+    // The reason is shown to the family and the owner: nothing hidden in it.
+    if let Some(c) = tsunagu_core::text::hidden_character(&reason, true) {
+        let message = tsunagu_core::text::hidden_character_message("緊急閲覧の理由", c);
+        return Err(AppError::BadRequest(message).into());
+    }
     let now = state.clock.now();
     let ctx = audit_context(&parts, Some(&current));
     let found = children::get(&state.db, &child_id, state.clock.today_jst()).await?;

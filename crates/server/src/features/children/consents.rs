@@ -291,6 +291,10 @@ pub async fn withdraw(
             AppError::BadRequest("撤回の理由は200文字以内で入力してください".into()).into(),
         );
     }
+    if let Some(c) = tsunagu_core::text::hidden_character(&reason, false) {
+        let message = tsunagu_core::text::hidden_character_message("撤回の理由", c);
+        return Err(AppError::BadRequest(message).into());
+    }
     let reason = if reason.is_empty() {
         "撤回".to_string()
     } else {

@@ -454,6 +454,11 @@ pub(crate) async fn decide_proposal(
             "確認メモは500文字以内で入力してください".into(),
         ));
     }
+    if let Some(c) = tsunagu_core::text::hidden_character(note, false) {
+        return Err(AppError::BadRequest(
+            tsunagu_core::text::hidden_character_message("確認メモ", c),
+        ));
+    }
     let accept = match form.decision {
         Some("accept") => true,
         Some("decline") => false,
@@ -903,6 +908,13 @@ pub(crate) async fn propose(
             "連絡事項は500文字以内で入力してください",
         ));
     }
+    if let Some(c) = tsunagu_core::text::hidden_character(&message, true) {
+        errors.push(FieldError::new(
+            "message",
+            "format",
+            tsunagu_core::text::hidden_character_message("連絡事項", c),
+        ));
+    }
     let after = match profile::parse(&fields, state.clock.today_jst()) {
         Ok(p) => Some(p),
         Err(e) => {
@@ -1086,6 +1098,13 @@ pub(crate) async fn link_guardian_account(
             "relation",
             "too_long",
             "続柄は20文字以内で入力してください",
+        )]));
+    }
+    if let Some(c) = tsunagu_core::text::hidden_character(relation, false) {
+        return Ok(Err(vec![FieldError::new(
+            "relation",
+            "format",
+            tsunagu_core::text::hidden_character_message("続柄", c),
         )]));
     }
     let not_a_family = || {
