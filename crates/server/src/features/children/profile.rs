@@ -830,16 +830,28 @@ impl Profile {
             .devices
             .iter()
             .map(|d| {
-                format!(
-                    "{} {}W 内部{}h 外部{}h {}",
-                    d.kind.label_ja(),
-                    d.power_watts.map(|w| w.to_string()).unwrap_or_default(),
-                    minutes_to_hours(d.battery_internal_minutes),
-                    minutes_to_hours(d.battery_external_minutes),
-                    d.note
-                )
-                .trim()
-                .to_string()
+                // Only what is known, in words: 「人工呼吸器（消費電力 80W・内部バッテリー 8時間）」,
+                // never an empty 「外部h」.
+                let mut known = Vec::new();
+                if let Some(w) = d.power_watts {
+                    known.push(format!("消費電力 {w}W"));
+                }
+                for (label, minutes) in [
+                    ("内部バッテリー", d.battery_internal_minutes),
+                    ("外部バッテリー", d.battery_external_minutes),
+                ] {
+                    if minutes.is_some() {
+                        known.push(format!("{label} {}時間", minutes_to_hours(minutes)));
+                    }
+                }
+                if !d.note.is_empty() {
+                    known.push(d.note.clone());
+                }
+                if known.is_empty() {
+                    d.kind.label_ja().to_string()
+                } else {
+                    format!("{}（{}）", d.kind.label_ja(), known.join("・"))
+                }
             })
             .collect::<Vec<_>>()
             .join(" / ");
@@ -1103,6 +1115,40 @@ pub fn apply_fields(fields: &mut HashMap<String, String>, proposed: &HashMap<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn devices_are_described_in_words_without_empty_units() {
+        let mut p = parse(
+            &form(&[
+                ("name", "機器 テスト"),
+                ("kana", "きき てすと"),
+                ("birth_date", "2020-04-02"),
+                ("sex", "female"),
+                ("municipality_code", "131199"),
+                ("d0_kind", "ventilator"),
+                ("d0_power_watts", "80"),
+                ("d0_battery_internal_hours", "8"),
+                ("d1_kind", "pulse_oximeter"),
+            ]),
+            today(),
+        )
+        .unwrap();
+        let devices = |p: &Profile| {
+            p.described()
+                .into_iter()
+                .find(|(k, _, _)| *k == "devices")
+                .map(|(_, _, v)| v)
+                .unwrap()
+        };
+        let text = devices(&p);
+        assert_eq!(
+            text,
+            "人工呼吸器（消費電力 80W・内部バッテリー 8時間） / パルスオキシメーター"
+        );
+        assert!(!text.contains("外部") && !text.contains("h "), "{text}");
+        p.devices.clear();
+        assert_eq!(devices(&p), "");
+    }
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
