@@ -5,8 +5,8 @@
 use serde::Serialize;
 use tsunagu_core::care::{CareItem, CareVariant, Tier, Watch};
 use tsunagu_core::device::DeviceKind;
+use utoipa::openapi::Array;
 use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
-use utoipa::openapi::{Array, RefOr, Schema};
 
 /// A string that is one of `codes`.
 pub fn one_of<I, S>(codes: I, description: &str) -> Object
@@ -95,14 +95,4 @@ pub fn nullable(mut object: Object) -> Object {
         values.push(serde_json::Value::Null);
     }
     object
-}
-
-/// A JSON object whose members are not described further (a free-form map).
-pub fn any_object(description: &str) -> RefOr<Schema> {
-    RefOr::T(Schema::Object(
-        ObjectBuilder::new()
-            .schema_type(SchemaType::new(Type::Object))
-            .description(Some(description.to_string()))
-            .build(),
-    ))
 }

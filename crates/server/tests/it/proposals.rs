@@ -121,6 +121,37 @@ async fn send(app: &TestApp, who: &Session, uri: &str, form: &[(String, String)]
     res.status
 }
 
+/// Staff save the record's edit form as it stands with `changes` typed over it; the new
+/// version.
+async fn staff_edit(app: &TestApp, staff: &Session, id: &str, changes: &[(&str, &str)]) -> i64 {
+    let (mut fields, version) = stored_fields(app, id).await;
+    for (key, value) in changes {
+        fields.insert((*key).into(), (*value).into());
+    }
+    fields.insert("version".into(), version.to_string());
+    let edit: Vec<(String, String)> = fields.into_iter().collect();
+    assert_eq!(
+        send(app, staff, &format!("/children/{id}"), &edit).await,
+        StatusCode::SEE_OTHER
+    );
+    version + 1
+}
+
+/// Staff accept a proposal from a page that showed the record at `version`.
+async fn accept(app: &TestApp, staff: &Session, id: &str, proposal: &str, version: i64) {
+    let status = send(
+        app,
+        staff,
+        &format!("/children/{id}/proposals/{proposal}/decision"),
+        &[
+            ("decision".into(), "accept".into()),
+            ("version".into(), version.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+}
+
 async fn pending_proposal(app: &TestApp, id: &str) -> String {
     let row = sqlx::query(
         "SELECT id FROM child_proposals WHERE child_id = $1 AND status = 'pending' ORDER BY proposed_at DESC",
@@ -186,17 +217,7 @@ async fn a_proposal_of_a_new_address_and_phone_changes_only_those() {
     // choices.
     assert!(!page.body.contains("保護者2の"), "{}", page.body);
     assert!(!page.body.contains("保護者3の"), "{}", page.body);
-    let status = send(
-        &app,
-        &staff,
-        &format!("/children/{id}/proposals/{proposal}/decision"),
-        &[
-            ("decision".into(), "accept".into()),
-            ("version".into(), version.to_string()),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    accept(&app, &staff, &id, &proposal, version).await;
     let (after, new_version) = stored_fields(&app, &id).await;
     assert_eq!(new_version, version + 1);
     assert_eq!(after["address"], "板橋区大山町2-2");
@@ -241,15 +262,13 @@ async fn an_older_proposal_never_reverts_a_newer_change() {
     // The family opens the form at this version and proposes a new phone number…
     let form = proposal_form(&app, &guardian, &id, &[("g0_phone", "090-1111-2222")]).await;
     // …while staff, meanwhile, record a new address and hospital.
-    let (mut fields, version) = stored_fields(&app, &id).await;
-    fields.insert("address".into(), "板橋区成増3-3".into());
-    fields.insert("hospital".into(), "板橋中央病院".into());
-    fields.insert("version".into(), version.to_string());
-    let edit: Vec<(String, String)> = fields.into_iter().collect();
-    assert_eq!(
-        send(&app, &staff, &format!("/children/{id}"), &edit).await,
-        StatusCode::SEE_OTHER
-    );
+    staff_edit(
+        &app,
+        &staff,
+        &id,
+        &[("address", "板橋区成増3-3"), ("hospital", "板橋中央病院")],
+    )
+    .await;
     assert_eq!(
         send(&app, &guardian, &format!("/children/{id}/proposals"), &form).await,
         StatusCode::SEE_OTHER
@@ -259,17 +278,7 @@ async fn an_older_proposal_never_reverts_a_newer_change() {
     // The page says the record changed since, and the phone applies: staff accept.
     let page = app.get_as(&staff, &format!("/children/{id}")).await;
     assert!(page.body.contains("この申出のあと、記録が更新されています"));
-    let status = send(
-        &app,
-        &staff,
-        &format!("/children/{id}/proposals/{proposal}/decision"),
-        &[
-            ("decision".into(), "accept".into()),
-            ("version".into(), version.to_string()),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    accept(&app, &staff, &id, &proposal, version).await;
     let (after, _) = stored_fields(&app, &id).await;
     assert_eq!(after["g0_phone"], "090-1111-2222");
     assert_eq!(after["address"], "板橋区成増3-3", "the newer address stays");
@@ -286,15 +295,7 @@ async fn a_field_changed_by_both_is_chosen_side_by_side() {
     );
     let proposal = pending_proposal(&app, &id).await;
     // Staff change the same address afterwards (a call from the family, say).
-    let (mut fields, version) = stored_fields(&app, &id).await;
-    fields.insert("address".into(), "板橋区成増3-3".into());
-    fields.insert("version".into(), version.to_string());
-    let edit: Vec<(String, String)> = fields.into_iter().collect();
-    assert_eq!(
-        send(&app, &staff, &format!("/children/{id}"), &edit).await,
-        StatusCode::SEE_OTHER
-    );
-    let version = version + 1;
+    let version = staff_edit(&app, &staff, &id, &[("address", "板橋区成増3-3")]).await;
     // Both values side by side, with what the family saw.
     let page = app.get_as(&staff, &format!("/children/{id}")).await;
     for shown in [

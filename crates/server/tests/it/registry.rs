@@ -1007,57 +1007,31 @@ async fn a_consent_to_share_is_not_a_right_to_change() {
 async fn the_municipality_filter_takes_a_name() {
     let (app, world) = world().await;
     let centre = world.login_as(&app, Role::SupportCenterStaff).await;
-    let by_name = app
-        .get_as(
+    let filtered = async |town: &str| {
+        app.get_as(
             &centre,
-            &format!(
-                "/children?municipality={}",
-                crate::support::encode("板橋区")
-            ),
+            &format!("/children?municipality={}", crate::support::encode(town)),
         )
-        .await;
+        .await
+    };
+    let by_name = filtered("板橋区").await;
     assert_eq!(by_name.status, StatusCode::OK);
     assert!(by_name.body.contains(crate::support::ITABASHI_FAMILY_NAME));
     assert!(
         !by_name.body.contains(crate::support::NERIMA_NAME),
         "only 板橋区"
     );
-    let by_code = app.get_as(&centre, "/children?municipality=131199").await;
+    let by_code = filtered("131199").await;
     assert_eq!(
         by_code.body.matches("/children/").count(),
         by_name.body.matches("/children/").count()
     );
-    let shared = app
-        .get_as(
-            &centre,
-            &format!(
-                "/children?municipality={}",
-                crate::support::encode("府中市")
-            ),
-        )
-        .await;
+    let shared = filtered("府中市").await;
     assert_eq!(shared.status, StatusCode::BAD_REQUEST);
     assert!(shared.body.contains("東京都府中市"), "{}", shared.body);
     assert!(shared.body.contains("広島県府中市"), "{}", shared.body);
-    let qualified = app
-        .get_as(
-            &centre,
-            &format!(
-                "/children?municipality={}",
-                crate::support::encode("東京都府中市")
-            ),
-        )
-        .await;
-    assert_eq!(qualified.status, StatusCode::OK);
-    let unknown = app
-        .get_as(
-            &centre,
-            &format!(
-                "/children?municipality={}",
-                crate::support::encode("架空市")
-            ),
-        )
-        .await;
+    assert_eq!(filtered("東京都府中市").await.status, StatusCode::OK);
+    let unknown = filtered("架空市").await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     assert!(unknown.body.contains("見つかりません"));
 }

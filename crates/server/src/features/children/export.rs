@@ -48,6 +48,8 @@ struct Export {
     total: i64,
     /// The one municipality every row lives in, if they share one (for the file's name).
     town: Option<String>,
+    /// The list's filters as a query string, for links to the same export.
+    query: String,
 }
 
 impl Export {
@@ -137,6 +139,7 @@ async fn sheet(
         },
         child_ids,
         describe: chosen.describe(),
+        query: chosen.query_string(),
         total,
         town,
     })
@@ -200,8 +203,8 @@ pub async fn export_csv(
                     Some(&current),
                 ),
                 problems,
-                with_geta: with_query(&q, &[("encoding", "cp932"), ("substitute", "geta")]),
-                as_utf8: with_query(&q, &[("encoding", "utf-8")]),
+                with_geta: export_link(&sheet.query, "encoding=cp932&substitute=geta"),
+                as_utf8: export_link(&sheet.query, "encoding=utf-8"),
             };
             return Ok((StatusCode::CONFLICT, Html(page.render()?)).into_response());
         }
@@ -261,23 +264,13 @@ impl Cp932Page {
     }
 }
 
-/// The export's own URL with the list's filters kept and `set` replacing or adding keys.
-fn with_query(q: &HashMap<String, String>, set: &[(&str, &str)]) -> String {
-    let mut pairs: Vec<(String, String)> = q
-        .iter()
-        .filter(|(k, _)| !set.iter().any(|(s, _)| s == k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    pairs.extend(
-        set.iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string())),
-    );
-    pairs.sort();
-    let query: Vec<String> = pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", crate::web::params::url_encode(v)))
-        .collect();
-    format!("/children/export.csv?{}", query.join("&"))
+/// The CSV export of the same list (its filters kept), written as `how`.
+fn export_link(filters: &str, how: &str) -> String {
+    if filters.is_empty() {
+        format!("/children/export.csv?{how}")
+    } else {
+        format!("/children/export.csv?{filters}&{how}")
+    }
 }
 
 /// A sheet that cannot be written as asked: the person is told why (a character CP932

@@ -272,29 +272,48 @@ impl Fields<'_> {
 }
 
 /// Parses and checks a whole profile. Every problem is named, in Japanese, at once.
+/// Every field of the profile with its name as people read it, in the order the profile
+/// shows them: the history, the conflicts and the messages name fields by this table.
+const FIELD_LABELS: [(&str, &str); 22] = [
+    ("name", "氏名"),
+    ("kana", "ふりがな"),
+    ("birth_date", "生年月日"),
+    ("sex", "性別"),
+    ("municipality_code", "住所地（団体コード）"),
+    ("address", "住所"),
+    ("status", "状態"),
+    ("status_date", "状態の日付"),
+    ("intake_source", "把握の経路"),
+    ("intake_date", "把握した日"),
+    ("diagnoses", "診断名"),
+    ("hospital", "主な医療機関"),
+    ("doctor", "主治医"),
+    ("physical_disability_grade", "身体障害者手帳"),
+    ("ryoiku_techo", "療育手帳"),
+    ("recipient_certificate", "受給者証"),
+    ("care_category", "医療的ケア区分"),
+    ("attending", "在籍先"),
+    ("care_items", "医療的ケア"),
+    ("guardians", "保護者"),
+    ("devices", "医療機器"),
+    ("siblings", "きょうだい"),
+];
+
+/// The name of a field of the profile as people read it ("" for none).
+fn label(key: &str) -> &'static str {
+    FIELD_LABELS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or("", |(_, l)| l)
+}
+
 /// Fields that hold several lines (tab and line breaks allowed); every other is one line.
 const MULTILINE_FIELDS: [&str; 1] = ["diagnoses"];
 
 /// A field's name for messages: the profile's own labels, the rows' ("保護者1の電話番号").
 fn label_for(key: &str) -> String {
-    const SCALAR_LABELS: [(&str, &str); 14] = [
-        ("name", "氏名"),
-        ("kana", "ふりがな"),
-        ("birth_date", "生年月日"),
-        ("address", "住所"),
-        ("status_date", "状態の日付"),
-        ("intake_date", "把握した日"),
-        ("diagnoses", "診断名"),
-        ("hospital", "主な医療機関"),
-        ("doctor", "主治医"),
-        ("ryoiku_techo", "療育手帳"),
-        ("attending", "在籍先"),
-        ("municipality_code", "住所地（団体コード）"),
-        ("care_category", "医療的ケア区分"),
-        ("physical_disability_grade", "身体障害者手帳"),
-    ];
-    if let Some((_, label)) = SCALAR_LABELS.iter().find(|(k, _)| *k == key) {
-        return (*label).to_string();
+    if !label(key).is_empty() {
+        return label(key).to_string();
     }
     let sibling = key
         .strip_prefix('s')
@@ -866,44 +885,60 @@ impl Profile {
             .collect::<Vec<_>>()
             .join(" / ");
         vec![
-            ("name", "氏名", self.name.clone()),
-            ("kana", "ふりがな", self.kana.clone()),
-            ("birth_date", "生年月日", date_text(Some(self.birth_date))),
-            ("sex", "性別", label_of(&SEXES, &self.sex).to_string()),
+            ("name", label("name"), self.name.clone()),
+            ("kana", label("kana"), self.kana.clone()),
+            (
+                "birth_date",
+                label("birth_date"),
+                date_text(Some(self.birth_date)),
+            ),
+            ("sex", label("sex"), label_of(&SEXES, &self.sex).to_string()),
             (
                 "municipality_code",
-                "住所地（団体コード）",
+                label("municipality_code"),
                 self.municipality_code.to_string(),
             ),
-            ("address", "住所", self.address.clone()),
+            ("address", label("address"), self.address.clone()),
             (
                 "status",
-                "状態",
+                label("status"),
                 label_of(&STATUSES, &self.status).to_string(),
             ),
-            ("status_date", "状態の日付", date_text(self.status_date)),
+            (
+                "status_date",
+                label("status_date"),
+                date_text(self.status_date),
+            ),
             (
                 "intake_source",
-                "把握の経路",
+                label("intake_source"),
                 label_of(&INTAKE_SOURCES, &self.intake_source).to_string(),
             ),
-            ("intake_date", "把握した日", date_text(self.intake_date)),
-            ("diagnoses", "診断名", self.diagnoses.clone()),
-            ("hospital", "主な医療機関", self.hospital.clone()),
-            ("doctor", "主治医", self.doctor.clone()),
+            (
+                "intake_date",
+                label("intake_date"),
+                date_text(self.intake_date),
+            ),
+            ("diagnoses", label("diagnoses"), self.diagnoses.clone()),
+            ("hospital", label("hospital"), self.hospital.clone()),
+            ("doctor", label("doctor"), self.doctor.clone()),
             (
                 "physical_disability_grade",
-                "身体障害者手帳",
+                label("physical_disability_grade"),
                 if self.physical_disability_grade.is_empty() {
                     String::new()
                 } else {
                     format!("{}級", self.physical_disability_grade)
                 },
             ),
-            ("ryoiku_techo", "療育手帳", self.ryoiku_techo.clone()),
+            (
+                "ryoiku_techo",
+                label("ryoiku_techo"),
+                self.ryoiku_techo.clone(),
+            ),
             (
                 "recipient_certificate",
-                "受給者証",
+                label("recipient_certificate"),
                 if self.recipient_certificate == "yes" {
                     "あり".into()
                 } else {
@@ -912,18 +947,18 @@ impl Profile {
             ),
             (
                 "care_category",
-                "医療的ケア区分",
+                label("care_category"),
                 if self.care_category.is_empty() {
                     String::new()
                 } else {
                     format!("区分{}", self.care_category)
                 },
             ),
-            ("attending", "在籍先", self.attending.clone()),
-            ("care_items", "医療的ケア", care),
-            ("guardians", "保護者", guardians),
-            ("devices", "医療機器", devices),
-            ("siblings", "きょうだい", siblings),
+            ("attending", label("attending"), self.attending.clone()),
+            ("care_items", label("care_items"), care),
+            ("guardians", label("guardians"), guardians),
+            ("devices", label("devices"), devices),
+            ("siblings", label("siblings"), siblings),
         ]
     }
 
@@ -965,21 +1000,24 @@ const DEVICE_MEMBERS: [(&str, &str); 5] = [
 
 /// Every field a guardian may propose a change to: the address, the guardians' contact and
 /// work, the care items (ticked, 見守り, kind) and the devices. Staff confirm a proposal
-/// before it changes the record.
-pub fn proposable_keys() -> Vec<String> {
-    let mut keys = vec!["address".to_string()];
-    for item in CareItem::ALL {
-        for prefix in ["care", "watch", "variant"] {
-            keys.push(format!("{prefix}_{}", item.code()));
+/// before it changes the record. Built once: proposals and their decisions ask often.
+pub fn proposable_keys() -> &'static [String] {
+    static KEYS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let mut keys = vec!["address".to_string()];
+        for item in CareItem::ALL {
+            for prefix in ["care", "watch", "variant"] {
+                keys.push(format!("{prefix}_{}", item.code()));
+            }
         }
-    }
-    for i in 0..GUARDIAN_ROWS {
-        keys.extend(GUARDIAN_MEMBERS.iter().map(|(m, _)| format!("g{i}_{m}")));
-    }
-    for i in 0..DEVICE_ROWS {
-        keys.extend(DEVICE_MEMBERS.iter().map(|(m, _)| format!("d{i}_{m}")));
-    }
-    keys
+        for i in 0..GUARDIAN_ROWS {
+            keys.extend(GUARDIAN_MEMBERS.iter().map(|(m, _)| format!("g{i}_{m}")));
+        }
+        for i in 0..DEVICE_ROWS {
+            keys.extend(DEVICE_MEMBERS.iter().map(|(m, _)| format!("d{i}_{m}")));
+        }
+        keys
+    });
+    &KEYS
 }
 
 pub fn proposable_field(key: &str) -> bool {
@@ -992,9 +1030,9 @@ pub fn proposable_values(
     fields: &HashMap<String, String>,
 ) -> std::collections::BTreeMap<String, String> {
     proposable_keys()
-        .into_iter()
+        .iter()
         .map(|key| {
-            let raw = fields.get(&key).map(|v| v.trim()).unwrap_or_default();
+            let raw = fields.get(key).map(|v| v.trim()).unwrap_or_default();
             let member = key.split_once('_').map_or("", |(_, m)| m);
             let value = if key.starts_with("care_") && !raw.is_empty() {
                 "on".to_string()
@@ -1007,7 +1045,7 @@ pub fn proposable_values(
             } else {
                 raw.to_string()
             };
-            (key, value)
+            (key.clone(), value)
         })
         .collect()
 }

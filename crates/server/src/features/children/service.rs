@@ -349,6 +349,8 @@ pub(crate) struct ReviewRow {
     pub seen: String,
     pub now: String,
     pub proposed: String,
+    /// The proposed value as stored (what accepting the row writes).
+    pub proposed_value: String,
     pub standing: FieldStanding,
 }
 
@@ -375,33 +377,34 @@ pub(crate) fn review(
     let proposed = profile::proposable_values(&proposal.fields);
     let mut rows = Vec::new();
     for (key, now_value) in &now {
+        // What the family saw; `None` for an old proposal of a record changed since, where
+        // it is unknown.
         let seen_value = match &proposal.seen {
             Some(seen) => match seen.get(key) {
-                Some(value) => value.clone(),
+                Some(value) => Some(value.clone()),
                 None => continue, // not a field the family changed
             },
             None if proposed.get(key) == Some(now_value) => continue,
-            // An old proposal: what the family saw is unknown.
-            None if outdated => String::from("?"),
-            None => now_value.clone(),
+            None if outdated => None,
+            None => Some(now_value.clone()),
         };
         let proposed_value = proposed.get(key).cloned().unwrap_or_default();
         let standing = if *now_value == proposed_value {
             FieldStanding::Already
-        } else if *now_value == seen_value {
+        } else if seen_value.as_ref() == Some(now_value) {
             FieldStanding::Applies
         } else {
             FieldStanding::Changed
         };
         rows.push(ReviewRow {
             label: profile::field_label(key),
-            seen: if seen_value == "?" {
-                "（不明）".to_string()
-            } else {
-                profile::shown_value(key, &seen_value)
-            },
+            seen: seen_value.map_or_else(
+                || "（不明）".to_string(),
+                |seen| profile::shown_value(key, &seen),
+            ),
             now: profile::shown_value(key, now_value),
             proposed: profile::shown_value(key, &proposed_value),
+            proposed_value,
             key: key.clone(),
             standing,
         });
@@ -517,10 +520,7 @@ pub(crate) async fn decide_proposal(
             },
         };
         if take {
-            let value = profile::proposable_values(&proposal.fields)
-                .remove(&row.key)
-                .unwrap_or_default();
-            applied.insert(row.key.clone(), value);
+            applied.insert(row.key.clone(), row.proposed_value.clone());
         }
     }
     if !unchosen.is_empty() {
