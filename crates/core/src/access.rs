@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::ids::{AccountId, OrganisationId};
 use crate::municipality::MunicipalityCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -276,16 +277,16 @@ pub fn scope_of(role: Role, permission: Permission) -> Option<Scope> {
 /// One organisation membership of the person acting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Membership {
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub municipality_code: MunicipalityCode,
     pub role: Role,
     pub department: Option<Department>,
 }
 
 /// Who is acting: the account, its memberships and its open break-glass grants.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub memberships: Vec<Membership>,
     /// `(resource_type, resource_id)` of unexpired, unrevoked break-glass grants.
     pub break_glass: Vec<(String, String)>,
@@ -297,14 +298,14 @@ pub struct Actor {
 pub struct Target {
     pub resource_type: String,
     pub resource_id: String,
-    pub owner_organisation_id: String,
+    pub owner_organisation_id: OrganisationId,
     pub municipality_code: MunicipalityCode,
     /// Organisations the record is shared with: by an active consent naming them, or by
     /// referral or transfer.
-    pub shared_with: Vec<String>,
+    pub shared_with: Vec<OrganisationId>,
     /// Departments of the child's municipality the family has consented to share with.
     pub consented_departments: Vec<Department>,
-    pub guardian_account_ids: Vec<String>,
+    pub guardian_account_ids: Vec<AccountId>,
 }
 
 /// What a department consent is matched on: `municipality-code:department`.
@@ -447,11 +448,11 @@ pub struct ScopeFilter {
     pub everything: bool,
     pub prefectures: Vec<String>,
     /// Records owned by these organisations, or shared with them.
-    pub organisations: Vec<String>,
+    pub organisations: Vec<OrganisationId>,
     /// [`department_key`]s: records of that municipality whose family consented to share
     /// with that department.
     pub department_keys: Vec<String>,
-    pub guardian_account_id: Option<String>,
+    pub guardian_account_id: Option<AccountId>,
 }
 
 impl ScopeFilter {
@@ -464,11 +465,12 @@ impl ScopeFilter {
     }
 
     /// `|x|y|`, or an empty string when there is nothing.
-    pub fn joined(values: &[String]) -> String {
+    pub fn joined<T: AsRef<str>>(values: &[T]) -> String {
         if values.is_empty() {
             String::new()
         } else {
-            format!("|{}|", values.join("|"))
+            let parts: Vec<&str> = values.iter().map(AsRef::as_ref).collect();
+            format!("|{}|", parts.join("|"))
         }
     }
 }
@@ -515,9 +517,9 @@ mod tests {
 
     fn actor(role: Role, org: &str, municipality: &str) -> Actor {
         Actor {
-            account_id: format!("acct-{org}"),
+            account_id: AccountId::from_stored(format!("acct-{org}")),
             memberships: vec![Membership {
-                organisation_id: org.into(),
+                organisation_id: OrganisationId::from_stored(org.into()),
                 municipality_code: code(municipality),
                 role,
                 department: None,
@@ -530,11 +532,11 @@ mod tests {
         Target {
             resource_type: "child".into(),
             resource_id: "c1".into(),
-            owner_organisation_id: owner.into(),
+            owner_organisation_id: OrganisationId::from_stored(owner.into()),
             municipality_code: code(municipality),
             shared_with: vec![],
             consented_departments: vec![],
-            guardian_account_ids: vec!["guardian-1".into()],
+            guardian_account_ids: vec![AccountId::from_stored("guardian-1".into())],
         }
     }
 
@@ -583,7 +585,9 @@ mod tests {
         let facility = actor(Role::FacilityStaff, "hidamari", ITABASHI);
         let mut record = child("itabashi-welfare", ITABASHI);
         assert_eq!(may(&facility, P::ReadChild, Some(&record)), Decision::Deny);
-        record.shared_with.push("hidamari".into());
+        record
+            .shared_with
+            .push(OrganisationId::from_stored("hidamari".into()));
         assert_eq!(
             may(&facility, P::ReadChild, Some(&record)),
             Decision::Allow(Basis::Scope(S::OwnOrganisation))
@@ -594,7 +598,7 @@ mod tests {
     #[test]
     fn guardians_see_their_own_children_only() {
         let mut guardian = actor(Role::Guardian, "family", ITABASHI);
-        guardian.account_id = "guardian-1".into();
+        guardian.account_id = AccountId::from_stored("guardian-1".into());
         assert!(
             may(
                 &guardian,
@@ -603,7 +607,7 @@ mod tests {
             )
             .allowed()
         );
-        guardian.account_id = "guardian-2".into();
+        guardian.account_id = AccountId::from_stored("guardian-2".into());
         assert!(
             !may(
                 &guardian,
@@ -619,7 +623,9 @@ mod tests {
         let centre = actor(Role::SupportCenterStaff, "tokyo-centre", "130001");
         let mut record = child("nerima-welfare", NERIMA);
         assert!(!may(&centre, P::ReadChild, Some(&record)).allowed());
-        record.shared_with.push("tokyo-centre".into());
+        record
+            .shared_with
+            .push(OrganisationId::from_stored("tokyo-centre".into()));
         assert!(may(&centre, P::ReadChild, Some(&record)).allowed());
         assert!(may(&centre, P::ExportChildren, Some(&record)).allowed());
         // A consent to share is not a right to change: not the record, not its consents.
@@ -627,7 +633,9 @@ mod tests {
             assert_eq!(may(&centre, permission, Some(&record)), Decision::Deny);
         }
         let coordinator = actor(Role::Coordinator, "consultation", ITABASHI);
-        record.shared_with.push("consultation".into());
+        record
+            .shared_with
+            .push(OrganisationId::from_stored("consultation".into()));
         assert!(may(&coordinator, P::ReadChild, Some(&record)).allowed());
         assert_eq!(
             may(&coordinator, P::WriteChild, Some(&record)),
@@ -699,22 +707,29 @@ mod tests {
             filter.department_keys,
             vec![format!("{ITABASHI}:disability_welfare")]
         );
-        assert_eq!(filter.organisations, vec!["itabashi-welfare".to_string()]);
+        assert_eq!(
+            filter.organisations,
+            vec![OrganisationId::from_stored("itabashi-welfare".into())]
+        );
         assert!(!filter.everything && filter.prefectures.is_empty());
         let centre = actor(Role::SupportCenterStaff, "tokyo-centre", "130001");
         let centre_filter = scope_filter(&centre, P::ReadChild);
         assert_eq!(
             centre_filter.organisations,
-            vec!["tokyo-centre".to_string()]
+            vec![OrganisationId::from_stored("tokyo-centre".into())]
         );
         assert!(centre_filter.prefectures.is_empty());
         assert!(scope_filter(&actor(Role::SystemAdmin, "s", "130001"), P::ReadChild).is_empty());
-        assert_eq!(ScopeFilter::joined(&["a".into(), "b".into()]), "|a|b|");
+        assert_eq!(ScopeFilter::joined(&["a", "b"]), "|a|b|");
     }
 
     #[test]
     fn nobody_without_membership_may_anything() {
-        let nobody = Actor::default();
+        let nobody = Actor {
+            account_id: AccountId::from_stored("nobody".into()),
+            memberships: vec![],
+            break_glass: vec![],
+        };
         for (_, grants) in ROLE_GRANTS {
             for (permission, _) in *grants {
                 assert_eq!(may(&nobody, *permission, None), Decision::Deny);

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod care;
 pub mod clock;
 pub mod device;
+pub mod ids;
 pub mod kana;
 pub mod municipality;
 pub mod text;

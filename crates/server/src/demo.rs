@@ -11,6 +11,7 @@ pub mod national;
 mod synth;
 
 use chrono::{DateTime, Utc};
+use tsunagu_core::ids::{AccountId, ChildId, ConsentId, OrganisationId, ProposalId};
 use tsunagu_core::municipality::MunicipalityCode;
 
 use crate::db::Db;
@@ -119,19 +120,19 @@ pub async fn seed_scale(
     };
     for key in WELFARE_DEPARTMENTS {
         if let Some((id, _, code)) = seeded.orgs.get(key) {
-            existing.owners.insert(code.to_string(), id.clone());
+            existing.owners.insert(code.to_string(), id.to_string());
         }
     }
     for (code, login) in [("131199", "itabashi.welfare"), ("131202", "nerima.welfare")] {
         if let Some(id) = account(login) {
-            existing.staff.insert(code.into(), id);
+            existing.staff.insert(code.into(), id.into_string());
         }
     }
     if let Some(id) = org("tokyo-centre") {
-        existing.centres.insert("13".into(), id);
+        existing.centres.insert("13".into(), id.into_string());
     }
     if let Some(id) = account("center.staff") {
-        existing.centre_staff.insert("13".into(), id);
+        existing.centre_staff.insert("13".into(), id.into_string());
     }
     let mut report = national::Report::default();
     let bench = national::seed(db, now, existing, &mut report).await?;
@@ -152,7 +153,7 @@ const WELFARE_DEPARTMENTS: [&str; 6] = [
 /// What the demo made that the national set builds on.
 struct Seeded {
     orgs: OrgIds,
-    account_ids: std::collections::HashMap<&'static str, String>,
+    account_ids: std::collections::HashMap<&'static str, AccountId>,
 }
 
 /// The demo scale into an empty database (see [`seed_scale`]). Returns the accounts.
@@ -505,8 +506,8 @@ async fn seed_demo(
     ))
 }
 
-type OrgIds = std::collections::HashMap<&'static str, (String, String, MunicipalityCode)>;
-type AccountIds = std::collections::HashMap<&'static str, String>;
+type OrgIds = std::collections::HashMap<&'static str, (OrganisationId, String, MunicipalityCode)>;
+type AccountIds = std::collections::HashMap<&'static str, AccountId>;
 
 /// How many generated children each demo municipality gets besides the four named ones.
 const EXTRA_CHILDREN: [(&str, usize); 6] = [
@@ -793,11 +794,11 @@ async fn seed_children(
             "nerima-welfare" => account("nerima.welfare")?,
             _ => admin.clone(),
         };
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = ChildId::from_uuid(uuid::Uuid::new_v4());
         store::create(&mut tx, &id, &owner_id, profile, now).await?;
         let ctx = Context {
-            actor_account_id: Some(recorder.clone()),
-            actor_organisation_id: Some(owner_id.clone()),
+            actor_account_id: Some(recorder.to_string()),
+            actor_organisation_id: Some(owner_id.to_string()),
             client_addr: "127.0.0.1".into(),
             user_agent: "tsunagu demo".into(),
         };
@@ -814,7 +815,7 @@ async fn seed_children(
 
         // Consents: the registry always; then by child.
         let given_on = profile.intake_date.unwrap_or(today);
-        let mut plan: Vec<(consent::Purpose, Option<Department>, Option<String>)> =
+        let mut plan: Vec<(consent::Purpose, Option<Department>, Option<OrganisationId>)> =
             vec![(consent::Purpose::Registry, None, None)];
         let preschool = today.years_since(profile.birth_date).unwrap_or(0) <= 6;
         match profile.name.as_str() {
@@ -870,7 +871,7 @@ async fn seed_children(
                 method: "paper".into(),
                 expires_on: None,
             };
-            let consent_id = uuid::Uuid::new_v4().to_string();
+            let consent_id = ConsentId::from_uuid(uuid::Uuid::new_v4());
             consent::record(&mut tx, &consent_id, &id, &code, &new, &recorder, now).await?;
         }
 
@@ -900,11 +901,11 @@ async fn seed_children(
                 changes: after.changes_from(profile),
                 message: "人工呼吸器の外部バッテリーを買い替えました（予備と合わせて12時間）。仕事を探し始めました。",
             };
-            let proposal_id = uuid::Uuid::new_v4().to_string();
+            let proposal_id = ProposalId::from_uuid(uuid::Uuid::new_v4());
             proposals::insert_pending(&mut tx, &proposal_id, &proposal).await?;
             let ctx = Context {
-                actor_account_id: Some(guardian_account.clone()),
-                actor_organisation_id: Some(owner_id.clone()),
+                actor_account_id: Some(guardian_account.to_string()),
+                actor_organisation_id: Some(owner_id.to_string()),
                 client_addr: "127.0.0.1".into(),
                 user_agent: "tsunagu demo".into(),
             };

@@ -22,6 +22,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 use sqlx::AnyConnection;
 use tsunagu_core::access::{Actor, Basis, Decision, Permission, Target, may};
+use tsunagu_core::ids::{ChildId, RecordId};
 
 use crate::audit::{self, Action, Event, Outcome};
 use crate::auth::guard::audit_context;
@@ -30,6 +31,9 @@ use crate::db::Db;
 use crate::error::{AppError, Refusal};
 use crate::state::AppState;
 use crate::view::Chrome;
+
+/// How much of an id that names nothing is kept in the audit entry of its refusal.
+const FORGED_ID_CHARS_KEPT: usize = 64;
 
 /// A kind of record the gate can open.
 pub trait Record: Sized + Send {
@@ -40,15 +44,22 @@ pub trait Record: Sized + Send {
     /// Where a refused page leads back to: `(href, label)`.
     const BACK: (&'static str, &'static str);
 
+    /// The type of its id: what a path or body names is parsed into it first, and an id
+    /// that does not parse is answered like a missing record.
+    type Id: RecordId;
+
     /// The record and what reaches it (owner, shares, consents, guardians), or `None`.
     fn load(
         db: &Db,
-        id: &str,
+        id: &Self::Id,
         today: NaiveDate,
     ) -> impl Future<Output = Result<Option<(Self, Target)>, sqlx::Error>> + Send;
 
+    /// The record's own id.
+    fn id(&self) -> &Self::Id;
+
     /// The child the record is about, for the audit trail's child column.
-    fn child_id(&self) -> Option<&str>;
+    fn child_id(&self) -> Option<&ChildId>;
 }
 
 /// A record the actor may use, and why.
@@ -59,14 +70,14 @@ pub struct Opened<R> {
     pub basis: Basis,
 }
 
-impl<R> Opened<R> {
+impl<R: Record> Opened<R> {
     /// The access rests on a break-glass grant (read only, shown to owner and family).
     pub fn via_break_glass(&self) -> bool {
         self.basis == Basis::BreakGlass
     }
 
-    pub fn id(&self) -> &str {
-        &self.target.resource_id
+    pub fn id(&self) -> &R::Id {
+        self.record.id()
     }
 }
 
@@ -154,7 +165,10 @@ impl<'a> Gate<'a> {
         using: Use<'_>,
         rule: Rule,
     ) -> Result<Opened<R>, AppError> {
-        let loaded = R::load(&self.state.db, id, self.state.clock.today_jst()).await?;
+        let Ok(parsed) = R::Id::parse(id) else {
+            return Err(self.refuse::<R>(id, using).await);
+        };
+        let loaded = R::load(&self.state.db, &parsed, self.state.clock.today_jst()).await?;
         let Some((record, target)) = loaded else {
             return Err(self.refuse::<R>(id, using).await);
         };
@@ -199,10 +213,10 @@ impl<'a> Gate<'a> {
             .collect::<Vec<_>>()
             .join(";");
         let mut event = Event::new(Action::Read, Outcome::Allowed)
-            .resource(R::RESOURCE, opened.id())
+            .resource(R::RESOURCE, opened.id().as_str())
             .detail(detail);
         if let Some(child) = opened.record.child_id() {
-            event = event.child(child);
+            event = event.child(child.as_str());
         }
         let ctx = audit_context(self.parts, Some(self.current));
         audit::record_standalone(&self.state.db, &ctx, &event, self.state.clock.now()).await?;
@@ -216,6 +230,9 @@ impl<'a> Gate<'a> {
             Use::Read(_) => "read",
             Use::Change => "write",
         };
+        // A forged id is kept as sent, but not at any length.
+        let id: String = id.chars().take(FORGED_ID_CHARS_KEPT).collect();
+        let id = id.as_str();
         let ctx = audit_context(self.parts, Some(self.current));
         let event = Event::new(Action::Denied, Outcome::Denied)
             .resource(R::RESOURCE, id)
@@ -323,9 +340,9 @@ impl Gate<'_> {
 
 /// The event of a change to an opened record: its resource and child.
 pub fn change_event<R: Record>(opened: &Opened<R>, action: Action) -> Event {
-    let event = Event::new(action, Outcome::Allowed).resource(R::RESOURCE, opened.id());
+    let event = Event::new(action, Outcome::Allowed).resource(R::RESOURCE, opened.id().as_str());
     match opened.record.child_id() {
-        Some(child) => event.child(child),
+        Some(child) => event.child(child.as_str()),
         None => event,
     }
 }

@@ -53,7 +53,7 @@ struct SessionCreated {
 
 fn me_of(s: &CurrentSession) -> Me {
     Me {
-        id: s.account.id.clone(),
+        id: s.account.id.to_string(),
         login: s.account.login_id.clone(),
         display_name: s.account.display_name.clone(),
         kana: s.account.kana.clone(),

@@ -162,8 +162,10 @@ pub fn audit_context(parts: &Parts, session: Option<&CurrentSession>) -> audit::
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     audit::Context {
-        actor_account_id: session.map(|s| s.account.id.clone()),
-        actor_organisation_id: session.and_then(CurrentSession::organisation_id),
+        actor_account_id: session.map(|s| s.account.id.to_string()),
+        actor_organisation_id: session
+            .and_then(CurrentSession::organisation_id)
+            .map(String::from),
         client_addr,
         user_agent: user_agent.to_string(),
     }

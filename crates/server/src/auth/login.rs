@@ -2,6 +2,7 @@
 //! limit, second factor, session rotation, and the audit entries for each.
 
 use chrono::{DateTime, Duration, Utc};
+use tsunagu_core::ids::AccountId;
 
 use super::session::{self, CurrentSession, Stage};
 use super::{password, repo, totp};
@@ -80,7 +81,7 @@ pub async fn first_factor(db: &Db, attempt: &Attempt<'_>) -> Result<FirstFactor,
         && failures_for_login(db, &folded_login, attempt.now).await? >= LOCK_THRESHOLD;
     let mut tx = db.pool().begin().await?;
     let ctx = audit::Context {
-        actor_account_id: account.as_ref().map(|a| a.id.clone()),
+        actor_account_id: account.as_ref().map(|a| a.id.to_string()),
         ..attempt.ctx.clone()
     };
     if unknown_locked {
@@ -171,7 +172,7 @@ pub async fn first_factor(db: &Db, attempt: &Attempt<'_>) -> Result<FirstFactor,
 
 async fn requires_two_factor(
     conn: &mut sqlx::AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> Result<bool, sqlx::Error> {
     Ok(accounts::memberships(conn, account_id)
         .await?

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 use tsunagu_core::access::Actor;
+use tsunagu_core::ids::{AccountId, OrganisationId};
 
 use super::repo;
 use crate::auth::repo::accounts::{self, Account, MembershipView};
@@ -91,8 +92,16 @@ impl CurrentSession {
     }
 
     /// The organisation acting, for the audit trail: the first membership.
-    pub fn organisation_id(&self) -> Option<String> {
-        self.memberships.first().map(|m| m.organisation_id.clone())
+    pub fn organisation_id(&self) -> Option<&OrganisationId> {
+        self.memberships.first().map(|m| &m.organisation_id)
+    }
+
+    /// Every organisation the person belongs to.
+    pub fn organisation_ids(&self) -> Vec<OrganisationId> {
+        self.memberships
+            .iter()
+            .map(|m| m.organisation_id.clone())
+            .collect()
     }
 }
 
@@ -116,7 +125,7 @@ pub fn random_token() -> String {
 /// Returns the cookie value.
 pub async fn create(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
     stage: Stage,
     now: DateTime<Utc>,
     client_addr: &str,

@@ -8,6 +8,7 @@
 //! backends finish well within two minutes. Deterministic: one seeded generator.
 
 use std::collections::HashMap;
+use tsunagu_core::ids::OrganisationId;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use rand::rngs::StdRng;
@@ -328,7 +329,7 @@ pub async fn seed(
                 kana: b.kana.into(),
                 password_hash: hash,
                 must_change_password: false,
-                memberships: vec![(org_id, b.role)],
+                memberships: vec![(OrganisationId::from_stored(org_id), b.role)],
             },
             now,
         )
@@ -337,9 +338,15 @@ pub async fn seed(
         accounts::enable_totp(&mut tx, &id, 0).await?;
         report.accounts += 1;
         if b.at.len() == 2 {
-            existing.centre_staff.entry(b.at.to_string()).or_insert(id);
+            existing
+                .centre_staff
+                .entry(b.at.to_string())
+                .or_insert(id.into_string());
         } else {
-            existing.staff.entry(b.at.to_string()).or_insert(id);
+            existing
+                .staff
+                .entry(b.at.to_string())
+                .or_insert(id.into_string());
         }
         bench_accounts.push(DemoAccount {
             login: b.login.into(),
@@ -365,12 +372,12 @@ pub async fn seed(
                 kana: format!("{} たんとう", m.kana),
                 password_hash: unusable.clone(),
                 must_change_password: true,
-                memberships: vec![(org, Role::MunicipalStaff)],
+                memberships: vec![(OrganisationId::from_stored(org), Role::MunicipalStaff)],
             },
             now,
         )
         .await?;
-        existing.staff.insert(m.code.clone(), id);
+        existing.staff.insert(m.code.clone(), id.into_string());
         report.accounts += 1;
     }
 

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use tsunagu_core::ids::OrganisationId;
 use tsunagu_core::municipality::MunicipalityCode;
 
 use super::{Department, OrganisationKind};
@@ -11,7 +12,7 @@ use crate::db::{Db, codec};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Organisation {
-    pub id: String,
+    pub id: OrganisationId,
     pub name: String,
     pub kana: String,
     pub kind: OrganisationKind,
@@ -48,7 +49,7 @@ fn from_row(row: &AnyRow) -> Result<Organisation, sqlx::Error> {
         source: "unknown value".into(),
     };
     Ok(Organisation {
-        id: row.try_get("id")?,
+        id: OrganisationId::from_stored(row.try_get("id")?),
         name: row.try_get("name")?,
         kana: row.try_get("kana")?,
         kind: OrganisationKind::parse(&kind).ok_or_else(|| decode("kind"))?,
@@ -66,32 +67,8 @@ pub async fn create(
     new: &NewOrganisation,
     now: DateTime<Utc>,
 ) -> Result<Organisation, sqlx::Error> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let at = codec::instant_to_db(now);
-    sqlx::query(
-        "INSERT INTO organisations (id, name, kana, kind, department, municipality_code, active, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)",
-    )
-    .bind(&id)
-    .bind(&new.name)
-    .bind(&new.kana)
-    .bind(new.kind.as_str())
-    .bind(new.department.map(Department::as_str))
-    .bind(new.municipality_code.to_string())
-    .bind(true)
-    .bind(at)
-    .execute(db.pool())
-    .await?;
-    Ok(Organisation {
-        id,
-        name: new.name.clone(),
-        kana: new.kana.clone(),
-        kind: new.kind,
-        department: new.department,
-        municipality_code: new.municipality_code.to_string(),
-        active: true,
-        version: 1,
-    })
+    let mut conn = db.pool().acquire().await?;
+    insert(&mut conn, new, now).await
 }
 
 /// Active organisations tied to one municipality (or prefecture), by kana.
@@ -176,9 +153,9 @@ macro_rules! select_organisation {
     };
 }
 
-pub async fn get(db: &Db, id: &str) -> Result<Option<Organisation>, sqlx::Error> {
+pub async fn get(db: &Db, id: &OrganisationId) -> Result<Option<Organisation>, sqlx::Error> {
     sqlx::query(select_organisation!("WHERE o.id = $1"))
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(db.pool())
         .await?
         .as_ref()
@@ -255,13 +232,13 @@ pub async fn insert(
     new: &NewOrganisation,
     now: DateTime<Utc>,
 ) -> Result<Organisation, sqlx::Error> {
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = OrganisationId::from_uuid(uuid::Uuid::new_v4());
     let at = codec::instant_to_db(now);
     sqlx::query(
         "INSERT INTO organisations (id, name, kana, kind, department, municipality_code, active, version, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)",
     )
-    .bind(&id)
+    .bind(id.as_str())
     .bind(&new.name)
     .bind(&new.kana)
     .bind(new.kind.as_str())
@@ -287,7 +264,7 @@ pub async fn insert(
 /// nothing changed) when someone else saved first or it does not exist.
 pub async fn update(
     conn: &mut sqlx::AnyConnection,
-    id: &str,
+    id: &OrganisationId,
     expected_version: i64,
     changed: &NewOrganisation,
     active: bool,
@@ -304,7 +281,7 @@ pub async fn update(
     .bind(changed.municipality_code.to_string())
     .bind(active)
     .bind(codec::instant_to_db(now))
-    .bind(id)
+    .bind(id.as_str())
     .bind(expected_version)
     .execute(conn)
     .await?;

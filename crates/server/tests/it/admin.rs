@@ -802,7 +802,7 @@ async fn roles_deactivation_unlock_and_resets() {
     // A lockout shows in the list, and unlocking clears it.
     sqlx::query("UPDATE accounts SET failed_logins = 3, locked_until = $1 WHERE id = $2")
         .bind((world.clock.now() + Duration::minutes(10)).timestamp_millis())
-        .bind(&id)
+        .bind(id.as_str())
         .execute(app.db.pool())
         .await
         .unwrap();

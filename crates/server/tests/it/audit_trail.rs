@@ -116,7 +116,7 @@ async fn reading_a_child_is_audited_with_who_from_where() {
         "SELECT actor_account_id, actor_organisation_id, outcome, resource_type, resource_id, \
          client_addr, user_agent FROM audit_log WHERE action = 'read' AND child_id = $1",
     )
-    .bind(child)
+    .bind(child.as_str())
     .fetch_one(app.db.pool())
     .await
     .expect("exactly one read entry");

@@ -245,7 +245,7 @@ async fn enrolment_gives_recovery_codes_that_work_once() {
     let csrf = csrf_in_page(&form.body).unwrap();
     let secret: String = sqlx::Row::try_get(
         &sqlx::query("SELECT totp_secret FROM accounts WHERE id = $1")
-            .bind(&person.id)
+            .bind(person.id.as_str())
             .fetch_one(app.db.pool())
             .await
             .unwrap(),
@@ -348,7 +348,7 @@ async fn five_failures_lock_the_account_for_fifteen_minutes() {
     world.sign_in(&app, staff).await;
     let failed: i64 = sqlx::Row::try_get(
         &sqlx::query("SELECT failed_logins FROM accounts WHERE id = $1")
-            .bind(&staff.id)
+            .bind(staff.id.as_str())
             .fetch_one(app.db.pool())
             .await
             .unwrap(),
@@ -1266,8 +1266,8 @@ async fn a_session_carries_every_membership_of_active_organisations_only() {
         sqlx::query(
             "INSERT INTO memberships (account_id, organisation_id, role, created_at) VALUES ($1, $2, $3, 0)",
         )
-        .bind(&staff.id)
-        .bind(&world.organisations[org])
+        .bind(staff.id.as_str())
+        .bind(world.organisations[org].as_str())
         .bind(role)
         .execute(app.db.pool())
         .await
@@ -1275,7 +1275,7 @@ async fn a_session_carries_every_membership_of_active_organisations_only() {
     }
     sqlx::query("UPDATE organisations SET active = $1 WHERE id = $2")
         .bind(false)
-        .bind(&world.organisations["consultation"])
+        .bind(world.organisations["consultation"].as_str())
         .execute(app.db.pool())
         .await
         .expect("close");

@@ -373,16 +373,16 @@ impl Ids {
     fn of(&self, world: &World, on: On) -> String {
         match on {
             On::Nothing => String::new(),
-            On::ItabashiFamily => world.children.itabashi_family.clone(),
-            On::ItabashiShared => world.children.itabashi_shared.clone(),
-            On::Nerima => world.children.nerima.clone(),
-            On::Sapporo => world.children.sapporo.clone(),
+            On::ItabashiFamily => world.children.itabashi_family.to_string(),
+            On::ItabashiShared => world.children.itabashi_shared.to_string(),
+            On::Nerima => world.children.nerima.to_string(),
+            On::Sapporo => world.children.sapporo.to_string(),
             On::GrantOnOwn => self.grant_on_own.clone(),
             On::GrantOnOther => self.grant_on_other.clone(),
-            On::OrgTokyo => world.organisations["itabashi-health"].clone(),
-            On::OrgHokkaido => world.organisations["sapporo-welfare"].clone(),
+            On::OrgTokyo => world.organisations["itabashi-health"].to_string(),
+            On::OrgHokkaido => world.organisations["sapporo-welfare"].to_string(),
             On::AccountTokyo => self.itabashi_health_staff.clone(),
-            On::AccountHokkaido => world.sapporo_staff.id.clone(),
+            On::AccountHokkaido => world.sapporo_staff.id.to_string(),
             On::Missing => NO_SUCH_ID.to_string(),
         }
     }
@@ -501,7 +501,7 @@ async fn every_role_against_every_protected_route() {
     let ids = Ids {
         grant_on_own,
         grant_on_other,
-        itabashi_health_staff: colleague.id.clone(),
+        itabashi_health_staff: colleague.id.to_string(),
     };
 
     let mut sessions = Vec::new();
@@ -616,7 +616,7 @@ async fn itabashi_staff_see_nothing_of_nerima_until_break_glass_and_not_after_re
     let list = app.get_as(&itabashi, "/children").await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.body.contains(ITABASHI_FAMILY_NAME) && list.body.contains(ITABASHI_SHARED_NAME));
-    assert!(!list.body.contains(NERIMA_NAME) && !list.body.contains(&nerima_id));
+    assert!(!list.body.contains(NERIMA_NAME) && !list.body.contains(nerima_id.as_str()));
     assert!(!list.body.contains(SAPPORO_NAME));
     for q in ["たかはし", "高橋", "めい", "きたの"] {
         let res = app
@@ -632,7 +632,7 @@ async fn itabashi_staff_see_nothing_of_nerima_until_break_glass_and_not_after_re
     let csv = app.get_as(&itabashi, "/children/export.csv").await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.body.contains(ITABASHI_FAMILY_NAME));
-    assert!(!csv.body.contains(NERIMA_NAME) && !csv.body.contains(&nerima_id));
+    assert!(!csv.body.contains(NERIMA_NAME) && !csv.body.contains(nerima_id.as_str()));
     assert!(!csv.body.contains("131202") && !csv.body.contains(SAPPORO_NAME));
     assert_eq!(
         app.count(
@@ -654,7 +654,7 @@ async fn itabashi_staff_see_nothing_of_nerima_until_break_glass_and_not_after_re
     assert_eq!(guess.status, StatusCode::NOT_FOUND);
     assert_eq!(none.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        guess.body.replace(&nerima_id, "ID"),
+        guess.body.replace(nerima_id.as_str(), "ID"),
         none.body.replace(NO_SUCH_ID, "ID"),
         "out of scope looks exactly like missing"
     );
@@ -770,7 +770,7 @@ async fn itabashi_staff_see_nothing_of_nerima_until_break_glass_and_not_after_re
     // 練馬区 revokes it: the record closes again at once.
     let grant: String = sqlx::Row::try_get(
         &sqlx::query("SELECT id FROM break_glass_grants WHERE resource_id = $1")
-            .bind(&nerima_id)
+            .bind(nerima_id.as_str())
             .fetch_one(app.db.pool())
             .await
             .unwrap(),
@@ -879,10 +879,10 @@ async fn break_glass_does_not_reach_another_prefecture() {
          owner_organisation_id, reason, started_at, expires_at) VALUES ($1, $2, $3, 'child', $4, $5, $6, $7, $8)",
     )
     .bind(uuid::Uuid::new_v4().to_string())
-    .bind(&staff)
-    .bind(&world.organisations["itabashi-welfare"])
-    .bind(&sapporo_id)
-    .bind(&world.organisations["sapporo-welfare"])
+    .bind(staff.as_str())
+    .bind(world.organisations["itabashi-welfare"].as_str())
+    .bind(sapporo_id.as_str())
+    .bind(world.organisations["sapporo-welfare"].as_str())
     .bind(REASON)
     .bind(world.clock.now().timestamp_millis())
     .bind(world.clock.now().timestamp_millis() + 3_600_000)

@@ -80,6 +80,7 @@ async fn the_demo_has_a_few_dozen_realistic_children_with_families_and_consents(
     let mut patterns = HashSet::new();
     for row in &children {
         let id: String = row.get("id");
+        let id = tsunagu_core::ids::ChildId::from_stored(id);
         let (profile, _) = tsunagu::features::children::store::load(&db, &id)
             .await
             .expect("profile")
@@ -140,7 +141,8 @@ async fn the_demo_has_a_few_dozen_realistic_children_with_families_and_consents(
     )
     .await;
     assert_eq!(linked, ["guardian"]);
-    let (profile, version) = tsunagu::features::children::store::load(&db, haruto)
+    let haruto_id = tsunagu_core::ids::ChildId::from_stored(haruto.to_string());
+    let (profile, version) = tsunagu::features::children::store::load(&db, &haruto_id)
         .await
         .expect("load")
         .expect("山田 はると");

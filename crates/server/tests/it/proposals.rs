@@ -11,7 +11,8 @@ use tsunagu_core::access::Role;
 use crate::support::{Session, TestApp, World, world};
 
 async fn stored_fields(app: &TestApp, id: &str) -> (HashMap<String, String>, i64) {
-    let (profile, version) = store::load(&app.db, id)
+    let id = tsunagu_core::ids::ChildId::parse(id).expect("a child's id");
+    let (profile, version) = store::load(&app.db, &id)
         .await
         .expect("load")
         .expect("the child");
@@ -167,7 +168,7 @@ async fn setup() -> (TestApp, World, Session, Session, String) {
     let (app, world) = world().await;
     let staff = world.login_as(&app, Role::MunicipalStaff).await;
     let guardian = world.login_as(&app, Role::Guardian).await;
-    let id = world.children.itabashi_family.clone();
+    let id = world.children.itabashi_family.to_string();
     full_record(&app, &staff, &id).await;
     (app, world, staff, guardian, id)
 }

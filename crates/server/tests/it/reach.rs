@@ -7,6 +7,7 @@
 //! Break-glass opens one record and never lists it.
 
 use std::collections::BTreeSet;
+use tsunagu_core::ids::{AccountId, ChildId, ConsentId};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -181,7 +182,7 @@ fn code(text: &str) -> MunicipalityCode {
 }
 
 /// Writes the scenario's children; their ids in plan order.
-async fn write(app: &TestApp, world: &World, plan: &Scenario) -> Vec<String> {
+async fn write(app: &TestApp, world: &World, plan: &Scenario) -> Vec<ChildId> {
     let now = world.clock.now();
     let today = world.clock.today_jst();
     let guardians = [
@@ -192,7 +193,7 @@ async fn write(app: &TestApp, world: &World, plan: &Scenario) -> Vec<String> {
     let mut conn = app.db.pool().acquire().await.unwrap();
     let mut ids = Vec::new();
     for (i, child) in plan.children.iter().enumerate() {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = ChildId::from_uuid(uuid::Uuid::new_v4());
         let new = NewChild {
             owner_organisation_id: world.organisations[OWNERS[child.owner]].clone(),
             municipality_code: code(TOWNS[child.town]),
@@ -248,7 +249,7 @@ async fn write(app: &TestApp, world: &World, plan: &Scenario) -> Vec<String> {
                 method: "paper".into(),
                 expires_on,
             };
-            let consent_id = uuid::Uuid::new_v4().to_string();
+            let consent_id = ConsentId::from_uuid(uuid::Uuid::new_v4());
             consent::record(
                 &mut conn,
                 &consent_id,
@@ -271,7 +272,7 @@ async fn write(app: &TestApp, world: &World, plan: &Scenario) -> Vec<String> {
     ids
 }
 
-fn actor_of(world: &World, plan: &ActorPlan, ids: &[String]) -> Actor {
+fn actor_of(world: &World, plan: &ActorPlan, ids: &[ChildId]) -> Actor {
     let guardians = [
         world.person(Role::Guardian).id.clone(),
         world.nerima_guardian.id.clone(),
@@ -299,7 +300,7 @@ fn actor_of(world: &World, plan: &ActorPlan, ids: &[String]) -> Actor {
             });
             guardians[g].clone()
         }
-        None => uuid::Uuid::new_v4().to_string(),
+        None => AccountId::from_uuid(uuid::Uuid::new_v4()),
     };
     Actor {
         account_id,
@@ -308,14 +309,14 @@ fn actor_of(world: &World, plan: &ActorPlan, ids: &[String]) -> Actor {
             .break_glass
             .iter()
             .filter_map(|i| ids.get(*i))
-            .map(|id| ("child".to_string(), id.clone()))
+            .map(|id| ("child".to_string(), id.to_string()))
             .collect(),
     }
 }
 
 async fn check(app: &TestApp, world: &World, plan: &Scenario) -> Result<(), String> {
     let ids = write(app, world, plan).await;
-    let case: BTreeSet<&String> = ids.iter().collect();
+    let case: BTreeSet<&ChildId> = ids.iter().collect();
     let today = world.clock.today_jst();
     for actor_plan in &plan.actors {
         let actor = actor_of(world, actor_plan, &ids);
@@ -324,7 +325,7 @@ async fn check(app: &TestApp, world: &World, plan: &Scenario) -> Result<(), Stri
             children::list(&app.db, &scope, &ListFilter::default(), today, 100_000, 0)
                 .await
                 .map_err(|e| e.to_string())?;
-        let listed: BTreeSet<&String> = listed
+        let listed: BTreeSet<&ChildId> = listed
             .iter()
             .map(|c| &c.id)
             .filter_map(|id| case.get(id).copied())

@@ -321,7 +321,7 @@ async fn a_department_reads_the_record_only_while_the_family_consents() {
         &sqlx::query(
             "SELECT id FROM child_consents WHERE child_id = $1 AND department = 'health' AND withdrawn_at IS NULL",
         )
-        .bind(&id)
+        .bind(id.as_str())
         .fetch_one(app.db.pool())
         .await
         .unwrap(),
@@ -553,7 +553,7 @@ async fn a_proposal_accepted_and_declined_at_once_is_decided_once_and_the_record
             &sqlx::query(
                 "SELECT id FROM child_proposals WHERE child_id = $1 AND status = 'pending'",
             )
-            .bind(&id)
+            .bind(id.as_str())
             .fetch_one(app.db.pool())
             .await
             .unwrap(),

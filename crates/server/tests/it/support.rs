@@ -1,6 +1,7 @@
 //! A fresh database per test on the backend under test, and a way to send requests.
 
 use std::sync::Arc;
+use tsunagu_core::ids::{AccountId, ChildId, ConsentId, OrganisationId};
 
 use axum::Router;
 use axum::body::Body;
@@ -269,14 +270,14 @@ pub async fn password_hash() -> String {
 /// One account of the [`World`].
 #[derive(Debug, Clone)]
 pub struct Person {
-    pub id: String,
+    pub id: AccountId,
     pub login: String,
     pub display_name: String,
     pub password: String,
     /// The enabled TOTP secret, if the account has two-factor.
     pub totp_secret: Option<String>,
     pub role: Role,
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
 }
 
 /// What [`World::add_person`] creates.
@@ -333,7 +334,7 @@ impl Session {
 /// `nerima` (owned by nerima-welfare; the nerima guardian's child), `sapporo` (sapporo-welfare).
 pub struct World {
     pub clock: Arc<ManualClock>,
-    pub organisations: std::collections::HashMap<&'static str, String>,
+    pub organisations: std::collections::HashMap<&'static str, OrganisationId>,
     /// One account per role, in [`Role::ALL`] order (municipal staff: 板橋区 障害福祉).
     pub people: Vec<Person>,
     /// Municipal staff of 練馬区 and of 札幌市 (the owners of the other towns' children).
@@ -346,10 +347,10 @@ pub struct World {
 
 #[derive(Debug, Clone)]
 pub struct Children {
-    pub itabashi_family: String,
-    pub itabashi_shared: String,
-    pub nerima: String,
-    pub sapporo: String,
+    pub itabashi_family: ChildId,
+    pub itabashi_shared: ChildId,
+    pub nerima: ChildId,
+    pub sapporo: ChildId,
 }
 
 /// Child names, as the pages and exports show them.
@@ -364,7 +365,7 @@ fn code(text: &str) -> tsunagu_core::municipality::MunicipalityCode {
 
 async fn create_person(
     db: &Db,
-    organisation_id: &str,
+    organisation_id: &OrganisationId,
     new: NewPerson<'_>,
     now: chrono::DateTime<Utc>,
 ) -> Person {
@@ -377,7 +378,7 @@ async fn create_person(
             kana: "てすと".into(),
             password_hash: password_hash().await,
             must_change_password: new.must_change_password,
-            memberships: vec![(organisation_id.to_string(), new.role)],
+            memberships: vec![(organisation_id.clone(), new.role)],
         },
         now,
     )
@@ -399,7 +400,7 @@ async fn create_person(
         password: PASSWORD.into(),
         totp_secret,
         role: new.role,
-        organisation_id: organisation_id.to_string(),
+        organisation_id: organisation_id.clone(),
     }
 }
 
@@ -606,14 +607,14 @@ impl World {
                 birth_date: chrono::NaiveDate::from_ymd_opt(2022, 6, 14).unwrap(),
                 sex: "female".into(),
             };
-            let id = uuid::Uuid::new_v4().to_string();
+            let id = ChildId::from_uuid(uuid::Uuid::new_v4());
             children::create(&mut conn, &id, &new, now)
                 .await
                 .expect("create child");
             children_ids.push(id);
         }
         let [itabashi_family, itabashi_shared, nerima, sapporo] =
-            <[String; 4]>::try_from(children_ids).expect("four children");
+            <[ChildId; 4]>::try_from(children_ids).expect("four children");
         let guardian = people
             .iter()
             .find(|p| p.role == Role::Guardian)
@@ -645,7 +646,7 @@ impl World {
                 method: "paper".into(),
                 expires_on: None,
             };
-            let consent_id = uuid::Uuid::new_v4().to_string();
+            let consent_id = ConsentId::from_uuid(uuid::Uuid::new_v4());
             consent::record(
                 &mut conn,
                 &consent_id,

@@ -5,13 +5,14 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use tsunagu_core::access::{Department, Membership, Role};
+use tsunagu_core::ids::{AccountId, OrganisationId};
 use tsunagu_core::municipality::MunicipalityCode;
 
 use crate::db::{Db, codec};
 
 #[derive(Debug, Clone)]
 pub struct Account {
-    pub id: String,
+    pub id: AccountId,
     pub login_id: String,
     pub display_name: String,
     pub kana: String,
@@ -37,7 +38,8 @@ impl Account {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = Membership)]
 pub struct MembershipView {
-    pub organisation_id: String,
+    #[schema(value_type = String, format = "uuid")]
+    pub organisation_id: OrganisationId,
     pub organisation_name: String,
     pub municipality_code: String,
     #[schema(schema_with = role_schema)]
@@ -82,7 +84,7 @@ macro_rules! select_account {
 /// session lookup, which joins them).
 pub(crate) fn from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
     Ok(Account {
-        id: row.try_get("id")?,
+        id: AccountId::from_stored(row.try_get("id")?),
         login_id: row.try_get("login_id")?,
         display_name: row.try_get("display_name")?,
         kana: row.try_get("kana")?,
@@ -109,9 +111,12 @@ pub async fn by_login_id(db: &Db, login_id: &str) -> Result<Option<Account>, sql
         .transpose()
 }
 
-pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<Account>, sqlx::Error> {
+pub async fn by_id(
+    conn: &mut AnyConnection,
+    id: &AccountId,
+) -> Result<Option<Account>, sqlx::Error> {
     sqlx::query(select_account!("WHERE id = $1"))
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(conn)
         .await?
         .as_ref()
@@ -121,14 +126,14 @@ pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<Account>
 
 pub async fn memberships(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> Result<Vec<MembershipView>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT m.organisation_id, o.name AS organisation_name, o.municipality_code, m.role, o.department \
          FROM memberships m JOIN organisations o ON o.id = m.organisation_id \
          WHERE m.account_id = $1 AND o.active = $2 ORDER BY o.kana, m.role",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(true)
     .fetch_all(conn)
     .await?;
@@ -141,7 +146,7 @@ pub fn membership_from_row(row: &AnyRow) -> Result<MembershipView, sqlx::Error> 
     let role: String = row.try_get("role")?;
     let department: Option<String> = row.try_get("department")?;
     Ok(MembershipView {
-        organisation_id: row.try_get("organisation_id")?,
+        organisation_id: OrganisationId::from_stored(row.try_get("organisation_id")?),
         organisation_name: row.try_get("organisation_name")?,
         municipality_code: row.try_get("municipality_code")?,
         role: Role::parse(&role).ok_or_else(|| decode_error("role"))?,
@@ -183,22 +188,22 @@ pub struct NewAccount {
     pub kana: String,
     pub password_hash: String,
     pub must_change_password: bool,
-    pub memberships: Vec<(String, Role)>,
+    pub memberships: Vec<(OrganisationId, Role)>,
 }
 
 pub async fn create(
     conn: &mut AnyConnection,
     new: &NewAccount,
     now: DateTime<Utc>,
-) -> Result<String, sqlx::Error> {
-    let id = uuid::Uuid::new_v4().to_string();
+) -> Result<AccountId, sqlx::Error> {
+    let id = AccountId::from_uuid(uuid::Uuid::new_v4());
     let at = codec::instant_to_db(now);
     sqlx::query(
         "INSERT INTO accounts (id, login_id, display_name, kana, password_hash, must_change_password, \
          totp_enabled, active, failed_logins, version, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 1, $9, $9)",
     )
-    .bind(&id)
+    .bind(id.as_str())
     .bind(tsunagu_core::kana::fold_login_id(&new.login_id))
     .bind(&new.display_name)
     .bind(&new.kana)
@@ -217,8 +222,8 @@ pub async fn create(
 
 pub async fn add_membership(
     conn: &mut AnyConnection,
-    account_id: &str,
-    organisation_id: &str,
+    account_id: &AccountId,
+    organisation_id: &OrganisationId,
     role: Role,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
@@ -226,8 +231,8 @@ pub async fn add_membership(
         "INSERT INTO memberships (account_id, organisation_id, role, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (account_id, organisation_id, role) DO NOTHING",
     )
-    .bind(account_id)
-    .bind(organisation_id)
+    .bind(account_id.as_str())
+    .bind(organisation_id.as_str())
     .bind(role.as_str())
     .bind(codec::instant_to_db(now))
     .execute(conn)
@@ -239,31 +244,33 @@ pub async fn add_membership(
 /// organisation's notices reach.
 pub async fn staff_of(
     conn: &mut AnyConnection,
-    organisation_id: &str,
-) -> Result<Vec<String>, sqlx::Error> {
+    organisation_id: &OrganisationId,
+) -> Result<Vec<AccountId>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT DISTINCT a.id FROM memberships m JOIN accounts a ON a.id = m.account_id \
          WHERE m.organisation_id = $1 AND m.role <> $2 AND a.active = $3 ORDER BY a.id",
     )
-    .bind(organisation_id)
+    .bind(organisation_id.as_str())
     .bind(Role::Guardian.as_str())
     .bind(true)
     .fetch_all(conn)
     .await?;
-    rows.iter().map(|r| r.try_get("id")).collect()
+    rows.iter()
+        .map(|r| r.try_get("id").map(AccountId::from_stored))
+        .collect()
 }
 
 pub async fn remove_membership(
     conn: &mut AnyConnection,
-    account_id: &str,
-    organisation_id: &str,
+    account_id: &AccountId,
+    organisation_id: &OrganisationId,
     role: Role,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "DELETE FROM memberships WHERE account_id = $1 AND organisation_id = $2 AND role = $3",
     )
-    .bind(account_id)
-    .bind(organisation_id)
+    .bind(account_id.as_str())
+    .bind(organisation_id.as_str())
     .bind(role.as_str())
     .execute(conn)
     .await?;
@@ -274,21 +281,21 @@ pub async fn remove_membership(
 /// when this failure locked it.
 pub async fn record_failed_login(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
     threshold: i64,
     lock_until: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let row = sqlx::query(
         "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .fetch_one(&mut *conn)
     .await?;
     let failures: i64 = row.try_get(0)?;
     if failures >= threshold {
         sqlx::query("UPDATE accounts SET locked_until = $1, failed_logins = 0 WHERE id = $2")
             .bind(codec::instant_to_db(lock_until))
-            .bind(account_id)
+            .bind(account_id.as_str())
             .execute(conn)
             .await?;
         return Ok(true);
@@ -298,10 +305,10 @@ pub async fn record_failed_login(
 
 pub async fn clear_failed_logins(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-        .bind(account_id)
+        .bind(account_id.as_str())
         .execute(conn)
         .await?;
     Ok(())
@@ -309,7 +316,7 @@ pub async fn clear_failed_logins(
 
 pub async fn set_password(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
     password_hash: &str,
     must_change: bool,
     now: DateTime<Utc>,
@@ -321,7 +328,7 @@ pub async fn set_password(
     .bind(password_hash)
     .bind(must_change)
     .bind(codec::instant_to_db(now))
-    .bind(account_id)
+    .bind(account_id.as_str())
     .execute(conn)
     .await?;
     Ok(())
@@ -330,13 +337,13 @@ pub async fn set_password(
 /// Stores a secret that is not yet confirmed by a first code.
 pub async fn set_pending_totp(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
     secret: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET totp_secret = $1, totp_enabled = $2, totp_last_step = NULL WHERE id = $3")
         .bind(secret)
         .bind(false)
-        .bind(account_id)
+        .bind(account_id.as_str())
         .execute(conn)
         .await?;
     Ok(())
@@ -344,13 +351,13 @@ pub async fn set_pending_totp(
 
 pub async fn enable_totp(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
     step: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET totp_enabled = $1, totp_last_step = $2 WHERE id = $3")
         .bind(true)
         .bind(step)
-        .bind(account_id)
+        .bind(account_id.as_str())
         .execute(conn)
         .await?;
     Ok(())
@@ -359,27 +366,30 @@ pub async fn enable_totp(
 /// Accepts a step only if it is newer than the last one: a replay loses the race here too.
 pub async fn advance_totp_step(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
     step: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
     )
     .bind(step)
-    .bind(account_id)
+    .bind(account_id.as_str())
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn reset_totp(conn: &mut AnyConnection, account_id: &str) -> Result<(), sqlx::Error> {
+pub async fn reset_totp(
+    conn: &mut AnyConnection,
+    account_id: &AccountId,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET totp_secret = NULL, totp_enabled = $1, totp_last_step = NULL WHERE id = $2")
         .bind(false)
-        .bind(account_id)
+        .bind(account_id.as_str())
         .execute(&mut *conn)
         .await?;
     sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
-        .bind(account_id)
+        .bind(account_id.as_str())
         .execute(conn)
         .await?;
     Ok(())
@@ -387,16 +397,16 @@ pub async fn reset_totp(conn: &mut AnyConnection, account_id: &str) -> Result<()
 
 pub async fn replace_recovery_codes(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
     code_hashes: &[String],
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
-        .bind(account_id)
+        .bind(account_id.as_str())
         .execute(&mut *conn)
         .await?;
     for hash in code_hashes {
         sqlx::query("INSERT INTO recovery_codes (account_id, code_hash) VALUES ($1, $2)")
-            .bind(account_id)
+            .bind(account_id.as_str())
             .bind(hash)
             .execute(&mut *conn)
             .await?;
@@ -407,7 +417,7 @@ pub async fn replace_recovery_codes(
 /// Marks a recovery code used; false when it does not exist or was used before.
 pub async fn use_recovery_code(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
     code_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
@@ -415,7 +425,7 @@ pub async fn use_recovery_code(
         "UPDATE recovery_codes SET used_at = $1 WHERE account_id = $2 AND code_hash = $3 AND used_at IS NULL",
     )
     .bind(codec::instant_to_db(now))
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(code_hash)
     .execute(conn)
     .await?;
@@ -424,7 +434,7 @@ pub async fn use_recovery_code(
 
 pub async fn set_active(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
     active: bool,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
@@ -433,7 +443,7 @@ pub async fn set_active(
     )
     .bind(active)
     .bind(codec::instant_to_db(now))
-    .bind(account_id)
+    .bind(account_id.as_str())
     .execute(conn)
     .await?;
     Ok(())
@@ -442,7 +452,7 @@ pub async fn set_active(
 /// Accounts for the administration list, with whether each is locked now.
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountSummary {
-    pub id: String,
+    pub id: AccountId,
     pub login_id: String,
     pub display_name: String,
     pub kana: String,
@@ -508,7 +518,12 @@ pub async fn actor_labels<'a>(
         let label = if account.is_empty() {
             ActorLabel::default()
         } else {
-            actor_label(db, account, Some(organisation)).await?
+            actor_label(
+                db,
+                &AccountId::from_stored(key.0.clone()),
+                Some(organisation),
+            )
+            .await?
         };
         labels.insert(key, label);
     }
@@ -517,7 +532,7 @@ pub async fn actor_labels<'a>(
 
 pub async fn actor_label(
     db: &Db,
-    account_id: &str,
+    account_id: &AccountId,
     organisation_id: Option<&str>,
 ) -> Result<ActorLabel, sqlx::Error> {
     let org = organisation_id.unwrap_or_default();
@@ -526,7 +541,7 @@ pub async fn actor_label(
          (SELECT m.role FROM memberships m WHERE m.account_id = a.id AND m.organisation_id = $2 ORDER BY m.role LIMIT 1) AS role \
          FROM accounts a WHERE a.id = $1",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(org)
     .fetch_optional(db.pool())
     .await?;
@@ -623,7 +638,7 @@ pub async fn list_in_reach(
 /// organisation's kind (to decide whether it is in an administrator's reach).
 #[derive(Debug, Clone, Serialize)]
 pub struct AdminMembership {
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub organisation_name: String,
     pub organisation_kind: String,
     pub organisation_active: bool,
@@ -633,21 +648,21 @@ pub struct AdminMembership {
 
 pub async fn all_memberships(
     db: &Db,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> Result<Vec<AdminMembership>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT m.organisation_id, o.name, o.kind, o.active, o.municipality_code, m.role \
          FROM memberships m JOIN organisations o ON o.id = m.organisation_id \
          WHERE m.account_id = $1 ORDER BY o.municipality_code, o.kana, m.role",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .fetch_all(db.pool())
     .await?;
     rows.iter()
         .map(|row| {
             let role: String = row.try_get("role")?;
             Ok(AdminMembership {
-                organisation_id: row.try_get("organisation_id")?,
+                organisation_id: OrganisationId::from_stored(row.try_get("organisation_id")?),
                 organisation_name: row.try_get("name")?,
                 organisation_kind: row.try_get("kind")?,
                 organisation_active: codec::get_flag(row, "active")?,

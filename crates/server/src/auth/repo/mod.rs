@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use tsunagu_core::ids::AccountId;
 
 pub mod accounts;
 
@@ -12,7 +13,7 @@ use crate::db::{Db, codec};
 /// A session as it starts.
 pub struct NewSession<'a> {
     pub token_hash: &'a str,
-    pub account_id: &'a str,
+    pub account_id: &'a AccountId,
     pub stage: &'a str,
     pub csrf_token: &'a str,
     pub now: DateTime<Utc>,
@@ -29,7 +30,7 @@ pub async fn insert_session(
          VALUES ($1, $2, $3, $4, $5, $5, $6, $7)",
     )
     .bind(new.token_hash)
-    .bind(new.account_id)
+    .bind(new.account_id.as_str())
     .bind(new.stage)
     .bind(new.csrf_token)
     .bind(codec::instant_to_db(new.now))
@@ -72,10 +73,10 @@ pub async fn delete_session(conn: &mut AnyConnection, token_hash: &str) -> Resul
 
 pub async fn delete_all_sessions_of(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-        .bind(account_id)
+        .bind(account_id.as_str())
         .execute(conn)
         .await?;
     Ok(done.rows_affected())
@@ -84,11 +85,11 @@ pub async fn delete_all_sessions_of(
 /// Ends every other session of the account (after a password change).
 pub async fn delete_other_sessions_of(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
     keep_token_hash: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(keep_token_hash)
         .execute(conn)
         .await?;
@@ -221,14 +222,14 @@ pub async fn failures_by_address_since(
 /// the session (declared in the structure test; the grants are break_glass's to write).
 pub async fn active_grants(
     conn: &mut AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT resource_type, resource_id FROM break_glass_grants \
          WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > $2",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(codec::instant_to_db(now))
     .fetch_all(conn)
     .await?;

@@ -9,6 +9,7 @@
 //! another prefecture. Nobody changes their own roles or deactivates themselves here.
 
 use std::collections::HashMap;
+use tsunagu_core::ids::{AccountId, OrganisationId};
 
 use askama::Template;
 use axum::extract::{Path, Query, RawForm, State};
@@ -92,7 +93,7 @@ async fn organisation_choices(
         .into_iter()
         .map(|o| {
             let label = format!("{}（{}・{}）", o.name, o.kind_label(), o.municipality_code);
-            (o.id, label)
+            (o.id.into_string(), label)
         })
         .collect())
 }
@@ -195,9 +196,13 @@ async fn parse_grant(
     reach: &Reach,
     form: &HashMap<String, String>,
     errors: &mut Vec<String>,
-) -> Result<Option<(String, Role)>, AppError> {
-    let organisation_id = field(form, "organisation_id");
-    let organisation = match organisations::get(&state.db, &organisation_id).await? {
+) -> Result<Option<(OrganisationId, Role)>, AppError> {
+    let chosen = OrganisationId::parse(&field(form, "organisation_id")).ok();
+    let organisation = match chosen {
+        Some(organisation_id) => organisations::get(&state.db, &organisation_id).await?,
+        None => None,
+    };
+    let organisation = match organisation {
         Some(o) if o.active && reach.covers(o.kind, &o.municipality_code) => Some(o),
         _ => {
             errors.push("所属する組織を一覧から選んでください".to_string());
@@ -350,11 +355,15 @@ async fn load(
     id: &str,
 ) -> Result<Loaded, AppError> {
     let reach = reach(current, PERMISSION);
-    let mut conn = state.db.pool().acquire().await?;
-    let account = repo::by_id(&mut conn, id).await?;
-    drop(conn);
+    let account = match AccountId::parse(id) {
+        Ok(account_id) => {
+            let mut conn = state.db.pool().acquire().await?;
+            repo::by_id(&mut conn, &account_id).await?
+        }
+        Err(_) => None,
+    };
     if let Some(account) = account {
-        let memberships = repo::all_memberships(&state.db, id).await?;
+        let memberships = repo::all_memberships(&state.db, &account.id).await?;
         let visible =
             reach.everything || memberships.iter().any(|m| membership_in_reach(&reach, m));
         if visible {
@@ -561,7 +570,7 @@ async fn add_role(
     let now = state.clock.now();
     let ctx = audit_context(&parts, Some(&current));
     let mut tx = state.db.pool().begin().await.map_err(AppError::from)?;
-    repo::add_membership(&mut tx, &id, &organisation_id, role, now)
+    repo::add_membership(&mut tx, &loaded.account.id, &organisation_id, role, now)
         .await
         .map_err(AppError::from)?;
     let event = Event::new(Action::RoleChange, Outcome::Allowed)
@@ -591,14 +600,15 @@ async fn remove_role(
         Ok(loaded) => loaded,
         Err(response) => return Ok(response),
     };
-    let organisation_id = field(&form, "organisation_id");
+    let organisation_id = OrganisationId::parse(&field(&form, "organisation_id")).ok();
     let role = Role::parse(&field(&form, "role"));
-    let Some(role) = role.filter(|r| {
+    let found = role.zip(organisation_id).filter(|(r, o)| {
         loaded
             .memberships
             .iter()
-            .any(|m| m.organisation_id == organisation_id && m.role == *r)
-    }) else {
+            .any(|m| m.organisation_id == *o && m.role == *r)
+    });
+    let Some((role, organisation_id)) = found else {
         return detail_response(
             &state,
             &current,
@@ -612,7 +622,7 @@ async fn remove_role(
     let now = state.clock.now();
     let ctx = audit_context(&parts, Some(&current));
     let mut tx = state.db.pool().begin().await.map_err(AppError::from)?;
-    if !repo::remove_membership(&mut tx, &id, &organisation_id, role)
+    if !repo::remove_membership(&mut tx, &loaded.account.id, &organisation_id, role)
         .await
         .map_err(AppError::from)?
     {
@@ -652,14 +662,14 @@ async fn set_active(
     let now = state.clock.now();
     let ctx = audit_context(&parts, Some(&current));
     let mut tx = state.db.pool().begin().await.map_err(AppError::from)?;
-    repo::set_active(&mut tx, &id, active, now)
+    repo::set_active(&mut tx, &loaded.account.id, active, now)
         .await
         .map_err(AppError::from)?;
     let detail = if active {
         "reactivated".to_string()
     } else {
         // A deactivated person is signed out everywhere at once.
-        let ended = session::delete_all_of(&mut tx, &id)
+        let ended = session::delete_all_of(&mut tx, &loaded.account.id)
             .await
             .map_err(AppError::from)?;
         format!("deactivated; sessions_ended={ended}")
@@ -713,7 +723,7 @@ async fn unlock(
     let now = state.clock.now();
     let ctx = audit_context(&parts, Some(&current));
     let mut tx = state.db.pool().begin().await.map_err(AppError::from)?;
-    repo::clear_failed_logins(&mut tx, &id)
+    repo::clear_failed_logins(&mut tx, &loaded.account.id)
         .await
         .map_err(AppError::from)?;
     let event = Event::new(Action::AccountUnlocked, Outcome::Allowed)
@@ -757,10 +767,10 @@ async fn reset_password(
     let now = state.clock.now();
     let ctx = audit_context(&parts, Some(&current));
     let mut tx = state.db.pool().begin().await.map_err(AppError::from)?;
-    repo::set_password(&mut tx, &id, &password_hash, true, now)
+    repo::set_password(&mut tx, &loaded.account.id, &password_hash, true, now)
         .await
         .map_err(AppError::from)?;
-    let ended = session::delete_all_of(&mut tx, &id)
+    let ended = session::delete_all_of(&mut tx, &loaded.account.id)
         .await
         .map_err(AppError::from)?;
     let event = Event::new(Action::PasswordChange, Outcome::Allowed)
@@ -782,18 +792,19 @@ async fn reset_two_factor(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    if let Err(response) =
-        load_for_change(&state, &current, &parts, &id, Some("二要素認証のリセット")).await?
+    let loaded = match load_for_change(&state, &current, &parts, &id, Some("二要素認証のリセット"))
+        .await?
     {
-        return Ok(response);
-    }
+        Ok(loaded) => loaded,
+        Err(response) => return Ok(response),
+    };
     let now = state.clock.now();
     let ctx = audit_context(&parts, Some(&current));
     let mut tx = state.db.pool().begin().await.map_err(AppError::from)?;
-    repo::reset_totp(&mut tx, &id)
+    repo::reset_totp(&mut tx, &loaded.account.id)
         .await
         .map_err(AppError::from)?;
-    let ended = session::delete_all_of(&mut tx, &id)
+    let ended = session::delete_all_of(&mut tx, &loaded.account.id)
         .await
         .map_err(AppError::from)?;
     let event = Event::new(Action::TotpReset, Outcome::Allowed)

@@ -191,7 +191,7 @@ async fn build_query(
                 return Ok(Ok(None));
             }
         }
-        query.actor_account_id = Some(account.id);
+        query.actor_account_id = Some(account.id.into_string());
     }
     Ok(Ok(Some(query)))
 }

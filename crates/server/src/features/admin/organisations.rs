@@ -2,6 +2,7 @@
 //! so two administrators never overwrite each other silently).
 
 use std::collections::HashMap;
+use tsunagu_core::ids::OrganisationId;
 
 use askama::Template;
 use axum::extract::{Path, Query, RawForm, State};
@@ -325,7 +326,11 @@ async fn load(
     id: &str,
 ) -> Result<Organisation, AppError> {
     let reach = reach(current, PERMISSION);
-    match repo::get(&state.db, id).await? {
+    let found = match OrganisationId::parse(id) {
+        Ok(organisation_id) => repo::get(&state.db, &organisation_id).await?,
+        Err(_) => None,
+    };
+    match found {
         Some(o) if reach.covers(o.kind, &o.municipality_code) => Ok(o),
         _ => Err(not_found(state, current, parts, RESOURCE_TYPE, id, "manage").await),
     }
@@ -436,7 +441,7 @@ async fn update(
     let now = state.clock.now();
     let ctx = audit_context(&parts, Some(&current));
     let mut tx = state.db.pool().begin().await.map_err(AppError::from)?;
-    if !repo::update(&mut tx, &id, version, &new, active, now)
+    if !repo::update(&mut tx, &organisation.id, version, &new, active, now)
         .await
         .map_err(AppError::from)?
     {

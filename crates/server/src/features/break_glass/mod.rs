@@ -5,6 +5,7 @@
 pub mod repo;
 
 use std::collections::HashMap;
+use tsunagu_core::ids::ChildId;
 
 use askama::Template;
 use axum::extract::{Path, RawForm, State};
@@ -75,7 +76,10 @@ async fn open(
     }
     let now = state.clock.now();
     let ctx = audit_context(&parts, Some(&current));
-    let found = children::get(&state.db, &child_id, state.clock.today_jst()).await?;
+    let found = match ChildId::parse(&child_id) {
+        Ok(id) => children::get(&state.db, &id, state.clock.today_jst()).await?,
+        Err(_) => None,
+    };
     let child_name = found
         .as_ref()
         .map(|(c, _)| c.name.clone())
@@ -100,7 +104,10 @@ async fn open(
         return Ok(Redirect::to(&format!("/children/{child_id}")).into_response());
     }
     let expires = now + Duration::hours(state.settings.break_glass_hours);
-    let organisation_id = current.organisation_id().ok_or(AppError::Forbidden)?;
+    let organisation_id = current
+        .organisation_id()
+        .ok_or(AppError::Forbidden)?
+        .clone();
     let mut tx = state.db.pool().begin().await.map_err(AppError::from)?;
     repo::create(
         &mut tx,
@@ -171,11 +178,7 @@ pub async fn open_on_records_of(
     state: &AppState,
     current: &CurrentSession,
 ) -> Result<usize, AppError> {
-    let organisations: Vec<String> = current
-        .memberships
-        .iter()
-        .map(|m| m.organisation_id.clone())
-        .collect();
+    let organisations = current.organisation_ids();
     let now = state.clock.now().timestamp_millis();
     Ok(repo::for_owners(&state.db, &organisations)
         .await?
@@ -198,11 +201,7 @@ async fn review(
     State(state): State<AppState>,
     current: CurrentSession,
 ) -> Result<Html<String>, PageError> {
-    let organisations: Vec<String> = current
-        .memberships
-        .iter()
-        .map(|m| m.organisation_id.clone())
-        .collect();
+    let organisations = current.organisation_ids();
     let grants = repo::for_owners(&state.db, &organisations).await?;
     let page = ReviewPage {
         chrome: Chrome::for_session("緊急閲覧の確認", state.settings.demo, Some(&current)),
@@ -219,11 +218,7 @@ async fn revoke(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let organisations: Vec<String> = current
-        .memberships
-        .iter()
-        .map(|m| m.organisation_id.clone())
-        .collect();
+    let organisations = current.organisation_ids();
     let now = state.clock.now();
     let ctx = audit_context(&parts, Some(&current));
     let Some(grant) = repo::get(&state.db, &id)

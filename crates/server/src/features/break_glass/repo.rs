@@ -5,6 +5,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use tsunagu_core::access::Target;
+use tsunagu_core::ids::{AccountId, OrganisationId};
 
 use crate::db::{Db, codec};
 
@@ -15,7 +16,7 @@ pub struct GrantView {
     pub organisation_name: String,
     pub resource_type: String,
     pub resource_id: String,
-    pub owner_organisation_id: String,
+    pub owner_organisation_id: OrganisationId,
     pub reason: String,
     pub started_at: i64,
     pub expires_at: i64,
@@ -55,7 +56,7 @@ fn from_row(row: &AnyRow) -> Result<GrantView, sqlx::Error> {
         organisation_name: row.try_get("organisation_name")?,
         resource_type: row.try_get("resource_type")?,
         resource_id: row.try_get("resource_id")?,
-        owner_organisation_id: row.try_get("owner_organisation_id")?,
+        owner_organisation_id: OrganisationId::from_stored(row.try_get("owner_organisation_id")?),
         reason: row.try_get("reason")?,
         started_at: row.try_get("started_at")?,
         expires_at: row.try_get("expires_at")?,
@@ -65,8 +66,8 @@ fn from_row(row: &AnyRow) -> Result<GrantView, sqlx::Error> {
 
 pub async fn create(
     conn: &mut AnyConnection,
-    account_id: &str,
-    organisation_id: &str,
+    account_id: &AccountId,
+    organisation_id: &OrganisationId,
     target: &Target,
     reason: &str,
     now: DateTime<Utc>,
@@ -78,11 +79,11 @@ pub async fn create(
          owner_organisation_id, reason, started_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&id)
-    .bind(account_id)
-    .bind(organisation_id)
+    .bind(account_id.as_str())
+    .bind(organisation_id.as_str())
     .bind(&target.resource_type)
     .bind(&target.resource_id)
-    .bind(&target.owner_organisation_id)
+    .bind(target.owner_organisation_id.as_str())
     .bind(reason)
     .bind(codec::instant_to_db(now))
     .bind(codec::instant_to_db(expires))
@@ -102,7 +103,10 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<GrantView>, sqlx::Error> {
 }
 
 /// Grants on records owned by any of `organisations`, newest first (at most 200).
-pub async fn for_owners(db: &Db, organisations: &[String]) -> Result<Vec<GrantView>, sqlx::Error> {
+pub async fn for_owners(
+    db: &Db,
+    organisations: &[OrganisationId],
+) -> Result<Vec<GrantView>, sqlx::Error> {
     let joined = tsunagu_core::access::ScopeFilter::joined(organisations);
     if joined.is_empty() {
         return Ok(Vec::new());
@@ -135,12 +139,12 @@ pub async fn for_resource(
 pub async fn revoke(
     conn: &mut AnyConnection,
     id: &str,
-    by: &str,
+    by: &AccountId,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE break_glass_grants SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL")
         .bind(codec::instant_to_db(now))
-        .bind(by)
+        .bind(by.as_str())
         .bind(id)
         .execute(conn)
         .await?;

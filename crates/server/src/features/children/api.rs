@@ -16,6 +16,7 @@
 //! one validator), with the lists as arrays of objects instead of numbered form rows.
 
 use std::collections::{HashMap, HashSet};
+use tsunagu_core::ids::{ChildId, OrganisationId};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -113,8 +114,8 @@ struct ListScore {
 #[derive(Serialize, ToSchema)]
 #[schema(as = ChildSummary)]
 struct ListItem {
-    #[schema(format = "uuid")]
-    id: String,
+    #[schema(value_type = String, format = "uuid")]
+    id: ChildId,
     #[schema(pattern = "^[0-9]{6}$")]
     municipality_code: String,
     municipality_name: String,
@@ -242,7 +243,8 @@ impl TransitionJson {
 #[derive(Serialize, ToSchema)]
 #[schema(as = Owner)]
 struct OwnerJson {
-    id: String,
+    #[schema(value_type = String, format = "uuid")]
+    id: OrganisationId,
     name: String,
 }
 
@@ -251,8 +253,8 @@ struct OwnerJson {
 #[derive(Serialize, ToSchema)]
 #[schema(as = Child)]
 struct ChildJson {
-    #[schema(format = "uuid")]
-    id: String,
+    #[schema(value_type = String, format = "uuid")]
+    id: ChildId,
     /// 変更のたびに1増える。PATCH に必要
     version: i64,
     /// 住所地の団体コード。変更はできません
@@ -968,7 +970,7 @@ async fn create(
                 return Err(AppError::PossibleDuplicate {
                     message: duplicate.message(),
                     duplicate_of: match duplicate {
-                        service::Duplicate::Readable { id, .. } => Some(id),
+                        service::Duplicate::Readable { id, .. } => Some(id.into_string()),
                         service::Duplicate::InTown { .. } => None,
                     },
                 }
@@ -997,7 +999,8 @@ async fn create(
 #[derive(Serialize, ToSchema)]
 #[schema(as = ChildUpdated)]
 struct Updated {
-    id: String,
+    #[schema(value_type = String, format = "uuid")]
+    id: ChildId,
     version: i64,
     changes: Vec<profile::Change>,
 }
@@ -1044,7 +1047,7 @@ async fn update(
     let outcome = service::edit(&gate, &state, &stored, expected, &fields, "api").await?;
     Ok(match outcome {
         EditOutcome::Saved { version, changes } => Json(Updated {
-            id,
+            id: stored.opened.record.id.clone(),
             version,
             changes,
         })
@@ -1098,7 +1101,8 @@ fn transition_when() -> utoipa::openapi::Object {
 #[derive(Serialize, ToSchema)]
 #[schema(as = ChildTransitions)]
 struct TransitionsJson {
-    child_id: String,
+    #[schema(value_type = String, format = "uuid")]
+    child_id: ChildId,
     birth_date: NaiveDate,
     today: NaiveDate,
     life_stage: LifeStageJson,
@@ -1188,7 +1192,8 @@ struct GrantJson {
 #[derive(Serialize, ToSchema)]
 #[schema(as = ChildAccessLog)]
 struct AccessLogJson {
-    child_id: String,
+    #[schema(value_type = String, format = "uuid")]
+    child_id: ChildId,
     entries: Vec<AccessEntryJson>,
     break_glass: Vec<GrantJson>,
 }

@@ -2,6 +2,7 @@
 //! the family (online) and staff (from paper) record and withdraw them here.
 
 use std::collections::HashMap;
+use tsunagu_core::ids::OrganisationId;
 
 use askama::Template;
 use axum::extract::{Path, RawForm, State};
@@ -135,7 +136,7 @@ fn parse_consent(
     today: NaiveDate,
     guardian: bool,
     partners: &[Organisation],
-    owner: &str,
+    owner: &OrganisationId,
 ) -> Result<NewConsent, Vec<String>> {
     let get = |k: &str| {
         form.get(k)
@@ -155,10 +156,10 @@ fn parse_consent(
             None => errors.push("共有する担当課を選んでください".to_string()),
         },
         Some(Purpose::Organisation) => {
-            let chosen = get("organisation_id");
-            if chosen == owner {
+            let chosen = OrganisationId::parse(&get("organisation_id")).ok();
+            if chosen.as_ref() == Some(owner) {
                 errors.push("記録を管理する組織は同意がなくても記録を扱います".to_string());
-            } else if partners.iter().any(|o| o.id == chosen) {
+            } else if let Some(chosen) = chosen.filter(|c| partners.iter().any(|o| o.id == *c)) {
                 organisation_id = Some(chosen);
             } else {
                 errors.push("共有する外部機関を一覧から選んでください".to_string());

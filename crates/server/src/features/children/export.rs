@@ -5,6 +5,7 @@
 //! child in it gets an entry of its own (the family's access history shows the export).
 
 use std::collections::HashMap;
+use tsunagu_core::ids::ChildId;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -43,7 +44,7 @@ pub fn routes() -> Routes {
 /// audit entry names.
 struct Export {
     sheet: Sheet,
-    child_ids: Vec<String>,
+    child_ids: Vec<ChildId>,
     describe: String,
     total: i64,
     /// The one municipality every row lives in, if they share one (for the file's name).
@@ -93,15 +94,15 @@ async fn sheet(
             _ => {}
         }
     }
-    let ids: Vec<String> = children.iter().map(|c| c.id.clone()).collect();
+    let ids: Vec<ChildId> = children.iter().map(|c| c.id.clone()).collect();
     let mut profiles = store::load_many(&state.db, &ids).await?;
     let mut rows = Vec::with_capacity(children.len());
     let mut child_ids = Vec::with_capacity(children.len());
     for c in &children {
-        let Some((profile, _)) = profiles.remove(&c.id) else {
+        let Some((profile, _)) = profiles.remove(c.id.as_str()) else {
             continue;
         };
-        let mut cells = vec![Cell::Text(c.id.clone())];
+        let mut cells = vec![Cell::Text(c.id.to_string())];
         for (t, text) in TARGETS.iter().zip(profile_cells(&profile)) {
             let cell = if DATE_KEYS.contains(&t.key.as_str()) && !text.is_empty() {
                 NaiveDate::parse_from_str(&text, "%Y-%m-%d")

@@ -366,7 +366,7 @@ pub async fn history_page(
         .read::<Child>(&id, "history")
         .await?
         .record;
-    let mut entries = store::history(&state.db, &id, 0).await?;
+    let mut entries = store::history(&state.db, &child.id, 0).await?;
     entries.reverse();
     let page = HistoryPage {
         chrome: Chrome::for_session(

@@ -76,7 +76,7 @@ async fn page(
         .acquire()
         .await
         .map_err(crate::error::AppError::from)?;
-    let linked = consent::linked_guardians(&mut conn, id).await?;
+    let linked = consent::linked_guardians(&mut conn, stored.opened.id()).await?;
     let child = stored.opened.record;
     Ok(GuardiansPage {
         chrome: Chrome::for_session(

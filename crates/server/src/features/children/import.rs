@@ -23,6 +23,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
+use tsunagu_core::ids::{AccountId, ChildId, OrganisationId};
 
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
@@ -705,7 +706,8 @@ pub struct RowOutcome {
     pub name: String,
     pub birth_date: String,
     pub problems: Vec<String>,
-    ready: Option<(Profile, String)>,
+    /// The owner is chosen once the row's town is known.
+    ready: Option<(Profile, Option<OrganisationId>)>,
 }
 
 /// Checks every row as the commit would, writing nothing.
@@ -722,7 +724,7 @@ async fn check_rows(
         let fields = mapping.fields(row, &mut problems);
         let parsed = profile::parse(&fields, today);
         let ready = match parsed {
-            Ok(p) if problems.is_empty() => Some((p, String::new())),
+            Ok(p) if problems.is_empty() => Some((p, None)),
             Ok(_) => None,
             Err(errors) => {
                 problems.extend(errors.into_iter().map(|e| e.message));
@@ -787,7 +789,7 @@ async fn check_rows(
                     &p.municipality_code,
                 ) {
                     Some(m) => {
-                        *owner = m.organisation_id.clone();
+                        *owner = Some(m.organisation_id.clone());
                         // The town's own departments hear of any child registered there
                         // (one record per child is theirs to keep); an outside
                         // organisation only of the children it may read — anything more
@@ -841,7 +843,7 @@ mod sql {
     /// Drops uploads older than a day, then stores this one; returns its id.
     pub async fn save(
         db: &Db,
-        account_id: &str,
+        account_id: &AccountId,
         filename: &str,
         table: &Table,
         now: DateTime<Utc>,
@@ -860,7 +862,7 @@ mod sql {
     pub async fn load(
         db: &Db,
         id: &str,
-        account_id: &str,
+        account_id: &AccountId,
         now: DateTime<Utc>,
     ) -> Result<Option<Stored>, AppError> {
         let cutoff = now - chrono::Duration::hours(KEEP_HOURS);
@@ -1221,7 +1223,7 @@ async fn check(
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Created {
-    id: String,
+    id: ChildId,
     line: usize,
     name: String,
 }
@@ -1270,10 +1272,10 @@ async fn commit(
             let mut created = Vec::with_capacity(outcomes.len());
             let mut events = Vec::with_capacity(outcomes.len() + 1);
             for outcome in &outcomes {
-                let Some((profile, owner)) = &outcome.ready else {
+                let Some((profile, Some(owner))) = &outcome.ready else {
                     continue;
                 };
-                let child_id = uuid::Uuid::new_v4().to_string();
+                let child_id = ChildId::from_uuid(uuid::Uuid::new_v4());
                 store::create(tx, &child_id, owner, profile, now).await?;
                 events.push(
                     Event::new(Action::Create, Outcome::Allowed)

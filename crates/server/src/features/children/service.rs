@@ -3,6 +3,7 @@
 //! write counterpart, so the policy and the audit entry cannot be skipped.
 
 use std::collections::HashMap;
+use tsunagu_core::ids::{AccountId, ChildId, ConsentId, OrganisationId, ProposalId};
 
 use tsunagu_core::access::{Permission, is_family_or_owner, may, scope_filter};
 
@@ -22,10 +23,10 @@ use crate::state::AppState;
 async fn register(
     gate: &Gate<'_>,
     state: &AppState,
-    owner: &str,
+    owner: &OrganisationId,
     profile: &Profile,
-) -> Result<String, AppError> {
-    let id = uuid::Uuid::new_v4().to_string();
+) -> Result<ChildId, AppError> {
+    let id = ChildId::from_uuid(uuid::Uuid::new_v4());
     let fields = profile.filled_fields();
     let event = Event::new(Action::Create, Outcome::Allowed)
         .resource(repo::RESOURCE_TYPE, &id)
@@ -44,7 +45,7 @@ async fn register(
 #[derive(Debug, Clone)]
 pub(crate) enum Duplicate {
     /// A record the registrant can open: (id, name).
-    Readable { id: String, name: String },
+    Readable { id: ChildId, name: String },
     /// A record of another department of the registrant's own town, which the registrant
     /// cannot open: only that it exists and whose it is are said, nothing of its content.
     InTown { owner: String },
@@ -78,7 +79,7 @@ pub(crate) async fn register_unless_duplicate(
     writer: &tsunagu_core::access::Membership,
     profile: &Profile,
     reason: Option<&str>,
-) -> Result<Result<String, (Duplicate, Vec<FieldError>)>, AppError> {
+) -> Result<Result<ChildId, (Duplicate, Vec<FieldError>)>, AppError> {
     let today = state.clock.today_jst();
     let code = profile.municipality_code.to_string();
     let mut readable = None;
@@ -186,7 +187,7 @@ pub(crate) async fn open_with_profile(
     using: Use<'_>,
 ) -> Result<Stored, AppError> {
     let opened = gate.open::<Child>(id, permission, using).await?;
-    let Some((profile, version)) = store::load(&state.db, id).await? else {
+    let Some((profile, version)) = store::load(&state.db, opened.id()).await? else {
         // Gone between the two reads: answered like any record out of reach.
         return Err(gate.refused::<Child>(id).await);
     };
@@ -441,6 +442,11 @@ pub(crate) async fn decide_proposal(
 ) -> Result<(), AppError> {
     let note = form.note;
     let stored = open_with_profile(gate, state, id, Permission::WriteChild, Use::Change).await?;
+    let id = stored.opened.id();
+    let Ok(proposal_id) = ProposalId::parse(proposal_id) else {
+        return Err(gate.refused::<Child>(id.as_str()).await);
+    };
+    let proposal_id = &proposal_id;
     let pending = proposals_repo::pending(&state.db, id, proposal_id).await?;
     let Some(proposal) = pending else {
         // Not this child's, or decided already: say which without naming another record.
@@ -448,7 +454,7 @@ pub(crate) async fn decide_proposal(
             if proposals_repo::exists(&state.db, id, proposal_id).await? {
                 already_decided()
             } else {
-                gate.refused::<Child>(id).await
+                gate.refused::<Child>(id.as_str()).await
             },
         );
     };
@@ -572,7 +578,7 @@ struct Told<'a> {
 async fn tell_proposer(
     tx: &mut sqlx::AnyConnection,
     proposal: &proposals_repo::Proposal,
-    child_id: &str,
+    child_id: &ChildId,
     child_name: &str,
     accepted: bool,
     now: chrono::DateTime<chrono::Utc>,
@@ -682,13 +688,14 @@ pub(crate) async fn access_history(
         .await?
         .record;
     let query = AuditQuery {
-        child_id: Some(child.id.clone()),
+        child_id: Some(child.id.to_string()),
         limit: 500,
         ..AuditQuery::default()
     };
     let (entries, _) = audit::search(&state.db, &query).await?;
     let rows = access_rows(state, &entries).await?;
-    let grants = break_glass::repo::for_resource(&state.db, repo::RESOURCE_TYPE, &child.id).await?;
+    let grants =
+        break_glass::repo::for_resource(&state.db, repo::RESOURCE_TYPE, child.id.as_str()).await?;
     Ok(AccessHistory {
         child,
         entries,
@@ -791,7 +798,7 @@ pub(crate) async fn record_consent(
         ));
     }
     let now = state.clock.now();
-    let consent_id = uuid::Uuid::new_v4().to_string();
+    let consent_id = ConsentId::from_uuid(uuid::Uuid::new_v4());
     let event = gate::change_event(opened, Action::Update).detail(format!(
         "consent_given:{consent_id}:{}{}",
         new.purpose.code(),
@@ -835,8 +842,13 @@ pub(crate) async fn withdraw_consent(
     let event = gate::change_event(opened, Action::Update)
         .detail(format!("consent_withdrawn:{consent_id}"));
     let by = &gate.current().account.id;
+    // An id that is no consent of anyone's is answered like another child's consent.
+    let consent_id = ConsentId::parse(consent_id).ok();
     let withdrawn = gate
         .write(event, async |tx| {
+            let Some(consent_id) = &consent_id else {
+                return Ok(Written::Nothing(false));
+            };
             let done = consent::withdraw(tx, opened.id(), consent_id, by, reason, now).await?;
             Ok(if done {
                 Written::Changed {
@@ -851,7 +863,7 @@ pub(crate) async fn withdraw_consent(
     if withdrawn {
         Ok(())
     } else {
-        Err(gate.refused::<Child>(opened.id()).await)
+        Err(gate.refused::<Child>(opened.id().as_str()).await)
     }
 }
 
@@ -933,7 +945,7 @@ pub(crate) async fn propose(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
-    let proposal_id = uuid::Uuid::new_v4().to_string();
+    let proposal_id = ProposalId::from_uuid(uuid::Uuid::new_v4());
     let new = proposals_repo::NewProposal {
         child_id: id,
         proposed_by: &gate.current().account.id,
@@ -1048,7 +1060,7 @@ pub(crate) async fn create_guardian_account(
                 }
                 Err(err) => return Err(err.into()),
             };
-            consent::add_guardian(tx, id, &account_id, &relation).await?;
+            consent::add_guardian(tx, opened.id(), &account_id, &relation).await?;
             let events = vec![
                 Event::new(Action::Create, Outcome::Allowed)
                     .resource("account", &account_id)
@@ -1137,7 +1149,7 @@ pub(crate) async fn link_guardian_account(
         gate::change_event(&opened, Action::Update).detail(format!("guardian_link:{}", account.id));
     let linked = gate
         .write(event, async |tx| {
-            if !consent::add_guardian(tx, id, &account.id, relation).await? {
+            if !consent::add_guardian(tx, opened.id(), &account.id, relation).await? {
                 return Ok(Written::Nothing(false));
             }
             Ok(Written::Changed {
@@ -1167,11 +1179,18 @@ pub(crate) async fn unlink_guardian_account(
     let opened = gate
         .open::<Child>(id, Permission::WriteChild, Use::Change)
         .await?;
-    let event =
-        gate::change_event(&opened, Action::Update).detail(format!("guardian_unlink:{account_id}"));
+    // An id that names no account is linked to nobody: answered as already unlinked.
+    let account_id = AccountId::parse(account_id).ok();
+    let event = gate::change_event(&opened, Action::Update).detail(format!(
+        "guardian_unlink:{}",
+        account_id.as_ref().map(AccountId::as_str).unwrap_or("")
+    ));
     let removed = gate
         .write(event, async |tx| {
-            if !consent::remove_guardian(tx, id, account_id).await? {
+            let Some(account_id) = &account_id else {
+                return Ok(Written::Nothing(false));
+            };
+            if !consent::remove_guardian(tx, opened.id(), account_id).await? {
                 return Ok(Written::Nothing(false));
             }
             Ok(Written::Changed {
@@ -1204,7 +1223,7 @@ pub async fn work_for(
 ) -> Result<RegistryWork, AppError> {
     let mut work = RegistryWork::default();
     // The organisations in which the person may change records: their records' requests.
-    let owners: Vec<String> = current
+    let owners: Vec<OrganisationId> = current
         .memberships
         .iter()
         .filter(|m| tsunagu_core::access::scope_of(m.role, Permission::WriteChild).is_some())

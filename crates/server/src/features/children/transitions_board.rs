@@ -3,6 +3,7 @@
 //! so nursery places, school consultations and services are ready in time.
 
 use std::collections::{BTreeMap, HashMap};
+use tsunagu_core::ids::ChildId;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -19,7 +20,7 @@ use crate::view::Chrome;
 
 /// One child on the board.
 struct BoardRow {
-    child_id: String,
+    child_id: ChildId,
     name: String,
     kana: String,
     municipality: String,
@@ -93,7 +94,7 @@ pub async fn board(
             });
     }
     let gate = crate::gate::Gate::page(&state, &current, &parts);
-    super::service::audit_shown(&gate, "transition_board", shown.iter().map(String::as_str))
+    super::service::audit_shown(&gate, "transition_board", shown.iter().map(ChildId::as_str))
         .await?;
     let total = groups.values().map(Vec::len).sum();
     let page = BoardPage {

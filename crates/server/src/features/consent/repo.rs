@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use tsunagu_core::access::{Department, department_key};
+use tsunagu_core::ids::{AccountId, ChildId, ConsentId, OrganisationId};
 use tsunagu_core::municipality::MunicipalityCode;
 
 use crate::db::{Db, codec};
@@ -132,11 +133,11 @@ impl Purpose {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Consent {
-    pub id: String,
-    pub child_id: String,
+    pub id: ConsentId,
+    pub child_id: ChildId,
     pub purpose: Purpose,
     pub department: Option<Department>,
-    pub organisation_id: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
     pub organisation_name: Option<String>,
     pub recipient: String,
     pub given_on: NaiveDate,
@@ -216,14 +217,16 @@ fn from_row(row: &AnyRow) -> Result<Consent, sqlx::Error> {
     let department: Option<String> = row.try_get("department")?;
     let withdrawn_at: Option<i64> = row.try_get("withdrawn_at")?;
     Ok(Consent {
-        id: row.try_get("id")?,
-        child_id: row.try_get("child_id")?,
+        id: ConsentId::from_stored(row.try_get("id")?),
+        child_id: ChildId::from_stored(row.try_get("child_id")?),
         purpose: Purpose::parse(&purpose).ok_or_else(|| sqlx::Error::ColumnDecode {
             index: "purpose".into(),
             source: format!("unknown purpose {purpose}").into(),
         })?,
         department: department.as_deref().and_then(Department::parse),
-        organisation_id: row.try_get("organisation_id")?,
+        organisation_id: row
+            .try_get::<Option<String>, _>("organisation_id")?
+            .map(OrganisationId::from_stored),
         organisation_name: row.try_get("organisation_name")?,
         recipient: row.try_get("recipient")?,
         given_on: codec::get_date(row, "given_on")?,
@@ -240,12 +243,12 @@ fn from_row(row: &AnyRow) -> Result<Consent, sqlx::Error> {
 /// Every consent of the child, newest first.
 pub async fn for_child(
     conn: &mut AnyConnection,
-    child_id: &str,
+    child_id: &ChildId,
 ) -> Result<Vec<Consent>, sqlx::Error> {
     let rows = sqlx::query(select_consent!(
         "WHERE k.child_id = $1 ORDER BY k.recorded_at DESC, k.id"
     ))
-    .bind(child_id)
+    .bind(child_id.as_str())
     .fetch_all(conn)
     .await?;
     rows.iter().map(from_row).collect()
@@ -254,7 +257,7 @@ pub async fn for_child(
 /// The consents in force on `today`.
 pub async fn active(
     db: &Db,
-    child_id: &str,
+    child_id: &ChildId,
     today: NaiveDate,
 ) -> Result<Vec<Consent>, sqlx::Error> {
     let rows = sqlx::query(select_consent!(
@@ -263,7 +266,7 @@ pub async fn active(
         "$2) ",
         "ORDER BY k.recorded_at, k.id"
     ))
-    .bind(child_id)
+    .bind(child_id.as_str())
     .bind(codec::date_to_db(today))
     .fetch_all(db.pool())
     .await?;
@@ -275,7 +278,7 @@ pub async fn active(
 pub struct NewConsent {
     pub purpose: Purpose,
     pub department: Option<Department>,
-    pub organisation_id: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
     pub given_on: NaiveDate,
     pub method: String,
     pub expires_on: Option<NaiveDate>,
@@ -283,15 +286,15 @@ pub struct NewConsent {
 
 pub async fn record(
     conn: &mut AnyConnection,
-    id: &str,
-    child_id: &str,
+    id: &ConsentId,
+    child_id: &ChildId,
     municipality: &MunicipalityCode,
     new: &NewConsent,
-    recorded_by: &str,
+    recorded_by: &AccountId,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let recipient = match (&new.organisation_id, new.department) {
-        (Some(org), _) => org.clone(),
+        (Some(org), _) => org.to_string(),
         (None, Some(d)) => department_key(municipality, d),
         (None, None) => String::new(),
     };
@@ -299,15 +302,15 @@ pub async fn record(
         "INSERT INTO child_consents (id, child_id, purpose, department, organisation_id, recipient, given_on, \
          method, recorded_by, recorded_at, expires_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(id)
-    .bind(child_id)
+    .bind(id.as_str())
+    .bind(child_id.as_str())
     .bind(new.purpose.code())
     .bind(new.department.map(Department::as_str))
-    .bind(new.organisation_id.as_deref())
+    .bind(new.organisation_id.as_ref().map(OrganisationId::as_str))
     .bind(recipient)
     .bind(codec::date_to_db(new.given_on))
     .bind(&new.method)
-    .bind(recorded_by)
+    .bind(recorded_by.as_str())
     .bind(codec::instant_to_db(now))
     .bind(new.expires_on.map(codec::date_to_db))
     .execute(conn)
@@ -318,9 +321,9 @@ pub async fn record(
 /// Ends a consent now. False when there was no such active consent of this child.
 pub async fn withdraw(
     conn: &mut AnyConnection,
-    child_id: &str,
-    consent_id: &str,
-    by: &str,
+    child_id: &ChildId,
+    consent_id: &ConsentId,
+    by: &AccountId,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
@@ -329,10 +332,10 @@ pub async fn withdraw(
          WHERE id = $4 AND child_id = $5 AND withdrawn_at IS NULL",
     )
     .bind(codec::instant_to_db(now))
-    .bind(by)
+    .bind(by.as_str())
     .bind(reason)
-    .bind(consent_id)
-    .bind(child_id)
+    .bind(consent_id.as_str())
+    .bind(child_id.as_str())
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -342,16 +345,16 @@ pub async fn withdraw(
 /// `false` when it was linked already.
 pub async fn add_guardian(
     conn: &mut AnyConnection,
-    child_id: &str,
-    account_id: &str,
+    child_id: &ChildId,
+    account_id: &AccountId,
     relation: &str,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO child_guardians (child_id, account_id, relation) VALUES ($1, $2, $3) \
          ON CONFLICT (child_id, account_id) DO NOTHING",
     )
-    .bind(child_id)
-    .bind(account_id)
+    .bind(child_id.as_str())
+    .bind(account_id.as_str())
     .bind(relation)
     .execute(conn)
     .await?;
@@ -362,12 +365,12 @@ pub async fn add_guardian(
 /// `false` when there was no such link.
 pub async fn remove_guardian(
     conn: &mut AnyConnection,
-    child_id: &str,
-    account_id: &str,
+    child_id: &ChildId,
+    account_id: &AccountId,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM child_guardians WHERE child_id = $1 AND account_id = $2")
-        .bind(child_id)
-        .bind(account_id)
+        .bind(child_id.as_str())
+        .bind(account_id.as_str())
         .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)
@@ -376,7 +379,7 @@ pub async fn remove_guardian(
 /// A family account linked to a child.
 #[derive(Debug, Clone)]
 pub struct LinkedGuardian {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub display_name: String,
     pub kana: String,
     pub login_id: String,
@@ -387,20 +390,20 @@ pub struct LinkedGuardian {
 /// The family accounts linked to the child, by name.
 pub async fn linked_guardians(
     conn: &mut AnyConnection,
-    child_id: &str,
+    child_id: &ChildId,
 ) -> Result<Vec<LinkedGuardian>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT g.account_id, a.display_name, a.kana, a.login_id, g.relation, a.active \
          FROM child_guardians g JOIN accounts a ON a.id = g.account_id \
          WHERE g.child_id = $1 ORDER BY a.kana, a.id",
     )
-    .bind(child_id)
+    .bind(child_id.as_str())
     .fetch_all(conn)
     .await?;
     rows.iter()
         .map(|r| {
             Ok(LinkedGuardian {
-                account_id: r.try_get("account_id")?,
+                account_id: AccountId::from_stored(r.try_get("account_id")?),
                 display_name: r.try_get("display_name")?,
                 kana: r.try_get("kana")?,
                 login_id: r.try_get("login_id")?,
@@ -414,8 +417,8 @@ pub async fn linked_guardians(
 /// Shares the child with an organisation (a referral, a transfer).
 pub async fn share(
     conn: &mut AnyConnection,
-    child_id: &str,
-    organisation_id: &str,
+    child_id: &ChildId,
+    organisation_id: &OrganisationId,
     basis: &str,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
@@ -423,8 +426,8 @@ pub async fn share(
         "INSERT INTO child_shares (child_id, organisation_id, basis, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (child_id, organisation_id) DO NOTHING",
     )
-    .bind(child_id)
-    .bind(organisation_id)
+    .bind(child_id.as_str())
+    .bind(organisation_id.as_str())
     .bind(basis)
     .bind(codec::instant_to_db(now))
     .execute(conn)

@@ -7,6 +7,7 @@
 pub mod repo;
 
 use std::collections::HashMap;
+use tsunagu_core::ids::{AccountId, NoticeId};
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -61,13 +62,13 @@ impl Kind {
 /// path inside the product ("" for none).
 pub async fn notify(
     conn: &mut AnyConnection,
-    accounts: &[String],
+    accounts: &[AccountId],
     kind: Kind,
     message: &str,
     link: &str,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let mut told: Vec<&String> = Vec::with_capacity(accounts.len());
+    let mut told: Vec<&AccountId> = Vec::with_capacity(accounts.len());
     for account in accounts {
         if told.contains(&account) {
             continue;
@@ -140,9 +141,14 @@ async fn open(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let now = state.clock.now();
-    let Some(notice) = repo::open(&state.db, &current.account.id, &id, now).await? else {
+    let opened = match NoticeId::parse(&id) {
+        Ok(notice_id) => repo::open(&state.db, &current.account.id, &notice_id, now).await?,
+        Err(_) => None,
+    };
+    let Some(notice) = opened else {
         // Another person's notice looks missing; the try is on record like any refusal.
-        let event = Event::new(Action::Denied, Outcome::Denied).resource("notice", &id);
+        let kept: String = id.chars().take(64).collect();
+        let event = Event::new(Action::Denied, Outcome::Denied).resource("notice", kept);
         let ctx = audit_context(&parts, Some(&current));
         audit::record_standalone(&state.db, &ctx, &event, now)
             .await

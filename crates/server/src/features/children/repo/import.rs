@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
+use tsunagu_core::ids::AccountId;
 
 use crate::db::{Db, codec};
 
@@ -17,7 +18,7 @@ pub struct Upload {
 pub async fn save(
     db: &Db,
     upload: &Upload,
-    account_id: &str,
+    account_id: &AccountId,
     row_count: usize,
     now: DateTime<Utc>,
     cutoff: DateTime<Utc>,
@@ -33,7 +34,7 @@ pub async fn save(
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&upload.id)
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(codec::instant_to_db(now))
     .bind(&upload.filename)
     .bind(i64::try_from(row_count).unwrap_or(i64::MAX))
@@ -47,7 +48,7 @@ pub async fn save(
 pub async fn load(
     db: &Db,
     id: &str,
-    account_id: &str,
+    account_id: &AccountId,
     cutoff: DateTime<Utc>,
 ) -> Result<Option<Upload>, sqlx::Error> {
     let row = sqlx::query(
@@ -55,7 +56,7 @@ pub async fn load(
          WHERE id = $1 AND account_id = $2 AND created_at >= $3 AND committed_at IS NULL",
     )
     .bind(id)
-    .bind(account_id)
+    .bind(account_id.as_str())
     .bind(codec::instant_to_db(cutoff))
     .fetch_optional(db.pool())
     .await?;
@@ -75,7 +76,7 @@ pub async fn load(
 pub async fn take(
     conn: &mut AnyConnection,
     id: &str,
-    account_id: &str,
+    account_id: &AccountId,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
@@ -84,7 +85,7 @@ pub async fn take(
     )
     .bind(codec::instant_to_db(now))
     .bind(id)
-    .bind(account_id)
+    .bind(account_id.as_str())
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -114,14 +115,14 @@ pub struct Committed {
 pub async fn committed(
     db: &Db,
     id: &str,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> Result<Option<Committed>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT filename, committed_at, result FROM child_imports \
          WHERE id = $1 AND account_id = $2 AND committed_at IS NOT NULL",
     )
     .bind(id)
-    .bind(account_id)
+    .bind(account_id.as_str())
     .fetch_optional(db.pool())
     .await?;
     row.map(|row| {

@@ -12,6 +12,7 @@ use sqlx::{AnyConnection, Row};
 use tsunagu_core::access::{Department, ScopeFilter, Target};
 use tsunagu_core::care::{CareEntry, CareItem, CareVariant, Watch};
 use tsunagu_core::device::DeviceKind;
+use tsunagu_core::ids::{AccountId, ChildId, OrganisationId};
 use tsunagu_core::kana::search_key;
 use tsunagu_core::municipality::MunicipalityCode;
 
@@ -23,8 +24,10 @@ pub const RESOURCE_TYPE: &str = "child";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Child {
-    pub id: String,
-    pub owner_organisation_id: String,
+    #[serde(deserialize_with = "tsunagu_core::ids::stored")]
+    pub id: ChildId,
+    #[serde(deserialize_with = "tsunagu_core::ids::stored")]
+    pub owner_organisation_id: OrganisationId,
     pub municipality_code: String,
     /// Not read from the database: named from the reference list ([`municipality_name`]).
     #[serde(skip_deserializing)]
@@ -164,8 +167,8 @@ fn from_row(row: &AnyRow) -> Result<Child, sqlx::Error> {
     let municipality_code: String = row.try_get(2)?;
     let birth_date: String = row.try_get(5)?;
     Ok(Child {
-        id: row.try_get(0)?,
-        owner_organisation_id: row.try_get(1)?,
+        id: ChildId::from_stored(row.try_get(0)?),
+        owner_organisation_id: OrganisationId::from_stored(row.try_get(1)?),
         municipality_name: municipality_name(&municipality_code),
         municipality_code,
         name: row.try_get(3)?,
@@ -188,7 +191,7 @@ fn municipality_name(code: &str) -> String {
 
 #[derive(Debug, Clone)]
 pub struct NewChild {
-    pub owner_organisation_id: String,
+    pub owner_organisation_id: OrganisationId,
     pub municipality_code: MunicipalityCode,
     pub name: String,
     pub kana: String,
@@ -198,7 +201,7 @@ pub struct NewChild {
 
 pub async fn create(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &ChildId,
     new: &NewChild,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
@@ -207,8 +210,8 @@ pub async fn create(
         "INSERT INTO children (id, owner_organisation_id, municipality_code, name, kana, search_key, birth_date, sex, \
          status, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', 1, $9, $9)",
     )
-    .bind(id)
-    .bind(&new.owner_organisation_id)
+    .bind(id.as_str())
+    .bind(new.owner_organisation_id.as_str())
     .bind(new.municipality_code.to_string())
     .bind(&new.name)
     .bind(&new.kana)
@@ -243,7 +246,7 @@ pub async fn same_child_in(
     code: &str,
     birth: NaiveDate,
     kana: &str,
-) -> Result<Vec<String>, sqlx::Error> {
+) -> Result<Vec<ChildId>, sqlx::Error> {
     let wanted = search_key(kana);
     let rows = sqlx::query(
         "SELECT id, kana FROM children WHERE municipality_code = $1 AND birth_date = $2 ORDER BY id",
@@ -256,7 +259,7 @@ pub async fn same_child_in(
     for row in &rows {
         let kana: String = row.try_get("kana")?;
         if search_key(&kana) == wanted {
-            same.push(row.try_get("id")?);
+            same.push(ChildId::from_stored(row.try_get("id")?));
         }
     }
     Ok(same)
@@ -283,15 +286,21 @@ impl crate::gate::Record for Child {
         "指定された児童の記録は見つかりません（存在しないか、参照できる範囲の外にあります）";
     const BACK: (&'static str, &'static str) = ("/children", "児童の記録へ戻る");
 
+    type Id = ChildId;
+
     async fn load(
         db: &Db,
-        id: &str,
+        id: &ChildId,
         today: chrono::NaiveDate,
     ) -> Result<Option<(Self, Target)>, sqlx::Error> {
         get(db, id, today).await
     }
 
-    fn child_id(&self) -> Option<&str> {
+    fn id(&self) -> &ChildId {
+        &self.id
+    }
+
+    fn child_id(&self) -> Option<&ChildId> {
         Some(&self.id)
     }
 }
@@ -301,11 +310,11 @@ impl crate::gate::Record for Child {
 /// child page and API call starts here.
 pub async fn get(
     db: &Db,
-    id: &str,
+    id: &ChildId,
     today: NaiveDate,
 ) -> Result<Option<(Child, Target)>, sqlx::Error> {
     let rows = sqlx::query(CHILD_AND_REACH)
-        .bind(id)
+        .bind(id.as_str())
         .bind(codec::date_to_db(today))
         .fetch_all(db.pool())
         .await?;
@@ -341,11 +350,13 @@ pub async fn get(
             department.as_deref().and_then(Department::parse),
         ) {
             ("share" | "guardian", None, _) => {}
-            ("share", Some(org), _) => shared_with.push(org),
-            ("guardian", Some(account), _) => guardian_account_ids.push(account),
+            ("share", Some(org), _) => shared_with.push(OrganisationId::from_stored(org)),
+            ("guardian", Some(account), _) => {
+                guardian_account_ids.push(AccountId::from_stored(account))
+            }
             // A consent naming an organisation shares with it; registry, mentor and
             // disaster-plan consents name no one.
-            (_, Some(org), _) => shared_with.push(org),
+            (_, Some(org), _) => shared_with.push(OrganisationId::from_stored(org)),
             // A department consent belongs to the town the child lived in when it was given.
             (_, None, Some(department))
                 if recipient
@@ -358,7 +369,7 @@ pub async fn get(
     }
     let target = Target {
         resource_type: RESOURCE_TYPE.into(),
-        resource_id: child.id.clone(),
+        resource_id: child.id.to_string(),
         owner_organisation_id: child.owner_organisation_id.clone(),
         municipality_code,
         shared_with,
@@ -428,7 +439,7 @@ impl Statement {
     }
 
     /// Appends `(p1, p2, …)` bound to `values`.
-    fn bind_list<'a>(&mut self, values: impl IntoIterator<Item = &'a String>) {
+    fn bind_list<'a>(&mut self, values: impl IntoIterator<Item = &'a str>) {
         self.push("(");
         for (i, v) in values.into_iter().enumerate() {
             if i > 0 {
@@ -519,10 +530,11 @@ fn list_statement(
     if scope.everything || !scope.prefectures.is_empty() {
         return Err(UnsupportedScope);
     }
-    let recipients: Vec<&String> = scope
+    let recipients: Vec<&str> = scope
         .organisations
         .iter()
-        .chain(&scope.department_keys)
+        .map(OrganisationId::as_str)
+        .chain(scope.department_keys.iter().map(String::as_str))
         .collect();
     let owners = !scope.organisations.is_empty();
     let mut st = Statement::default();
@@ -531,7 +543,9 @@ fn list_statement(
     let mut organisations = None;
     let mut filters = None;
     let mut in_organisations = |st: &mut Statement| {
-        st.once_or_repeat(&mut organisations, |st| st.bind_list(&scope.organisations))
+        st.once_or_repeat(&mut organisations, |st| {
+            st.bind_list(scope.organisations.iter().map(OrganisationId::as_str))
+        })
     };
     let mut conditions =
         |st: &mut Statement| st.once_or_repeat(&mut filters, |st| filter_conditions(st, filter));
@@ -589,7 +603,7 @@ fn list_statement(
             &mut in_organisations,
             consent::reach_by_guardian!(),
         );
-        st.bind(guardian);
+        st.bind(guardian.as_str());
         conditions(&mut st);
     }
     if branches == 0 {
@@ -719,18 +733,18 @@ fn listed_children(json: Option<String>) -> Result<Vec<Child>, sqlx::Error> {
 /// Replaces the child's care items (the caller has already checked them with `care::score`).
 pub async fn set_care(
     conn: &mut AnyConnection,
-    child_id: &str,
+    child_id: &ChildId,
     entries: &[CareEntry],
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM child_care_items WHERE child_id = $1")
-        .bind(child_id)
+        .bind(child_id.as_str())
         .execute(&mut *conn)
         .await?;
     for e in entries {
         sqlx::query(
             "INSERT INTO child_care_items (child_id, item, variant, watch) VALUES ($1, $2, $3, $4)",
         )
-        .bind(child_id)
+        .bind(child_id.as_str())
         .bind(e.item.code())
         .bind(e.variant.map(|v| v.code()))
         .bind(e.watch.map(|w| w.code()))
@@ -746,7 +760,7 @@ pub async fn set_care(
     .bind(i64::from(score.total))
     .bind(score.tier.code())
     .bind(CareItem::mask(entries.iter().map(|e| &e.item)))
-    .bind(child_id)
+    .bind(child_id.as_str())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -790,7 +804,10 @@ mod tests {
     #[test]
     fn the_list_statement_binds_what_users_type_and_names_only_chosen_filters() {
         let scope = ScopeFilter {
-            organisations: vec!["org-1".into(), "org-2".into()],
+            organisations: vec![
+                OrganisationId::from_stored("org-1".into()),
+                OrganisationId::from_stored("org-2".into()),
+            ],
             department_keys: vec!["131199:childcare".into()],
             ..Default::default()
         };
@@ -877,7 +894,7 @@ mod tests {
     #[test]
     fn a_family_reaches_its_own_children_only_and_wide_scopes_are_refused() {
         let family = ScopeFilter {
-            guardian_account_id: Some("acct-9".into()),
+            guardian_account_id: Some(AccountId::from_stored("acct-9".into())),
             ..Default::default()
         };
         let st = list_statement(
@@ -896,7 +913,7 @@ mod tests {
 
         let prefecture = ScopeFilter {
             prefectures: vec!["13".into()],
-            organisations: vec!["org-1".into()],
+            organisations: vec![OrganisationId::from_stored("org-1".into())],
             ..Default::default()
         };
         assert!(
@@ -918,12 +935,12 @@ mod tests {
     async fn lists_and_child_reads_use_indexes() {
         let (_dir, db) = crate::db::plans::database().await;
         let town = ScopeFilter {
-            organisations: vec!["org-1".into()],
+            organisations: vec![OrganisationId::from_stored("org-1".into())],
             department_keys: vec!["131199:disability_welfare".into()],
             ..Default::default()
         };
         let centre = ScopeFilter {
-            organisations: vec!["centre".into()],
+            organisations: vec![OrganisationId::from_stored("centre".into())],
             ..Default::default()
         };
         let department = ScopeFilter {
@@ -931,7 +948,7 @@ mod tests {
             ..Default::default()
         };
         let family = ScopeFilter {
-            guardian_account_id: Some("acct-9".into()),
+            guardian_account_id: Some(AccountId::from_stored("acct-9".into())),
             ..Default::default()
         };
         let ventilated = ListFilter {

@@ -1,6 +1,7 @@
 //! The `child_proposals` table: changes a family proposed, pending until staff decide.
 
 use std::collections::{BTreeMap, HashMap};
+use tsunagu_core::ids::{AccountId, ChildId, ProposalId};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -25,10 +26,10 @@ struct Stored {
 
 #[derive(Debug, Clone)]
 pub struct Proposal {
-    pub id: String,
+    pub id: ProposalId,
     /// The proposer's name, and their account.
     pub proposed_by: String,
-    pub proposed_by_account: String,
+    pub proposed_by_account: AccountId,
     pub proposed_at: DateTime<Utc>,
     pub message: String,
     pub status: String,
@@ -71,9 +72,9 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Proposal, sqlx::Error> {
         source: Box::new(e),
     })?;
     Ok(Proposal {
-        id: r.try_get("id")?,
+        id: ProposalId::from_stored(r.try_get("id")?),
         proposed_by: r.try_get("display_name")?,
-        proposed_by_account: r.try_get("proposed_by")?,
+        proposed_by_account: AccountId::from_stored(r.try_get("proposed_by")?),
         proposed_at: codec::get_instant(r, "proposed_at")?,
         message: r.try_get("message")?,
         status: r.try_get("status")?,
@@ -88,36 +89,40 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Proposal, sqlx::Error> {
 /// The child's proposals, newest first.
 pub async fn for_child(
     conn: &mut AnyConnection,
-    child_id: &str,
+    child_id: &ChildId,
 ) -> Result<Vec<Proposal>, sqlx::Error> {
     let rows = sqlx::query(concat!(
         select_proposals!(),
         "WHERE p.child_id = $1 ORDER BY p.proposed_at DESC, p.id"
     ))
-    .bind(child_id)
+    .bind(child_id.as_str())
     .fetch_all(conn)
     .await?;
     rows.iter().map(from_row).collect()
 }
 
 /// The child's proposal `id` while it is pending.
-pub async fn pending(db: &Db, child_id: &str, id: &str) -> Result<Option<Proposal>, sqlx::Error> {
+pub async fn pending(
+    db: &Db,
+    child_id: &ChildId,
+    id: &ProposalId,
+) -> Result<Option<Proposal>, sqlx::Error> {
     let row = sqlx::query(concat!(
         select_proposals!(),
         "WHERE p.child_id = $1 AND p.id = $2 AND p.status = 'pending'"
     ))
-    .bind(child_id)
-    .bind(id)
+    .bind(child_id.as_str())
+    .bind(id.as_str())
     .fetch_optional(db.pool())
     .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 /// Whether the child has a proposal `id` at all (decided or not).
-pub async fn exists(db: &Db, child_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn exists(db: &Db, child_id: &ChildId, id: &ProposalId) -> Result<bool, sqlx::Error> {
     let row = sqlx::query("SELECT count(*) FROM child_proposals WHERE child_id = $1 AND id = $2")
-        .bind(child_id)
-        .bind(id)
+        .bind(child_id.as_str())
+        .bind(id.as_str())
         .fetch_one(db.pool())
         .await?;
     Ok(row.try_get::<i64, _>(0)? > 0)
@@ -125,8 +130,8 @@ pub async fn exists(db: &Db, child_id: &str, id: &str) -> Result<bool, sqlx::Err
 
 /// A family proposal as stored: who, when, on which version of the record, what.
 pub struct NewProposal<'a> {
-    pub child_id: &'a str,
-    pub proposed_by: &'a str,
+    pub child_id: &'a ChildId,
+    pub proposed_by: &'a AccountId,
     pub proposed_at: DateTime<Utc>,
     pub base_version: i64,
     /// The proposed values of the fields the family changed; only proposable ones are kept.
@@ -140,7 +145,7 @@ pub struct NewProposal<'a> {
 /// Stores a pending proposal (the form, the demo); the caller audits in the same transaction.
 pub async fn insert_pending(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &ProposalId,
     new: &NewProposal<'_>,
 ) -> Result<(), sqlx::Error> {
     let stored = Stored {
@@ -157,9 +162,9 @@ pub async fn insert_pending(
         "INSERT INTO child_proposals (id, child_id, proposed_by, proposed_at, base_version, changes, message) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(id)
-    .bind(new.child_id)
-    .bind(new.proposed_by)
+    .bind(id.as_str())
+    .bind(new.child_id.as_str())
+    .bind(new.proposed_by.as_str())
     .bind(codec::instant_to_db(new.proposed_at))
     .bind(new.base_version)
     .bind(serde_json::to_string(&stored).map_err(|e| sqlx::Error::Encode(e.into()))?)
@@ -171,9 +176,9 @@ pub async fn insert_pending(
 
 /// Staff's decision on a pending proposal.
 pub struct Decision<'a> {
-    pub proposal_id: &'a str,
+    pub proposal_id: &'a ProposalId,
     pub accept: bool,
-    pub decided_by: &'a str,
+    pub decided_by: &'a AccountId,
     pub note: &'a str,
 }
 
@@ -195,21 +200,27 @@ pub async fn decide(
          WHERE id = $5 AND status = 'pending'",
     )
     .bind(decision.status())
-    .bind(decision.decided_by)
+    .bind(decision.decided_by.as_str())
     .bind(codec::instant_to_db(now))
     .bind(decision.note)
-    .bind(decision.proposal_id)
+    .bind(decision.proposal_id.as_str())
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Pending proposals by child, as a home page lists them: (child id, child name, count).
-pub type PendingByChild = Vec<(String, String, i64)>;
+pub type PendingByChild = Vec<(ChildId, String, i64)>;
 
 fn pending_rows(rows: &[sqlx::any::AnyRow]) -> Result<PendingByChild, sqlx::Error> {
     rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .map(|r| {
+            Ok((
+                ChildId::from_stored(r.try_get(0)?),
+                r.try_get(1)?,
+                r.try_get(2)?,
+            ))
+        })
         .collect()
 }
 
@@ -232,12 +243,12 @@ pub async fn pending_for_owners(db: &Db, joined: &str) -> Result<PendingByChild,
 }
 
 /// The account's own pending proposals, by child: what a family still waits for.
-pub async fn pending_by(db: &Db, account_id: &str) -> Result<PendingByChild, sqlx::Error> {
+pub async fn pending_by(db: &Db, account_id: &AccountId) -> Result<PendingByChild, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT c.id, c.name, count(*) AS n FROM child_proposals p JOIN children c ON c.id = p.child_id \
          WHERE p.status = 'pending' AND p.proposed_by = $1 GROUP BY c.id, c.name ORDER BY c.name, c.id",
     )
-    .bind(account_id)
+    .bind(account_id.as_str())
     .fetch_all(db.pool())
     .await?;
     pending_rows(&rows)

@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
+use tsunagu_core::ids::{AccountId, ChildId, OrganisationId};
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -28,17 +29,17 @@ fn decode(column: &str, message: String) -> sqlx::Error {
 }
 
 /// The profile and its version, or `None` for no such child.
-pub async fn load(db: &Db, id: &str) -> Result<Option<(Profile, i64)>, sqlx::Error> {
+pub async fn load(db: &Db, id: &ChildId) -> Result<Option<(Profile, i64)>, sqlx::Error> {
     load_on(&mut *db.pool().acquire().await?, id).await
 }
 
 /// [`load`] on a connection the caller holds (a page that reads more on the same one).
 pub async fn load_on(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &ChildId,
 ) -> Result<Option<(Profile, i64)>, sqlx::Error> {
-    let mut found = load_chunk(conn, &[id]).await?;
-    Ok(found.remove(id))
+    let mut found = load_chunk(conn, &[id.as_str()]).await?;
+    Ok(found.remove(id.as_str()))
 }
 
 /// Children per statement when loading many: well under both backends' limits on bound
@@ -49,12 +50,12 @@ const LOAD_CHUNK: usize = 500;
 /// two per child; children not found are absent from the map.
 pub async fn load_many(
     db: &Db,
-    ids: &[String],
+    ids: &[ChildId],
 ) -> Result<HashMap<String, (Profile, i64)>, sqlx::Error> {
     let mut conn = db.pool().acquire().await?;
     let mut all = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(LOAD_CHUNK) {
-        let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let chunk: Vec<&str> = chunk.iter().map(ChildId::as_str).collect();
         all.extend(load_chunk(&mut conn, &chunk).await?);
     }
     Ok(all)
@@ -205,7 +206,7 @@ fn profile_of(row: &AnyRow, mut lists: Lists) -> Result<(Profile, i64), sqlx::Er
 /// Writes the lists that hang off the child (guardians, devices, siblings, care items).
 async fn write_lists(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &ChildId,
     profile: &Profile,
 ) -> Result<(), sqlx::Error> {
     for table in [
@@ -213,7 +214,10 @@ async fn write_lists(
         "DELETE FROM child_devices WHERE child_id = $1",
         "DELETE FROM child_siblings WHERE child_id = $1",
     ] {
-        sqlx::query(table).bind(id).execute(&mut *conn).await?;
+        sqlx::query(table)
+            .bind(id.as_str())
+            .execute(&mut *conn)
+            .await?;
     }
     for (position, g) in profile.guardians.iter().enumerate() {
         sqlx::query(
@@ -221,7 +225,7 @@ async fn write_lists(
              wishes_to_work) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(uuid::Uuid::new_v4().to_string())
-        .bind(id)
+        .bind(id.as_str())
         .bind(position as i64)
         .bind(&g.name)
         .bind(&g.kana)
@@ -239,7 +243,7 @@ async fn write_lists(
              battery_external_minutes, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(uuid::Uuid::new_v4().to_string())
-        .bind(id)
+        .bind(id.as_str())
         .bind(position as i64)
         .bind(d.kind.code())
         .bind(d.power_watts)
@@ -255,7 +259,7 @@ async fn write_lists(
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(uuid::Uuid::new_v4().to_string())
-        .bind(id)
+        .bind(id.as_str())
         .bind(position as i64)
         .bind(&s.name)
         .bind(s.birth_date.map(codec::date_to_db))
@@ -269,8 +273,8 @@ async fn write_lists(
 /// Creates the record `id` owned by `owner`; the caller audits in the same transaction.
 pub async fn create(
     conn: &mut AnyConnection,
-    id: &str,
-    owner: &str,
+    id: &ChildId,
+    owner: &OrganisationId,
     profile: &Profile,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
@@ -278,7 +282,7 @@ pub async fn create(
         conn,
         id,
         &repo::NewChild {
-            owner_organisation_id: owner.to_string(),
+            owner_organisation_id: owner.clone(),
             municipality_code: profile.municipality_code,
             name: profile.name.clone(),
             kana: profile.kana.clone(),
@@ -297,7 +301,7 @@ pub async fn create(
 /// row was written.
 async fn write_details(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &ChildId,
     p: &Profile,
     version: Option<(i64, DateTime<Utc>)>,
 ) -> Result<bool, sqlx::Error> {
@@ -330,7 +334,7 @@ async fn write_details(
     .bind(version.map(|(_, at)| codec::instant_to_db(at)))
     // Lists filter on a device kind through this mask (the devices are written next).
     .bind(DeviceKind::mask(p.devices.iter().map(|d| &d.kind)))
-    .bind(id)
+    .bind(id.as_str())
     .bind(i64::from(version.is_some()))
     .bind(version.map(|(v, _)| v).unwrap_or(0));
     Ok(query.execute(conn).await?.rows_affected() == 1)
@@ -360,9 +364,9 @@ impl HistoryEntry {
 
 /// Who edits which record, starting from which version, through what.
 pub struct Edit<'a> {
-    pub id: &'a str,
+    pub id: &'a ChildId,
     pub expected: i64,
-    pub account_id: &'a str,
+    pub account_id: &'a AccountId,
     /// form / api / import / proposal
     pub source: &'a str,
     pub now: DateTime<Utc>,
@@ -389,10 +393,10 @@ pub async fn write_edit(
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(uuid::Uuid::new_v4().to_string())
-    .bind(edit.id)
+    .bind(edit.id.as_str())
     .bind(edit.expected + 1)
     .bind(codec::instant_to_db(edit.now))
-    .bind(edit.account_id)
+    .bind(edit.account_id.as_str())
     .bind(edit.source)
     .bind(changes_json)
     .execute(&mut *conn)
@@ -401,12 +405,12 @@ pub async fn write_edit(
 }
 
 /// The edits after version `since`, oldest first.
-pub async fn history(db: &Db, id: &str, since: i64) -> Result<Vec<HistoryEntry>, sqlx::Error> {
+pub async fn history(db: &Db, id: &ChildId, since: i64) -> Result<Vec<HistoryEntry>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT h.version, h.at, a.display_name, h.source, h.changes FROM child_history h \
          JOIN accounts a ON a.id = h.account_id WHERE h.child_id = $1 AND h.version > $2 ORDER BY h.version",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(since)
     .fetch_all(db.pool())
     .await?;
