@@ -245,10 +245,12 @@ async fn the_list_filters_paginates_and_stays_in_the_callers_town() {
         );
     }
     // Each list answered is one read entry naming the children it showed; refused
-    // requests showed none.
+    // requests showed none. (A registration's answer, the record as stored, is read
+    // through the gate as `created`.)
     assert_eq!(
         app.count(
-            "SELECT count(*) FROM audit_log WHERE action = 'read' AND resource_type <> 'child_list'",
+            "SELECT count(*) FROM audit_log WHERE action = 'read' AND resource_type <> 'child_list' \
+             AND detail <> 'api;created'",
             &[]
         )
         .await,
@@ -480,6 +482,15 @@ async fn registering_computes_the_score_and_bad_input_is_refused_in_japanese() {
         1
     );
     assert_eq!(app.audit_count(&actor, "create", "allowed").await, 1);
+    // The answer shows the record: read through the gate, on record like any read.
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE action = 'read' AND child_id = $1 AND detail = 'api;created'",
+            &[id]
+        )
+        .await,
+        1
+    );
 
     let children = app.count("SELECT count(*) FROM children", &[]).await;
     let audit = app.count("SELECT count(*) FROM audit_log", &[]).await;

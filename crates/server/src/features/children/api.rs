@@ -32,15 +32,15 @@ use tsunagu_core::calendar::LifeStage;
 use tsunagu_core::care::{CareError, CareItem};
 use tsunagu_core::transitions::{self, Transition};
 
+use super::filters;
 use super::profile::{self, Guardian, Profile, Sibling};
-use super::repo::{self, Child};
-use super::service::{self, AccessHistory, EditOutcome};
-use super::{filters, store};
+use super::repo::Child;
+use super::service::{self, AccessHistory, ChildRecord, EditOutcome};
 use crate::audit::{self, Action, Event, Outcome};
 use crate::auth::guard::{Access, Routes, audit_context};
 use crate::auth::session::CurrentSession;
 use crate::error::{ApiError, AppError, ErrorBody, FieldError};
-use crate::gate::{Gate, Use};
+use crate::gate::{Gate, Opened, Use};
 use crate::state::AppState;
 use crate::web::{api_schema, params};
 use utoipa::ToSchema;
@@ -348,13 +348,14 @@ fn life_stage_json(birth: NaiveDate, today: NaiveDate) -> LifeStageJson {
     }
 }
 
-fn child_json(
-    child: Child,
-    profile: Profile,
-    version: i64,
-    today: NaiveDate,
-    via_break_glass: bool,
-) -> ChildJson {
+/// The record in the API's words.
+fn child_json(record: ChildRecord, today: NaiveDate) -> ChildJson {
+    let via_break_glass = record.opened.via_break_glass();
+    let ChildRecord {
+        opened: Opened { record: child, .. },
+        profile,
+        version,
+    } = record;
     let score = profile.score().ok().map(|s| ScoreJson {
         basic: s.basic,
         watch: s.watch,
@@ -911,14 +912,9 @@ async fn detail(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let gate = Gate::api(&state, &current, &parts);
-    let opened = gate.read::<Child>(&id, "").await?;
-    let via_break_glass = opened.via_break_glass();
-    let child = opened.record;
-    let Some((profile, version)) = store::load(&state.db, &child.id).await? else {
-        return Err(gate.refused::<Child>(&id).await.into());
-    };
-    let today = state.clock.today_jst();
-    Ok(Json(child_json(child, profile, version, today, via_break_glass)).into_response())
+    let record =
+        service::open_record(&gate, &state, &id, Permission::ReadChild, Use::Read("")).await?;
+    Ok(Json(child_json(record, state.clock.today_jst())).into_response())
 }
 
 /// 児童を登録する
@@ -978,17 +974,16 @@ async fn create(
             }
             Err((_, errors)) => return Err(AppError::InvalidChild(errors).into()),
         };
-    let (Some((child, _)), Some((profile, version))) = (
-        repo::get(&state.db, &id, today).await?,
-        store::load(&state.db, &id).await?,
-    ) else {
-        return Err(AppError::Internal(format!("child {id} missing after create")).into());
-    };
-    let mut response = (
-        StatusCode::CREATED,
-        Json(child_json(child, profile, version, today, false)),
+    // The answer shows the record as stored, read through the gate like any other.
+    let record = service::open_record(
+        &gate,
+        &state,
+        &id,
+        Permission::ReadChild,
+        Use::Read("created"),
     )
-        .into_response();
+    .await?;
+    let mut response = (StatusCode::CREATED, Json(child_json(record, today))).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/children/{id}")) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -1034,7 +1029,7 @@ async fn update(
     };
     let gate = Gate::api(&state, &current, &parts);
     let stored =
-        service::open_with_profile(&gate, &state, &id, Permission::WriteChild, Use::Change).await?;
+        service::open_record(&gate, &state, &id, Permission::WriteChild, Use::Change).await?;
     let mut fields = stored.profile.to_fields();
     let errors = overlay(&body, &mut fields);
     if !errors.is_empty() {

@@ -273,7 +273,7 @@ pub async fn edit_form(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let gate = Gate::page(&state, &current, &parts);
-    let stored = service::open_with_profile(
+    let stored = service::open_record(
         &gate,
         &state,
         &id,
@@ -316,7 +316,7 @@ pub async fn update(
     }
     let gate = Gate::page(&state, &current, &parts);
     let stored =
-        service::open_with_profile(&gate, &state, &id, Permission::WriteChild, Use::Change).await?;
+        service::open_record(&gate, &state, &id, Permission::WriteChild, Use::Change).await?;
     match service::edit(&gate, &state, &stored, expected, &form, "form").await? {
         EditOutcome::Saved { .. } => {
             Ok(Redirect::to(&format!("/children/{id}?saved=1")).into_response())

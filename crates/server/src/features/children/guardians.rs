@@ -62,7 +62,7 @@ async fn page(
     errors: Vec<FieldError>,
     notice: &'static str,
 ) -> Result<GuardiansPage, PageError> {
-    let stored = service::open_with_profile(
+    let stored = service::open_record(
         gate,
         state,
         id,
@@ -132,7 +132,7 @@ pub async fn create(
     {
         Ok(created) => {
             let stored =
-                service::open_with_profile(&gate, &state, &id, Permission::WriteChild, Use::Change)
+                service::open_record(&gate, &state, &id, Permission::WriteChild, Use::Change)
                     .await?;
             let page = CreatedPage {
                 chrome: Chrome::for_session(

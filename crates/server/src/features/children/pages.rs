@@ -11,13 +11,13 @@ use tsunagu_core::access::{Basis, Permission, may};
 use tsunagu_core::care;
 
 use super::repo::Child;
-use super::service::{self, AccessHistory, AccessRow};
-use super::{filters, profile, proposals, store};
+use super::service::{self, AccessHistory, AccessRow, ChildRecord};
+use super::{filters, profile, proposals};
 use crate::auth::session::CurrentSession;
-use crate::error::{AppError, PageError};
+use crate::error::PageError;
 use crate::features::break_glass::GrantView;
 use crate::features::consent;
-use crate::gate::{Gate, Opened};
+use crate::gate::{Gate, Opened, Use};
 use crate::state::AppState;
 use crate::view::Chrome;
 use crate::web::params;
@@ -167,20 +167,25 @@ pub(super) async fn detail(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let gate = Gate::page(&state, &current, &parts);
-    let Opened {
-        record: child,
-        target,
-        basis,
-    } = gate.read::<Child>(&id, "").await?;
+    // The page's own reads on the connection the profile was read on.
+    let (record, mut conn) = service::open_record_keeping_connection(
+        &gate,
+        &state,
+        &id,
+        Permission::ReadChild,
+        Use::Read(""),
+    )
+    .await?;
+    let ChildRecord {
+        opened: Opened {
+            record: child,
+            target,
+            basis,
+        },
+        profile,
+        version,
+    } = record;
     let via_break_glass = basis == Basis::BreakGlass;
-    // The page's own reads on one connection: each connection taken from the pool and
-    // given back costs sqlx a round trip of its own.
-    let mut conn = state.db.pool().acquire().await.map_err(AppError::from)?;
-    let Some((profile, version)) = store::load_on(&mut conn, &child.id).await? else {
-        // Give the connection back first: refusing audits, which needs one.
-        drop(conn);
-        return Err(gate.refused::<Child>(&id).await.into());
-    };
     let today = state.clock.today_jst();
     let fiscal_year = tsunagu_core::calendar::fiscal_year(today);
     let score = profile.score().map_err(|e| e.to_string());

@@ -90,7 +90,7 @@ pub async fn new_form(
 ) -> Result<Response, PageError> {
     let gate = Gate::page(&state, &current, &parts);
     // The form shows the record's contact and care details: a read like any other.
-    let stored = service::open_with_profile(
+    let stored = service::open_record(
         &gate,
         &state,
         &id,
@@ -123,8 +123,7 @@ pub async fn create(
     let form = params::form(&body)?;
     let gate = Gate::page(&state, &current, &parts);
     let stored =
-        service::open_with_profile(&gate, &state, &id, Permission::ProposeChange, Use::Change)
-            .await?;
+        service::open_record(&gate, &state, &id, Permission::ProposeChange, Use::Change).await?;
     if let Err(errors) = service::propose(&gate, &state, &stored, &form).await? {
         // Shown again on the version it was made on, so only what the family changed
         // still counts as changed.

@@ -2,6 +2,8 @@
 //! family's proposal. Each opens the record through the gate and writes through its
 //! write counterpart, so the policy and the audit entry cannot be skipped.
 
+use sqlx::Any;
+use sqlx::pool::PoolConnection;
 use std::collections::HashMap;
 use tsunagu_core::ids::{AccountId, ChildId, ConsentId, OrganisationId, ProposalId};
 
@@ -169,33 +171,56 @@ pub(crate) enum EditOutcome {
     },
 }
 
-/// A record opened through the gate, with its whole profile and version as they were read
-/// (before any transaction: on SQLite a read inside a write transaction would hold the
-/// writer; the version check of the UPDATE catches anyone in between).
-pub(crate) struct Stored {
+/// A child's record as it is read — the one shape pages, the API and print read a child
+/// in: the row the gate opened (with what reaches it and why the reader may), the
+/// validated profile and its version. Read before any transaction: on SQLite a read inside
+/// a write transaction would hold the writer; the version check of the UPDATE catches
+/// anyone in between. (A list shows [`Child`] rows alone; what is written is a
+/// [`Profile`], parsed by `profile::parse` from the form, the import and the API alike.)
+pub(crate) struct ChildRecord {
     pub opened: Opened<Child>,
     pub profile: Profile,
     pub version: i64,
 }
 
 /// Opens a record for `permission` (see [`Use`] for its audit) and reads its profile.
-pub(crate) async fn open_with_profile(
+pub(crate) async fn open_record(
     gate: &Gate<'_>,
     state: &AppState,
     id: &str,
     permission: Permission,
     using: Use<'_>,
-) -> Result<Stored, AppError> {
+) -> Result<ChildRecord, AppError> {
+    Ok(
+        open_record_keeping_connection(gate, state, id, permission, using)
+            .await?
+            .0,
+    )
+}
+
+/// [`open_record`], handing back the connection the profile was read on, for a page that
+/// reads more (each connection taken from the pool costs a round trip of its own).
+pub(crate) async fn open_record_keeping_connection(
+    gate: &Gate<'_>,
+    state: &AppState,
+    id: &str,
+    permission: Permission,
+    using: Use<'_>,
+) -> Result<(ChildRecord, PoolConnection<Any>), AppError> {
     let opened = gate.open::<Child>(id, permission, using).await?;
-    let Some((profile, version)) = store::load(&state.db, opened.id()).await? else {
-        // Gone between the two reads: answered like any record out of reach.
+    let mut conn = state.db.pool().acquire().await?;
+    let Some((profile, version)) = store::load_on(&mut conn, opened.id()).await? else {
+        // Gone between the two reads: answered like any record out of reach. The
+        // connection goes back first: refusing audits, which needs one.
+        drop(conn);
         return Err(gate.refused::<Child>(id).await);
     };
-    Ok(Stored {
+    let record = ChildRecord {
         opened,
         profile,
         version,
-    })
+    };
+    Ok((record, conn))
 }
 
 /// Checks and saves an edit of a record opened for `WriteChild` (the form, the API);
@@ -203,7 +228,7 @@ pub(crate) async fn open_with_profile(
 pub(crate) async fn edit(
     gate: &Gate<'_>,
     state: &AppState,
-    stored: &Stored,
+    stored: &ChildRecord,
     expected: i64,
     form: &HashMap<String, String>,
     source: &str,
@@ -241,7 +266,7 @@ fn fixed_municipality(
 async fn save(
     gate: &Gate<'_>,
     state: &AppState,
-    stored: &Stored,
+    stored: &ChildRecord,
     expected: i64,
     profile: &Profile,
     source: &str,
@@ -441,7 +466,7 @@ pub(crate) async fn decide_proposal(
     form: &ProposalDecision<'_>,
 ) -> Result<(), AppError> {
     let note = form.note;
-    let stored = open_with_profile(gate, state, id, Permission::WriteChild, Use::Change).await?;
+    let stored = open_record(gate, state, id, Permission::WriteChild, Use::Change).await?;
     let id = stored.opened.id();
     let Ok(proposal_id) = ProposalId::parse(proposal_id) else {
         return Err(gate.refused::<Child>(id.as_str()).await);
@@ -876,7 +901,7 @@ pub(crate) async fn withdraw_consent(
 pub(crate) async fn propose(
     gate: &Gate<'_>,
     state: &AppState,
-    stored: &Stored,
+    stored: &ChildRecord,
     form: &HashMap<String, String>,
 ) -> Result<Result<(), Vec<FieldError>>, AppError> {
     let (id, before, version) = (stored.opened.id(), &stored.profile, stored.version);
@@ -994,7 +1019,7 @@ pub(crate) async fn create_guardian_account(
     login_id: &str,
 ) -> Result<Result<CreatedGuardian, Vec<FieldError>>, AppError> {
     use crate::auth::repo::accounts;
-    let stored = open_with_profile(gate, state, id, Permission::WriteChild, Use::Change).await?;
+    let stored = open_record(gate, state, id, Permission::WriteChild, Use::Change).await?;
     let mut errors = Vec::new();
     let guardian = entry
         .trim()
