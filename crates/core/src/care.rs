@@ -373,8 +373,6 @@ pub struct ScoreRow {
     pub variant: Option<CareVariant>,
     pub basic: u32,
     pub watch: WatchPoints,
-    /// The value is not yet checked against the primary source: correct the row, not code.
-    pub verify: bool,
 }
 
 /// A versioned score sheet: the rows, where they come from and when they were checked.
@@ -396,9 +394,17 @@ impl ScoreTable {
             .find(|r| r.item == item && r.variant == variant)
     }
 
-    /// True when any row still awaits checking against the primary source.
-    pub fn has_unverified_rows(&self) -> bool {
-        self.rows.iter().any(|r| r.verify)
+    /// The 見守り levels the sheet has for an item, over all its kinds, high first: what
+    /// a form offers (a kind's own row decides when scored).
+    pub fn watch_levels(&self, item: CareItem) -> Vec<Watch> {
+        Watch::ALL
+            .into_iter()
+            .filter(|&w| {
+                self.rows
+                    .iter()
+                    .any(|r| r.item == item && r.watch.points(w).is_some())
+            })
+            .collect()
     }
 }
 
@@ -411,38 +417,35 @@ const fn high_low(high: u32) -> WatchPoints {
     }
 }
 
-/// No 見守りスコア at all.
-const NO_WATCH: WatchPoints = WatchPoints {
+/// 見守り 低 (0 points) only: 「– / – / 0」 in the sheet.
+const LOW_ONLY: WatchPoints = WatchPoints {
     high: None,
     medium: None,
-    low: None,
+    low: Some(0),
 };
 
-const fn row(item: CareItem, basic: u32, watch: WatchPoints, verify: bool) -> ScoreRow {
+const fn row(item: CareItem, basic: u32, watch: WatchPoints) -> ScoreRow {
     ScoreRow {
         item,
         variant: None,
         basic,
         watch,
-        verify,
     }
 }
 
-const fn kind(variant: CareVariant, basic: u32, watch: WatchPoints, verify: bool) -> ScoreRow {
+const fn kind(variant: CareVariant, basic: u32, watch: WatchPoints) -> ScoreRow {
     ScoreRow {
         item: variant.item(),
         variant: Some(variant),
         basic,
         watch,
-        verify,
     }
 }
 
-/// Rows ①–⑨(1) come from a published copy of the sheet (DOMAIN.md). Rows marked
-/// `verify: true` are DOMAIN.md's *(verify)* rows: they must still be checked against
-/// content/000763142.pdf itself. The comments name what a second copy says: the OCR text
-/// of 「令和3年度障害福祉サービス等報酬改定の概要」別表 (pp. 112–113, listed at
-/// https://www.mhlw.go.jp/stf/newpage_33205.html), which is not the PDF itself.
+/// Every row as DOMAIN.md's table gives it, checked against the primary source: 厚生労働省
+/// 「令和3年度障害福祉サービス等報酬改定の概要」別表「医療的ケア判定スコア（児童発達支援、
+/// 放課後等デイサービス共通）」, pp. 112–113 (https://www.mhlw.go.jp/stf/newpage_33205.html).
+/// 「–」 in the sheet is a level the row does not have (`None`).
 const ROWS_2021: &[ScoreRow] = &[
     row(
         CareItem::Ventilator,
@@ -452,43 +455,32 @@ const ROWS_2021: &[ScoreRow] = &[
             medium: Some(1),
             low: Some(0),
         },
-        false,
     ),
     // No 見守り points when 人工呼吸器 also applies: a rule in `score`, not a row.
-    row(CareItem::Tracheostomy, 8, high_low(2), false),
-    row(CareItem::NasopharyngealAirway, 5, high_low(1), false),
-    row(CareItem::Oxygen, 8, high_low(1), false),
-    row(CareItem::Suction, 8, high_low(1), false),
-    row(CareItem::Nebulizer, 3, NO_WATCH, false),
-    row(CareItem::TubeFeeding, 8, high_low(2), false),
-    row(CareItem::FeedingPump, 3, high_low(1), false),
-    row(CareItem::CentralVenousCatheter, 8, high_low(2), false),
-    row(CareItem::SubcutaneousInjection, 5, high_low(1), false),
-    // verify: DOMAIN.md ⑨(2); the 概要 別表 also reads 3 / 1 / 0.
-    row(CareItem::SubcutaneousPump, 3, high_low(1), true),
-    // verify: DOMAIN.md ⑩; the 概要 別表 also reads 3 / 1 / 0.
-    row(CareItem::BloodGlucose, 3, high_low(1), true),
-    // verify: DOMAIN.md ⑪; the 概要 別表 also reads 8 / 2 / 0.
-    row(CareItem::Dialysis, 8, high_low(2), true),
-    // verify: DOMAIN.md gives 1/–/0 for all of ⑫; the 概要 別表 shows only a basic
-    // score for 間欠的導尿 (like ネブライザー), so no 見守り here until checked.
-    kind(CareVariant::Intermittent, 5, NO_WATCH, true),
-    // verify: DOMAIN.md and the 概要 別表 agree on 3 / 1 / 0.
-    kind(CareVariant::Indwelling, 3, high_low(1), true),
-    // verify: DOMAIN.md and the 概要 別表 agree on 5 / 1 / 0.
-    kind(CareVariant::Stoma, 5, high_low(1), true),
-    // verify: DOMAIN.md gives 1/–/0 for all of ⑬; the 概要 別表 shows only a basic
-    // score for 摘便又は洗腸 and for 浣腸, so no 見守り on these two until checked.
-    kind(CareVariant::ManualEvacuation, 5, NO_WATCH, true),
-    kind(CareVariant::Enema, 3, NO_WATCH, true),
-    // verify: DOMAIN.md ⑭; the 概要 別表 also reads 3 / 2 / 0.
-    row(CareItem::SeizureResponse, 3, high_low(2), true),
+    row(CareItem::Tracheostomy, 8, high_low(2)),
+    row(CareItem::NasopharyngealAirway, 5, high_low(1)),
+    row(CareItem::Oxygen, 8, high_low(1)),
+    row(CareItem::Suction, 8, high_low(1)),
+    row(CareItem::Nebulizer, 3, LOW_ONLY),
+    row(CareItem::TubeFeeding, 8, high_low(2)),
+    row(CareItem::FeedingPump, 3, high_low(1)),
+    row(CareItem::CentralVenousCatheter, 8, high_low(2)),
+    row(CareItem::SubcutaneousInjection, 5, high_low(1)),
+    row(CareItem::SubcutaneousPump, 3, high_low(1)),
+    row(CareItem::BloodGlucose, 3, high_low(1)),
+    row(CareItem::Dialysis, 8, high_low(2)),
+    kind(CareVariant::Intermittent, 5, LOW_ONLY),
+    kind(CareVariant::Indwelling, 3, high_low(1)),
+    kind(CareVariant::Stoma, 5, high_low(1)),
+    kind(CareVariant::ManualEvacuation, 5, LOW_ONLY),
+    kind(CareVariant::Enema, 3, LOW_ONLY),
+    row(CareItem::SeizureResponse, 3, high_low(2)),
 ];
 
 /// The sheet of the 令和3年度 (2021) fee revision, still in use.
 pub const SCORE_TABLE_2021: ScoreTable = ScoreTable {
-    source: "厚生労働省 医療的ケア判定スコア（令和3年度障害福祉サービス等報酬改定）content/000763142.pdf",
-    revision: const_date(2026, 11, 21),
+    source: "厚生労働省「令和3年度障害福祉サービス等報酬改定の概要」別表「医療的ケア判定スコア（児童発達支援、放課後等デイサービス共通）」pp.112–113（content/000763142.pdf）",
+    revision: const_date(2026, 12, 7),
     in_force_from: const_date(2021, 4, 1),
     rows: ROWS_2021,
 };
@@ -773,22 +765,39 @@ mod tests {
     }
 
     #[test]
-    fn table_carries_source_and_marks_unverified_rows() {
+    fn table_carries_source_and_the_verified_levels() {
         assert!(SCORE_TABLE_2021.source.contains("000763142.pdf"));
         assert!(SCORE_TABLE_2021.source.contains("令和3年度"));
         assert_eq!(SCORE_TABLE_2021.in_force_from, const_date(2021, 4, 1));
-        assert!(SCORE_TABLE_2021.has_unverified_rows());
-        let verified = |item, variant| !SCORE_TABLE_2021.row(item, variant).unwrap().verify;
-        assert!(verified(CareItem::Ventilator, None));
-        assert!(verified(CareItem::FeedingPump, None));
-        assert!(verified(CareItem::SubcutaneousInjection, None));
-        assert!(!verified(CareItem::SubcutaneousPump, None));
-        assert!(!verified(CareItem::BloodGlucose, None));
-        assert!(!verified(CareItem::SeizureResponse, None));
-        assert!(!verified(
-            CareItem::BowelManagement,
-            Some(CareVariant::Enema)
-        ));
+        let levels = |item| SCORE_TABLE_2021.watch_levels(item);
+        use Watch::{High, Low, Medium};
+        assert_eq!(levels(CareItem::Ventilator), [High, Medium, Low]);
+        assert_eq!(levels(CareItem::Suction), [High, Low]);
+        // 「– / – / 0」: 低 exists with no points, nothing else.
+        assert_eq!(levels(CareItem::Nebulizer), [Low]);
+        // Over the kinds: 間欠的導尿 has 低 only, 持続的導尿 高 and 低.
+        assert_eq!(levels(CareItem::Catheterisation), [High, Low]);
+        let low_only = |v: CareVariant| {
+            let row = SCORE_TABLE_2021.row(v.item(), Some(v)).unwrap();
+            (row.watch.high, row.watch.medium, row.watch.low)
+        };
+        for v in [
+            CareVariant::Intermittent,
+            CareVariant::ManualEvacuation,
+            CareVariant::Enema,
+        ] {
+            assert_eq!(low_only(v), (None, None, Some(0)), "{v:?}");
+        }
+        // 低 is a judgement with no points; 高 on a 「–」 column is refused.
+        let nebulizer = CareEntry::new(CareItem::Nebulizer).with_watch(Low);
+        assert_eq!(score(&[nebulizer], &SCORE_TABLE_2021).unwrap().total, 3);
+        assert!(
+            score(
+                &[CareEntry::new(CareItem::Nebulizer).with_watch(High)],
+                &SCORE_TABLE_2021
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -963,20 +972,19 @@ mod tests {
             err.to_string(),
             "「酸素療法」には見守りスコア「中」の区分がありません"
         );
-        let err = score(
-            &[entry(CareItem::Nebulizer).with_watch(Watch::Low)],
-            &SCORE_TABLE_2021,
-        )
-        .unwrap_err();
+        // ネブライザー has 低 only (0 points): 高 is a level it does not have.
         assert_eq!(
-            err,
-            CareError::NoWatch {
-                item: CareItem::Nebulizer
-            }
+            score(
+                &[entry(CareItem::Nebulizer).with_watch(Watch::High)],
+                &SCORE_TABLE_2021
+            ),
+            Err(CareError::WatchLevelNotAvailable {
+                item: CareItem::Nebulizer,
+                watch: Watch::High
+            })
         );
-        assert!(err.to_string().contains("見守りスコアがありません"));
         assert_eq!(total(&[entry(CareItem::Nebulizer)]).total, 3);
-        // Rows awaiting checking where this table departs from DOMAIN.md (1/–/0): no 見守り.
+        // The kinds whose sheet line reads 「– / – / 0」.
         for v in [
             CareVariant::Intermittent,
             CareVariant::ManualEvacuation,
@@ -985,9 +993,14 @@ mod tests {
             let e = entry(v.item()).with_variant(v).with_watch(Watch::High);
             assert_eq!(
                 score(&[e], &SCORE_TABLE_2021),
-                Err(CareError::NoWatch { item: v.item() }),
+                Err(CareError::WatchLevelNotAvailable {
+                    item: v.item(),
+                    watch: Watch::High
+                }),
                 "{v}"
             );
+            let low = entry(v.item()).with_variant(v).with_watch(Watch::Low);
+            assert!(score(&[low], &SCORE_TABLE_2021).is_ok(), "{v}");
         }
         // Only the ventilator has a 中.
         for item in CareItem::ALL {

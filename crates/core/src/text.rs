@@ -6,19 +6,33 @@
 /// The first character of `text` that may not be stored in a one-line field (or, with
 /// `multiline`, in a multi-line one, where tab and line breaks are fine).
 pub fn hidden_character(text: &str, multiline: bool) -> Option<char> {
-    text.chars().find(|&c| {
-        let line_break = matches!(c, '\t' | '\n' | '\r');
-        (c.is_control() && !(multiline && line_break))
-            || matches!(
-                c,
-                '\u{061C}'
-                    | '\u{200B}'..='\u{200F}'
-                    | '\u{202A}'..='\u{202E}'
-                    | '\u{2060}'..='\u{2064}'
-                    | '\u{2066}'..='\u{2069}'
-                    | '\u{FEFF}'
-            )
-    })
+    text.chars().find(|&c| is_hidden(c, multiline))
+}
+
+/// The characters never accepted in a one-line field, as ranges: the control characters
+/// (Unicode Cc) and the invisible ones that reorder or hide text (the Arabic letter mark,
+/// zero-width spaces and joiners, directional marks, embeddings, overrides and isolates,
+/// invisible operators, the byte-order mark). The API's description states the same ranges.
+pub const HIDDEN_RANGES: [(char, char); 8] = [
+    ('\u{0000}', '\u{001F}'),
+    ('\u{007F}', '\u{009F}'),
+    ('\u{061C}', '\u{061C}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2060}', '\u{2064}'),
+    ('\u{2066}', '\u{2069}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+];
+
+/// One character of [`hidden_character`]'s kind; a multi-line field keeps tab and line
+/// breaks.
+pub fn is_hidden(c: char, multiline: bool) -> bool {
+    if multiline && matches!(c, '\t' | '\n' | '\r') {
+        return false;
+    }
+    HIDDEN_RANGES
+        .iter()
+        .any(|&(from, to)| (from..=to).contains(&c))
 }
 
 /// Text as typed, with what Japanese input makes inconsistent made consistent: half-width
@@ -79,6 +93,23 @@ mod tests {
         assert_eq!(normalise_typed("ＳＭＡ（Ⅰ型）"), "SMA（Ⅰ型）");
         assert_eq!(normalise_typed("「山田」、さん。"), "「山田」、さん。");
         assert_eq!(normalise_typed("ｶﾞ"), "ガ");
+    }
+
+    #[test]
+    fn the_ranges_are_the_control_characters_and_the_invisible_ones() {
+        // Every control character (Cc) is in the ranges, and nothing else of Latin-1.
+        for c in '\u{0}'..='\u{FF}' {
+            assert_eq!(is_hidden(c, false), c.is_control(), "{c:?}");
+        }
+        for c in [
+            '\u{200B}', '\u{200D}', '\u{202E}', '\u{2066}', '\u{FEFF}', '\u{061C}',
+        ] {
+            assert!(is_hidden(c, false), "{c:?}");
+        }
+        for c in ['あ', '　', '・', '\u{2065}', '\u{2010}'] {
+            assert!(!is_hidden(c, false), "{c:?}");
+        }
+        assert!(!is_hidden('\n', true) && is_hidden('\n', false));
     }
 
     #[test]

@@ -700,6 +700,8 @@ fn named_children(
     mei.intake_date = Some(demo_date(2020, 6, 1)?);
     mei.sibling_dates_after(mei.birth_date);
     mei.diagnoses = "慢性肺疾患（新生児期発症）".into();
+    // 小学1年 in 2026 (born on an April 1st, with the earlier class).
+    mei.attending = "小学校 通常の学級（看護師配置）".into();
     mei.care = vec![CareEntry::new(I::Oxygen).with_watch(W::High)];
     mei.devices = vec![
         device(DeviceKind::OxygenConcentrator, Some(200), None, None, ""),

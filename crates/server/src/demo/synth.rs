@@ -414,25 +414,42 @@ pub fn profile(rng: &mut StdRng, place: &Place<'_>, today: NaiveDate) -> Profile
     } else {
         ("active", None)
     };
-    let age = today.years_since(birth).unwrap_or(0);
-    let attending = match age {
-        0..=2 => "",
-        3..=5 => *[
-            "",
-            "児童発達支援 ひだまり（架空）",
-            "保育所（医療的ケア児受入）",
-            "幼稚園",
-        ]
-        .choose(rng)
-        .unwrap_or(&""),
-        _ => *[
-            "特別支援学校",
-            "特別支援学校（訪問教育）",
-            "小学校 特別支援学級",
-            "中学校 特別支援学級",
-        ]
-        .choose(rng)
-        .unwrap_or(&"特別支援学校"),
+    // Where the child goes follows its class of this 年度 (a 小学3年 is not at a 中学校).
+    use tsunagu_core::calendar::LifeStage as S;
+    let stage =
+        tsunagu_core::calendar::life_stage(birth, tsunagu_core::calendar::fiscal_year(today));
+    let pick = |rng: &mut StdRng, choices: &[&'static str]| -> &'static str {
+        choices.choose(rng).copied().unwrap_or("")
+    };
+    let attending = match stage {
+        S::Unborn | S::Infant | S::NurseryClass(0..=2) => "",
+        S::NurseryClass(_) => pick(
+            rng,
+            &[
+                "",
+                "児童発達支援 ひだまり（架空）",
+                "保育所（医療的ケア児受入）",
+                "幼稚園",
+            ],
+        ),
+        S::Elementary(_) => pick(
+            rng,
+            &[
+                "特別支援学校 小学部",
+                "特別支援学校（訪問教育）",
+                "小学校 特別支援学級",
+            ],
+        ),
+        S::JuniorHigh(_) => pick(
+            rng,
+            &[
+                "特別支援学校 中学部",
+                "特別支援学校（訪問教育）",
+                "中学校 特別支援学級",
+            ],
+        ),
+        S::UpperSecondary(_) => pick(rng, &["特別支援学校 高等部", "特別支援学校（訪問教育）"]),
+        S::AfterSchool => pick(rng, &["生活介護（架空）", ""]),
     };
     let recipient = rng.random_bool(0.6);
     let score = tsunagu_core::care::score(&care, &tsunagu_core::care::SCORE_TABLE_2021)

@@ -96,3 +96,33 @@ pub fn nullable(mut object: Object) -> Object {
     }
     object
 }
+
+/// A regular expression (ECMA 262) for one line of text: none of the characters
+/// `tsunagu_core::text::HIDDEN_RANGES` names, which the server refuses.
+pub fn one_line_pattern() -> String {
+    let ranges: String = tsunagu_core::text::HIDDEN_RANGES
+        .iter()
+        .map(|&(from, to)| {
+            let escape = |c: char| format!("\\u{:04X}", u32::from(c));
+            if from == to {
+                escape(from)
+            } else {
+                format!("{}-{}", escape(from), escape(to))
+            }
+        })
+        .collect();
+    format!("^[^{ranges}]*$")
+}
+
+/// A search box's text: at most `crate::web::params::MAX_SEARCH_CHARS` characters of one
+/// line.
+pub fn search_text() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::String))
+        .max_length(Some(crate::web::params::MAX_SEARCH_CHARS))
+        .pattern(Some(one_line_pattern()))
+        .description(Some(
+            "部分一致で探す文字（制御文字・見えない文字は使えません）",
+        ))
+        .build()
+}

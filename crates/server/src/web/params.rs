@@ -7,7 +7,15 @@ use crate::error::AppError;
 pub const MAX_SEARCH_CHARS: usize = 100;
 
 pub fn search_text(raw: Option<&str>) -> Result<String, AppError> {
-    let text = raw.unwrap_or_default().trim();
+    let raw = raw.unwrap_or_default();
+    // Before trimming: a control character that is also white space (U+0085) at either end
+    // is still one.
+    if let Some(c) = tsunagu_core::text::hidden_character(raw, false) {
+        return Err(AppError::BadRequest(
+            tsunagu_core::text::hidden_character_message("検索語", c),
+        ));
+    }
+    let text = raw.trim();
     if text.chars().count() > MAX_SEARCH_CHARS {
         return Err(AppError::BadRequest(format!(
             "検索語は{MAX_SEARCH_CHARS}文字以内で入力してください"
@@ -35,6 +43,28 @@ pub fn number(
                     "{label}は{min}から{max}までの整数で指定してください"
                 ))
             }),
+    }
+}
+
+/// For the API: a parameter among `keys` sent with no value (`?offset=`, `?tier=`) is
+/// refused, as the description names the values each takes; a form's empty field means
+/// "any" or the default, and pages keep that.
+pub fn api_no_empty(
+    query: &std::collections::HashMap<String, String>,
+    keys: &[&str],
+) -> Result<(), AppError> {
+    let empty: Vec<&str> = keys
+        .iter()
+        .copied()
+        .filter(|key| query.get(*key).is_some_and(|v| v.trim().is_empty()))
+        .collect();
+    if empty.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::BadRequest(format!(
+            "値のないパラメータがあります（{}）。指定しないときは、パラメータごと省いてください",
+            empty.join(", ")
+        )))
     }
 }
 
@@ -81,5 +111,9 @@ mod tests {
         assert_eq!(search_text(Some(" 板橋 ")).unwrap(), "板橋");
         assert!(search_text(Some(&"あ".repeat(101))).is_err());
         assert!(search_text(Some(&"あ".repeat(100))).is_ok());
+        // Invisible characters would find nothing and hide what was searched for.
+        for hidden in ["板\u{200B}橋", "板橋\u{202E}", "\u{1b}[2J", "\u{85}板橋"] {
+            assert!(search_text(Some(hidden)).is_err(), "{hidden:?}");
+        }
     }
 }

@@ -592,3 +592,69 @@ async fn a_shift_jis_export_offers_geta_for_what_shift_jis_lacks() {
     assert!(decoded.contains("山田 はると"), "{decoded}");
     env.close().await;
 }
+
+/// The pages of a printed PDF as text (poppler's pdftotext; pages end with a form feed).
+fn pdf_pages(pdf: &[u8], name: &str) -> Vec<String> {
+    let path = crate::harness::screenshot_dir().join(format!("{name}.pdf"));
+    std::fs::write(&path, pdf).expect("write the pdf");
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .split('\u{c}')
+        .filter(|page| !page.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn every_printed_page_of_a_profile_names_the_child_and_its_handling() {
+    use fantoccini::wd::{PrintConfiguration, PrintSize};
+    let env = Env::start_demo().await;
+    let accounts = env.app.demo_accounts();
+    let c = env.client();
+    sign_in(&env, &accounts, "itabashi.welfare").await;
+    env.goto("/children").await;
+    let record = link_to(&env, "山田 はると").await;
+    env.goto(&record).await;
+    wait_for_text(&env, "the profile", "判定スコア").await;
+    // On A4 as offices print it the record takes two sheets: each carries the child's
+    // name, 「取扱注意」 and its page number.
+    let config = PrintConfiguration::builder()
+        .size(PrintSize::A4)
+        .build()
+        .expect("print configuration");
+    let pages = pdf_pages(
+        &c.print(config).await.expect("print the page"),
+        "profile-print-a4",
+    );
+    assert!(pages.len() >= 2, "{} pages", pages.len());
+    for (i, page) in pages.iter().enumerate() {
+        assert!(page.contains("山田 はると"), "page {}: {page}", i + 1);
+        assert!(page.contains("取扱注意"), "page {}: {page}", i + 1);
+        let number = format!("{} / {} ページ", i + 1, pages.len());
+        assert!(page.contains(&number), "page {}: {page}", i + 1);
+    }
+    // The transition board prints with its title, what it covers and the day.
+    env.goto("/children/transitions").await;
+    wait_for_text(&env, "the board", "移行ボード").await;
+    let config = PrintConfiguration::builder().build().expect("A4");
+    let board = pdf_pages(&c.print(config).await.expect("print"), "board-print-a4");
+    assert!(board[0].contains("移行ボード"), "{}", board[0]);
+    assert!(
+        board[0].contains("担当範囲のすべての市区町村"),
+        "{}",
+        board[0]
+    );
+    assert!(board[0].contains("印刷日"), "{}", board[0]);
+    env.close().await;
+}

@@ -1011,7 +1011,19 @@ async fn audit_search_filters_pages_and_exports() {
         .await;
     assert!(by_record.body.contains(">1 件・"), "{}", by_record.body);
     assert!(by_record.body.contains("北海 道子"));
-    assert!(by_record.body.contains("<td>更新</td>") && by_record.body.contains("name, kana"));
+    // The changed fields are named in Japanese, not as the code's keys.
+    assert!(
+        by_record.body.contains("<td>更新</td>") && by_record.body.contains("名称、よみがな"),
+        "{}",
+        by_record.body
+    );
+    assert!(!by_record.body.contains("name, kana"));
+    // A person is found by a part of their name as well as by their login id.
+    let by_name = app
+        .get_as(&admin, &format!("/admin/audit?login_id={}", encode("都庁")))
+        .await;
+    assert_eq!(by_name.status, StatusCode::OK);
+    assert!(by_name.body.contains(&health) && !by_name.body.contains(&sapporo));
     let unknown = app
         .get_as(&admin, &format!("/admin/audit?login_id={}", encode(SCRIPT)))
         .await;

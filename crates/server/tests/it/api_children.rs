@@ -237,6 +237,10 @@ async fn the_list_filters_paginates_and_stays_in_the_callers_town() {
         "/api/v1/children?care_item=magic",
         "/api/v1/children?municipality=131190",
         "/api/v1/children?tier=tier99",
+        // A parameter with no value is not "any" in the API (a form's empty field is).
+        "/api/v1/children?tier=",
+        "/api/v1/children?page=",
+        "/api/v1/children?municipality=",
     ] {
         assert_error(
             &app.get_as(&staff, uri).await,

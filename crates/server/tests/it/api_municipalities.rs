@@ -161,7 +161,7 @@ async fn prefecture_filter_and_pagination() {
         .json();
     assert_ne!(first["items"][0]["code"], second["items"][0]["code"]);
     let all = app.get("/api/v1/municipalities?limit=500").await.json();
-    assert_eq!(all["total"], 1963);
+    assert_eq!(all["total"], 1965);
 }
 
 #[tokio::test]
@@ -218,4 +218,66 @@ async fn openapi_describes_every_api_route() {
     ] {
         assert!(codes.contains(&code), "{code}");
     }
+}
+
+/// 浜松市's seven wards became three on 2024-01-01: the new codes answer, the old ones
+/// still resolve (old records and files keep them) and say what took over.
+#[tokio::test]
+async fn hamamatsus_new_wards_answer_and_the_old_codes_lead_to_them() {
+    let app = app().await;
+    let chuo = app.get("/api/v1/municipalities/221384").await;
+    assert_eq!(chuo.status, StatusCode::OK, "{}", chuo.body);
+    let chuo = chuo.json();
+    assert_eq!(chuo["name"], "浜松市中央区");
+    assert_eq!(chuo["valid_from"], "2024-01-01");
+    assert_eq!(chuo["valid_until"], serde_json::Value::Null);
+    assert_eq!(
+        app.get("/api/v1/municipalities/221392").await.json()["name"],
+        "浜松市浜名区"
+    );
+    for (old, successor) in [
+        ("221317", "221384"),
+        ("221350", "221392"),
+        ("22136", "221392"),
+    ] {
+        let res = app.get(&format!("/api/v1/municipalities/{old}")).await;
+        assert_eq!(res.status, StatusCode::OK, "{old}: {}", res.body);
+        let json = res.json();
+        assert_eq!(json["valid_until"], "2023-12-31", "{old}");
+        assert_eq!(json["successor_code"], successor, "{old}");
+    }
+    // The search finds the new ward by name; the city lists its wards old and new.
+    let found = app
+        .get(&format!("/api/v1/municipalities?q={}", encode("浜名区")))
+        .await
+        .json();
+    assert_eq!(found["items"][0]["code"], "221392");
+    let page = app.get("/municipalities/221309").await;
+    assert!(page.body.contains("浜松市中央区"), "{}", page.body);
+    assert!(
+        page.body.contains("令和5年12月31日（2023年）まで"),
+        "{}",
+        page.body
+    );
+    let old = app.get("/municipalities/221317").await;
+    assert!(old.body.contains("/municipalities/221384"), "{}", old.body);
+}
+
+/// A parameter with no value is refused as its description says, not taken as the default.
+#[tokio::test]
+async fn a_parameter_sent_empty_is_refused() {
+    let app = app().await;
+    for uri in [
+        "/api/v1/municipalities?offset=",
+        "/api/v1/municipalities?limit=",
+        "/api/v1/municipalities?prefecture=",
+    ] {
+        let res = app.get(uri).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{uri}: {}", res.body);
+        assert!(res.body.contains("省いてください"), "{uri}: {}", res.body);
+    }
+    assert_eq!(
+        app.get("/api/v1/municipalities?q=").await.status,
+        StatusCode::OK
+    );
 }

@@ -575,9 +575,37 @@ async fn the_template_lists_every_column_and_reads_back() {
     ] {
         assert!(text.contains(heading), "{heading}");
     }
+    // The example row reads back, and is never imported as a child: sent back with a
+    // real row under it, only the real row is registered.
     let id = uploaded(&app, &s, "template.csv", &bytes).await;
     let dry = post_guessed(&app, &s, &id, "check", &[]).await;
+    assert!(
+        dry.body.contains("記入例の行なので取り込みません"),
+        "{}",
+        dry.body
+    );
+    assert!(dry.body.contains("取り込む（0件）"), "{}", dry.body);
+    let mut filled = text.clone();
+    let columns = text.lines().next().unwrap().split(',').count();
+    let mut row = vec![""; columns];
+    row[..5].copy_from_slice(&["上野 なぎ", "うえの なぎ", "2022-06-01", "女", "131199"]);
+    filled.push_str(&row.join(","));
+    filled.push('\n');
+    let before = children(&app).await;
+    let id = uploaded(&app, &s, "filled.csv", filled.as_bytes()).await;
+    let dry = post_guessed(&app, &s, &id, "check", &[]).await;
     assert!(dry.body.contains("取り込む（1件）"), "{}", dry.body);
+    let done = post_guessed(&app, &s, &id, "commit", &[]).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(children(&app).await, before + 1);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM children WHERE name LIKE '記入例%'",
+            &[]
+        )
+        .await,
+        0
+    );
 }
 
 /// Registers a child through the form.

@@ -294,3 +294,33 @@ async fn after_a_bulk_load_the_planner_has_statistics() {
         assert_eq!(analysed, 2);
     }
 }
+
+/// The demo does not contradict itself: where a child goes fits its class of this 年度
+/// (no 小学3年 at a 中学校, no 5歳児クラス at a school).
+#[tokio::test]
+async fn each_demo_child_goes_where_its_class_goes() {
+    use tsunagu_core::calendar::{LifeStage, fiscal_year, life_stage};
+    let (db, _database, _accounts) = seeded().await;
+    let rows = sqlx::query("SELECT name, birth_date, attending FROM children")
+        .fetch_all(db.pool())
+        .await
+        .expect("children");
+    let year = fiscal_year(test_now().date_naive());
+    for row in &rows {
+        let name: String = row.get("name");
+        let attending: String = row.get("attending");
+        let birth: String = row.get("birth_date");
+        let birth = chrono::NaiveDate::parse_from_str(&birth, "%Y-%m-%d").expect("date");
+        let stage = life_stage(birth, year);
+        let none_of = |words: &[&str]| words.iter().all(|w| !attending.contains(w));
+        let preschool = ["保育", "幼稚園", "こども園", "児童発達支援"];
+        let fits = match stage {
+            LifeStage::Elementary(_) => none_of(&["中学", "高等部"]) && none_of(&preschool),
+            LifeStage::JuniorHigh(_) => none_of(&["小学", "高等部"]) && none_of(&preschool),
+            LifeStage::UpperSecondary(_) => none_of(&["小学", "中学"]) && none_of(&preschool),
+            LifeStage::AfterSchool => none_of(&["小学", "中学"]) && none_of(&preschool),
+            _ => none_of(&["学校", "学級"]),
+        };
+        assert!(fits, "{name} ({stage:?}) attends {attending}");
+    }
+}

@@ -1108,3 +1108,24 @@ async fn hidden_characters_are_refused_in_messages_and_reasons() {
         0
     );
 }
+
+/// A search box with an invisible character finds nothing and hides what was searched
+/// for: the list, its API and the municipality search say so in Japanese.
+#[tokio::test]
+async fn a_search_with_an_invisible_character_is_refused_in_japanese() {
+    let (app, world) = world().await;
+    let staff = world.login_as(&app, Role::MunicipalStaff).await;
+    for (uri, hidden) in [
+        ("/children?q=", "%E5%B1%B1%E2%80%8B%E7%94%B0"), // 山\u{200B}田
+        ("/api/v1/children?q=", "%E5%B1%B1%E2%80%AE%E7%94%B0"), // 山\u{202E}田
+        ("/api/v1/municipalities?q=", "%E6%9D%BF%1B%E6%A9%8B"), // 板\u{1b}橋
+    ] {
+        let res = app.get_as(&staff, &format!("{uri}{hidden}")).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{uri}: {}", res.body);
+        assert!(res.body.contains("検索語"), "{uri}: {}", res.body);
+        assert!(res.body.contains("U+"), "{uri}: {}", res.body);
+    }
+    // The same search without the character is answered.
+    let res = app.get_as(&staff, "/children?q=%E5%B1%B1%E7%94%B0").await;
+    assert_eq!(res.status, StatusCode::OK);
+}

@@ -49,6 +49,73 @@ const RESOURCE_TYPES: [(&str, &str); 5] = [
     ("audit_log", "監査ログ"),
 ];
 
+/// Fields of accounts and organisations named in their audit entries, as people read them
+/// (a child's fields are named by the registry, `children::profile::audit_field_label`).
+const FIELD_LABELS: [(&str, &str); 16] = [
+    ("login_id", "ログインID"),
+    ("display_name", "氏名"),
+    ("kana", "よみがな"),
+    ("password", "パスワード"),
+    ("must_change_password", "次回パスワード変更"),
+    ("memberships", "所属と権限"),
+    ("active", "有効・無効"),
+    ("failed_logins", "ログイン失敗回数"),
+    ("locked_until", "ロック"),
+    ("totp_secret", "二要素認証の鍵"),
+    ("totp_enabled", "二要素認証"),
+    ("recovery_codes", "回復コード"),
+    ("name", "名称"),
+    ("kind", "種別"),
+    ("department", "部署"),
+    ("municipality_code", "市区町村"),
+];
+
+fn field_label(resource_type: Option<&str>, key: &str) -> String {
+    let label = match resource_type {
+        Some("child") => crate::features::children::profile::audit_field_label(key),
+        _ => FIELD_LABELS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or("", |(_, label)| *label),
+    };
+    if label.is_empty() {
+        key.to_string()
+    } else {
+        label.to_string()
+    }
+}
+
+/// The parts of an entry's detail that name how something was seen, as people read them;
+/// the rest (ids, filters, counts) is kept as written.
+const DETAIL_WORDS: [(&str, &str); 12] = [
+    ("api", "API"),
+    ("break_glass", "緊急閲覧"),
+    ("view", "記録"),
+    ("history", "変更履歴"),
+    ("access_log", "アクセス履歴"),
+    ("guardians", "家族アカウント"),
+    ("consents", "同意"),
+    ("created", "登録直後の表示"),
+    ("form", "画面で変更"),
+    ("import", "ファイルから取り込み"),
+    ("proposal", "家族の申出"),
+    ("demo", "デモデータ"),
+];
+
+fn detail_ja(detail: &str) -> String {
+    detail
+        .split(';')
+        .map(str::trim)
+        .map(|part| {
+            DETAIL_WORDS
+                .iter()
+                .find(|(word, _)| *word == part)
+                .map_or(part, |(_, ja)| *ja)
+        })
+        .collect::<Vec<_>>()
+        .join("・")
+}
+
 fn resource_type_label(kind: &str) -> &str {
     RESOURCE_TYPES
         .iter()
@@ -178,11 +245,39 @@ async fn build_query(
         return Ok(Ok(None));
     }
     if !filters.login_id.is_empty() {
-        let Some(account) = accounts::by_login_id(&state.db, &filters.login_id).await? else {
+        // The login id as typed, else a part of a name or its reading in reach.
+        let account = match accounts::by_login_id(&state.db, &filters.login_id).await? {
+            Some(account) => Some(account.id),
+            None => {
+                let (found, total) = accounts::list_in_reach(
+                    &state.db,
+                    reach,
+                    &filters.login_id,
+                    5,
+                    0,
+                    state.clock.now(),
+                )
+                .await?;
+                if total > 1 {
+                    let names: Vec<String> = found
+                        .iter()
+                        .map(|a| format!("{}（{}）", a.display_name, a.login_id))
+                        .collect();
+                    return Ok(Err(vec![format!(
+                        "「{}」に当てはまる人が{total}人います。ログインIDで指定してください：{}{}",
+                        filters.login_id,
+                        names.join("、"),
+                        if total > 5 { "…" } else { "" }
+                    )]));
+                }
+                found.into_iter().next().map(|a| a.id)
+            }
+        };
+        let Some(account_id) = account else {
             return Ok(Ok(None));
         };
         if !reach.everything {
-            let memberships = accounts::all_memberships(&state.db, &account.id).await?;
+            let memberships = accounts::all_memberships(&state.db, &account_id).await?;
             let in_reach = memberships.iter().any(|m| {
                 OrganisationKind::parse(&m.organisation_kind)
                     .is_some_and(|kind| reach.covers(kind, &m.municipality_code))
@@ -191,7 +286,7 @@ async fn build_query(
                 return Ok(Ok(None));
             }
         }
-        query.actor_account_id = Some(account.id.into_string());
+        query.actor_account_id = Some(account_id.into_string());
     }
     Ok(Ok(Some(query)))
 }
@@ -246,8 +341,13 @@ async fn rows(state: &AppState, entries: &[AuditEntry]) -> Result<Vec<Row>, AppE
             action: e.action_label().to_string(),
             outcome: e.outcome_label().to_string(),
             target,
-            fields: e.fields.join(", "),
-            detail: e.detail.clone(),
+            fields: e
+                .fields
+                .iter()
+                .map(|f| field_label(e.resource_type.as_deref(), f))
+                .collect::<Vec<_>>()
+                .join("、"),
+            detail: detail_ja(&e.detail),
             client_addr: e.client_addr.clone(),
         });
     }

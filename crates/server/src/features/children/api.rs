@@ -478,7 +478,7 @@ struct ChildInputDoc {
     #[schema(schema_with = sex)]
     sex: Option<String>,
     /// 住所地の団体コード（6桁は検査数字を検証）。登録のとき必須、変更はできません
-    #[schema(pattern = "^[0-9]{5,6}$")]
+    #[schema(pattern = "^(0[1-9]|[1-3][0-9]|4[0-7])[0-9]{3,4}$")]
     municipality_code: Option<String>,
     #[schema(max_length = 200)]
     address: Option<String>,
@@ -517,6 +517,34 @@ struct ChildInputDoc {
     /// きょうだい（4人まで）
     #[schema(max_items = 4)]
     siblings: Option<Vec<Sibling>>,
+}
+
+/// The body of `PATCH`: [`ChildInputDoc`] with its `version` required.
+struct ChildChangeDoc;
+
+impl utoipa::PartialSchema for ChildChangeDoc {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Type};
+        use utoipa::openapi::{Ref, RefOr};
+        let version = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .description(Some("取得した記録の版（必須）"));
+        AllOfBuilder::new()
+            .item(RefOr::Ref(Ref::from_schema_name("ChildInput")))
+            .item(
+                ObjectBuilder::new()
+                    .property("version", version)
+                    .required("version"),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for ChildChangeDoc {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ChildChange".into()
+    }
 }
 
 /// Members of a fetched record that a body may carry back, and the registration's
@@ -789,10 +817,10 @@ fn validated(
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     /// 氏名・よみがなの部分一致
-    #[param(max_length = 100)]
+    #[param(schema_with = api_schema::search_text)]
     q: Option<String>,
-    /// 住所地の団体コード（検査数字を検証）
-    #[param(pattern = "^[0-9]{5,6}$")]
+    /// 住所地の市区町村：団体コード（検査数字を検証）または名称（板橋区、東京都府中市）
+    #[param(pattern = "^((0[1-9]|[1-3][0-9]|4[0-7])[0-9]{3,4}|[^0-9]{1,50})$")]
     municipality: Option<String>,
     /// この医療的ケアがある児童
     #[param(schema_with = api_schema::care_item)]
@@ -839,7 +867,7 @@ fn wishes_to_work() -> utoipa::openapi::Object {
 
 /// 児童の一覧（呼び出した人の範囲内）
 ///
-/// 一覧画面と同じ絞り込み。よみがな順。範囲外の児童は含まれません。一覧の取得は個々の記録の閲覧としては監査されません（画面と同じ）。
+/// 一覧画面と同じ絞り込み。よみがな順。範囲外の児童は含まれません。一覧の取得は、表示した児童のIDを記した1件の閲覧として監査ログに残ります（画面と同じ）。
 #[utoipa::path(get, path = "/api/v1/children", tag = "children", operation_id = "listChildren",
     params(ListQuery),
     responses(
@@ -853,6 +881,21 @@ async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<ListPage>, ApiError> {
     let today = state.clock.today_jst();
+    params::api_no_empty(
+        &q,
+        &[
+            "municipality",
+            "care_item",
+            "device",
+            "tier",
+            "age",
+            "stage",
+            "status",
+            "wishes_to_work",
+            "page",
+            "per_page",
+        ],
+    )?;
     let chosen = filters::parse(&q, today)?;
     let page = params::number(q.get("page").map(String::as_str), "page", 1, 1, 10_000)?;
     let per_page = params::number(
@@ -1005,7 +1048,7 @@ struct Updated {
 /// 本文にある項目だけを変更します（配列は配列ごと置き換え、ない項目はそのまま）。取得した記録の version が必須で、その後に他の人が更新していれば 409 で、その人の変更を返し、何も保存しません。変更は版と変更履歴（source: api）と監査ログに残ります。住所地の市区町村は変更できません。
 #[utoipa::path(patch, path = "/api/v1/children/{id}", tag = "children", operation_id = "updateChild",
     params(("id" = String, Path, description = "児童の記録のID", format = "uuid")),
-    request_body(content = ChildInputDoc, content_type = "application/json"),
+    request_body(content = ChildChangeDoc, content_type = "application/json"),
     responses(
         (status = 200, description = "保存しました（変更がなければ version は変わらず changes は空）", body = Updated),
         (status = 400, description = "JSONでない（bad_request）、version がない（version_required）、入力の誤り（invalid_child）", body = ErrorBody),

@@ -29,6 +29,8 @@ pub(crate) struct CareFormRow {
     pub code: &'static str,
     pub label: &'static str,
     pub variants: Vec<(&'static str, &'static str)>,
+    /// The 見守り levels the score sheet has for the item: only these are offered.
+    pub levels: Vec<(&'static str, &'static str)>,
     pub checked: bool,
     pub watch: String,
     pub variant: String,
@@ -44,6 +46,11 @@ pub(crate) fn care_rows(form: &HashMap<String, String>) -> Vec<CareFormRow> {
                 .variants()
                 .iter()
                 .map(|v| (v.code(), v.label_ja()))
+                .collect(),
+            levels: tsunagu_core::care::SCORE_TABLE_2021
+                .watch_levels(*item)
+                .into_iter()
+                .map(|w| (w.code(), w.label_ja()))
                 .collect(),
             checked: form.contains_key(&format!("care_{}", item.code())),
             watch: form

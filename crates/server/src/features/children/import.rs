@@ -706,6 +706,8 @@ pub struct RowOutcome {
     pub name: String,
     pub birth_date: String,
     pub problems: Vec<String>,
+    /// Why the row is left out without stopping the others (the template's example).
+    pub skipped: Option<&'static str>,
     /// The owner is chosen once the row's town is known.
     ready: Option<(Profile, Option<OrganisationId>)>,
 }
@@ -722,6 +724,17 @@ async fn check_rows(
     for row in &table.rows {
         let mut problems = Vec::new();
         let fields = mapping.fields(row, &mut problems);
+        if is_example_row(&fields) {
+            outcomes.push(RowOutcome {
+                line: row.line,
+                name: fields.get("name").cloned().unwrap_or_default(),
+                birth_date: fields.get("birth_date").cloned().unwrap_or_default(),
+                problems: Vec::new(),
+                skipped: Some(EXAMPLE_ROW_SKIPPED),
+                ready: None,
+            });
+            continue;
+        }
         let parsed = profile::parse(&fields, today);
         let ready = match parsed {
             Ok(p) if problems.is_empty() => Some((p, None)),
@@ -736,6 +749,7 @@ async fn check_rows(
             name: fields.get("name").cloned().unwrap_or_default(),
             birth_date: fields.get("birth_date").cloned().unwrap_or_default(),
             problems,
+            skipped: None,
             ready,
         });
     }
@@ -933,10 +947,14 @@ async fn upload_form(
     Ok(Html(upload_page(&state, &current, Vec::new()).render()?))
 }
 
-/// The file name as sent, without folders or control characters, at most 200 characters.
+/// The file name as sent, without folders, control or invisible characters (a
+/// right-to-left override would show `gpj.csv` as `vsc.jpg`), at most 200 characters.
 fn clean_filename(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    base.chars().filter(|c| !c.is_control()).take(200).collect()
+    base.chars()
+        .filter(|&c| !tsunagu_core::text::is_hidden(c, false))
+        .take(200)
+        .collect()
 }
 
 /// Reads the one file of the form (at most [`MAX_FILE_BYTES`]).
@@ -1142,6 +1160,8 @@ struct CheckPage {
     filename: String,
     outcomes: Vec<RowOutcome>,
     with_problems: usize,
+    /// Rows a commit would register.
+    to_register: usize,
     mapping: Vec<(usize, String)>,
     default_code: String,
     /// The commit was asked for and refused.
@@ -1170,6 +1190,7 @@ fn check_view(
         id: stored.id.clone(),
         filename: stored.filename.clone(),
         with_problems: outcomes.iter().filter(|o| !o.problems.is_empty()).count(),
+        to_register: outcomes.iter().filter(|o| o.ready.is_some()).count(),
         outcomes,
         mapping: mapping.columns.iter().cloned().enumerate().collect(),
         default_code: mapping.default_code.clone(),
@@ -1251,7 +1272,7 @@ async fn commit(
         Err(answer) => return Ok(answer),
     };
     let outcomes = check_rows(&state, &current, &stored.table, &mapping).await?;
-    if outcomes.iter().any(|o| o.ready.is_none()) {
+    if outcomes.iter().any(|o| !o.problems.is_empty()) {
         // A commit of the same file that finished meanwhile makes its rows "registered":
         // say it was imported, not that its rows are duplicates.
         if let Some(answer) = already_imported(&state, &current, &id).await? {
@@ -1357,7 +1378,20 @@ async fn already_imported(
 // The template file
 // ---------------------------------------------------------------------------------------
 
-/// An example row for the template (fictional; 板橋区's code).
+/// What starts the name of the template's example row: a row so named is never imported.
+const EXAMPLE_MARK: &str = "記入例";
+
+const EXAMPLE_ROW_SKIPPED: &str = "ひな形の記入例の行なので取り込みません";
+
+/// The template's example row, left in a file (its name starts with 「記入例」).
+fn is_example_row(fields: &HashMap<String, String>) -> bool {
+    fields
+        .get("name")
+        .is_some_and(|name| name.trim_start().starts_with(EXAMPLE_MARK))
+}
+
+/// An example row for the template (fictional; 板橋区's code). Its name is marked
+/// ([`EXAMPLE_MARK`]), so a file sent back with it still in is imported without it.
 fn example_row() -> HashMap<&'static str, &'static str> {
     HashMap::from([
         ("name", "記入例 さくら"),
@@ -1426,6 +1460,15 @@ mod tests {
 
     fn read_now(bytes: &[u8]) -> Result<Table, String> {
         into_table(tabular::read(bytes, &LIMITS).map_err(|e| e.to_string())?)
+    }
+
+    #[test]
+    fn a_file_name_keeps_no_folder_and_nothing_invisible() {
+        assert_eq!(clean_filename("C:\\共有\\児童.csv"), "児童.csv");
+        // U+202E would show 「名簿\u{202E}vsc.exe」 as 「名簿exe.csv」.
+        assert_eq!(clean_filename("名簿\u{202E}vsc.exe"), "名簿vsc.exe");
+        assert_eq!(clean_filename("a\u{200B}b\u{0}c.csv"), "abc.csv");
+        assert_eq!(clean_filename(&"あ".repeat(300)).chars().count(), 200);
     }
 
     #[test]

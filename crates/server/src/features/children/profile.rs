@@ -307,6 +307,16 @@ fn label(key: &str) -> &'static str {
         .map_or("", |(_, l)| l)
 }
 
+/// A field named in the audit trail of a child's record, as people read it ("" for a name
+/// this table does not know): the profile's fields, and what changes around the record.
+pub fn audit_field_label(key: &str) -> &'static str {
+    match key {
+        "consents" => "同意",
+        "guardian_accounts" => "家族アカウントの連携",
+        _ => label(key),
+    }
+}
+
 /// Fields that hold several lines (tab and line breaks allowed); every other is one line.
 const MULTILINE_FIELDS: [&str; 1] = ["diagnoses"];
 

@@ -47,6 +47,8 @@ struct BoardPage {
     chosen: filters::Chosen,
     horizon: u32,
     today: String,
+    /// What the board covers, for its printed header: the chosen town or the whole reach.
+    scope: String,
 }
 
 impl BoardPage {
@@ -108,6 +110,10 @@ pub async fn board(
             })
             .collect(),
         total,
+        scope: match chosen.filter.municipality.as_str() {
+            "" => "担当範囲のすべての市区町村".to_string(),
+            code => crate::features::municipalities::repo::name_of(code).to_string(),
+        },
         chosen,
         horizon: BOARD_HORIZON_MONTHS,
         today: format_wareki(today),

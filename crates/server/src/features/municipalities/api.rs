@@ -28,9 +28,10 @@ pub struct SearchResponse {
 #[into_params(parameter_in = Query)]
 struct SearchQuery {
     /// 名称・よみがな・団体コードの一部（全角・カタカナも可）
-    #[param(max_length = 100)]
+    #[param(schema_with = crate::web::api_schema::search_text)]
     q: Option<String>,
-    /// 都道府県：01〜47 の番号、または都道府県の団体コード
+    /// 都道府県：01〜47 の番号（都道府県の団体コード 130001 なども可）
+    #[param(pattern = "^(0[1-9]|[1-3][0-9]|4[0-7])$")]
     prefecture: Option<String>,
     /// 件数（既定 50）
     #[param(minimum = 1, maximum = 500)]
@@ -52,6 +53,7 @@ pub async fn search(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<SearchResponse>, ApiError> {
+    params::api_no_empty(&query, &["prefecture", "limit", "offset"])?;
     let get = |k: &str| query.get(k).map(String::as_str);
     let search = Search {
         text: params::search_text(get("q"))?,
@@ -87,7 +89,7 @@ pub struct Detail {
 ///
 /// 団体コードの市区町村と、その圏域。北方領土の6村は no_residents_registered: true で答えます。
 #[utoipa::path(get, path = "/api/v1/municipalities/{code}", tag = "municipalities", operation_id = "getMunicipality",
-    params(("code" = String, Path, description = "団体コード（5桁または検査数字つき6桁）", pattern = "^[0-9]{5,6}$")),
+    params(("code" = String, Path, description = "団体コード（5桁または検査数字つき6桁。先頭2桁は都道府県 01〜47）", pattern = "^(0[1-9]|[1-3][0-9]|4[0-7])[0-9]{3,4}$")),
     responses(
         (status = 200, description = "市区町村", body = Detail),
         (status = 400, description = "団体コードの形式・検査数字の誤り（invalid_municipality_code）", body = ErrorBody),

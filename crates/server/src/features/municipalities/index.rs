@@ -12,7 +12,7 @@ use tsunagu_core::kana::search_key;
 use super::reference;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Municipality {
     /// 全国地方公共団体コード（6桁、検査数字つき）
     #[schema(pattern = "^[0-9]{6}$", example = "131199")]
@@ -28,6 +28,19 @@ pub struct Municipality {
     pub kind: String,
     /// 政令指定都市の行政区のとき、その市の団体コード
     pub parent_code: Option<String>,
+    /// 参照データの後に新設されたコードのとき、使われ始めた日
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<chrono::NaiveDate>,
+    /// 廃止されたコードのとき、最後に使われた日（古い記録やファイルのために残しています）
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<chrono::NaiveDate>,
+    /// 廃止されたコードのとき、引き継いだ団体コード
+    #[schema(pattern = "^[0-9]{6}$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub successor_code: Option<String>,
+    /// 引き継ぎについての注記（一部の地区は別の区へ、など）
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The kinds a municipality has, with how people read them.
@@ -46,6 +59,32 @@ fn kind_schema() -> utoipa::openapi::Object {
 }
 
 impl Municipality {
+    /// Still in use on `day` (retired codes stay listed, for old records and files).
+    pub fn in_use_on(&self, day: chrono::NaiveDate) -> bool {
+        self.valid_from.is_none_or(|from| from <= day)
+            && self.valid_until.is_none_or(|until| day <= until)
+    }
+
+    /// The last day of a retired code in 和暦 (「令和5年12月31日」), "" for one in use.
+    pub fn until_ja(&self) -> String {
+        self.valid_until
+            .map(tsunagu_core::calendar::format_wareki_with_seireki)
+            .unwrap_or_default()
+    }
+
+    /// 「令和5年12月31日まで・現 浜松市中央区」 for a retired code in a list, "" otherwise.
+    pub fn retired_ja(&self) -> String {
+        if self.valid_until.is_none() {
+            return String::new();
+        }
+        match self.successor_code.as_deref().map(name_of) {
+            Some(successor) if !successor.is_empty() => {
+                format!("{}まで・現 {successor}", self.until_ja())
+            }
+            _ => format!("{}まで", self.until_ja()),
+        }
+    }
+
     /// The kind as people read it.
     pub fn kind_ja(&self) -> &'static str {
         KINDS
@@ -73,6 +112,9 @@ pub struct SearchPage {
 struct Entry {
     municipality: Municipality,
     key: String,
+    /// What a record with this code shows: the name, and for a retired code what took over
+    /// (「浜松市中区（現 浜松市中央区）」).
+    shown: String,
 }
 
 static INDEX: LazyLock<Vec<Entry>> = LazyLock::new(|| match reference::municipalities() {
@@ -83,16 +125,30 @@ static INDEX: LazyLock<Vec<Entry>> = LazyLock::new(|| match reference::municipal
             .filter(|r| r.kind == "prefecture")
             .map(|r| (r.prefecture_code.clone(), r.name.clone()))
             .collect();
+        let names: HashMap<String, String> = records
+            .iter()
+            .map(|r| (r.code.clone(), r.name.clone()))
+            .collect();
+        let date = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+        let optional = |text: String| (!text.is_empty()).then_some(text);
         records
             .into_iter()
             .map(|r| Entry {
                 key: search_key(&format!("{} {} {}", r.name, r.kana, r.code)),
+                shown: match names.get(&r.successor_code) {
+                    Some(successor) => format!("{}（現 {successor}）", r.name),
+                    None => r.name.clone(),
+                },
                 municipality: Municipality {
                     prefecture_name: prefecture_names
                         .get(&r.prefecture_code)
                         .cloned()
                         .unwrap_or_default(),
-                    parent_code: (!r.parent_code.is_empty()).then_some(r.parent_code),
+                    parent_code: optional(r.parent_code),
+                    valid_from: date(&r.valid_from),
+                    valid_until: date(&r.valid_until),
+                    successor_code: optional(r.successor_code),
+                    note: optional(r.note),
                     code: r.code,
                     prefecture_code: r.prefecture_code,
                     name: r.name,
@@ -159,11 +215,11 @@ pub fn get(code: &str) -> Option<Municipality> {
 
 /// The name of the municipality with this code ("" for a code not in the snapshot), without
 /// copying the entry: lists name every child's municipality this way instead of joining
-/// the table for each row.
+/// the table for each row. A retired code's name says what took over.
 pub fn name_of(code: &str) -> &'static str {
     INDEX
         .binary_search_by(|e| e.municipality.code.as_str().cmp(code))
-        .map_or("", |i| INDEX[i].municipality.name.as_str())
+        .map_or("", |i| INDEX[i].shown.as_str())
 }
 
 pub fn prefectures() -> Vec<Municipality> {

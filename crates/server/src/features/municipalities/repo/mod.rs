@@ -23,7 +23,8 @@ pub struct Area {
 macro_rules! select {
     ($($tail:tt)+) => {
         concat!(
-            "SELECT m.code, m.prefecture_code, p.name AS prefecture_name, m.name, m.kana, m.kind, m.parent_code ",
+            "SELECT m.code, m.prefecture_code, p.name AS prefecture_name, m.name, m.kana, m.kind, m.parent_code, ",
+            "m.valid_from, m.valid_until, m.successor_code, m.note ",
             "FROM municipalities m JOIN municipalities p ON p.prefecture_code = m.prefecture_code AND p.kind = 'prefecture' ",
             $($tail)+
         )
@@ -39,7 +40,17 @@ fn from_row(row: &AnyRow) -> Result<Municipality, sqlx::Error> {
         kana: row.try_get("kana")?,
         kind: row.try_get("kind")?,
         parent_code: row.try_get("parent_code")?,
+        valid_from: optional_date(row, "valid_from")?,
+        valid_until: optional_date(row, "valid_until")?,
+        successor_code: row.try_get("successor_code")?,
+        note: row.try_get("note")?,
     })
+}
+
+fn optional_date(row: &AnyRow, column: &str) -> Result<Option<chrono::NaiveDate>, sqlx::Error> {
+    row.try_get::<Option<String>, _>(column)?
+        .map(|text| crate::db::codec::date_from_db(&text, column))
+        .transpose()
 }
 
 /// Matches name, kana (either script, either width) or code anywhere in the text.
@@ -78,7 +89,7 @@ pub fn northern_territory(code: MunicipalityCode) -> Option<Municipality> {
             name: (*name).to_string(),
             kana: (*kana).to_string(),
             kind: "village".into(),
-            parent_code: None,
+            ..Municipality::default()
         })
 }
 

@@ -12,6 +12,9 @@ use crate::error::StartupError;
 
 pub const MUNICIPALITIES_CSV: &str = include_str!("../../../../data/municipalities.csv");
 pub const AREAS_CSV: &str = include_str!("../../../../data/areas.csv");
+/// Codes created or retired after the snapshot, each with its dates and source (kept by
+/// hand from 総務省's notices until the snapshot's source catches up; see SOURCE.md).
+pub const CHANGES_CSV: &str = include_str!("../../../../data/municipality_changes.csv");
 const SNAPSHOT_NAME: &str = "municipalities";
 /// Rows per INSERT: well under both backends' limits on bound parameters.
 const BATCH: usize = 200;
@@ -24,6 +27,21 @@ pub struct MunicipalityRecord {
     pub kana: String,
     pub kind: String,
     pub parent_code: String,
+    /// The first day the code is in use, when created after the snapshot ("" otherwise).
+    #[serde(default)]
+    pub valid_from: String,
+    /// The last day a retired code was in use ("" while in use).
+    #[serde(default)]
+    pub valid_until: String,
+    /// The code that took over from a retired one.
+    #[serde(default)]
+    pub successor_code: String,
+    /// What the successor does not say alone (part of the area went elsewhere).
+    #[serde(default)]
+    pub note: String,
+    /// Where a change comes from ("" for the snapshot's own rows).
+    #[serde(default)]
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -39,13 +57,36 @@ fn bad_snapshot(detail: String) -> StartupError {
     StartupError::Migrate(format!("参照データのスナップショットが不正です: {detail}"))
 }
 
-/// Parses the embedded municipality list and checks every code's check digit.
+/// Parses the embedded municipality list with the changes since, and checks every code's
+/// check digit, every date and that every successor exists.
 pub fn municipalities() -> Result<Vec<MunicipalityRecord>, StartupError> {
-    let mut records: Vec<MunicipalityRecord> =
-        csv::Reader::from_reader(MUNICIPALITIES_CSV.as_bytes())
+    let read = |text: &str| -> Result<Vec<MunicipalityRecord>, StartupError> {
+        csv::Reader::from_reader(text.as_bytes())
             .deserialize()
             .collect::<Result<_, _>>()
-            .map_err(|err| bad_snapshot(err.to_string()))?;
+            .map_err(|err| bad_snapshot(err.to_string()))
+    };
+    let mut records = read(MUNICIPALITIES_CSV)?;
+    for change in read(CHANGES_CSV)? {
+        match records.iter_mut().find(|r| r.code == change.code) {
+            Some(known) => *known = change,
+            None => records.push(change),
+        }
+    }
+    let codes: std::collections::HashSet<String> = records.iter().map(|r| r.code.clone()).collect();
+    for record in &records {
+        for date in [&record.valid_from, &record.valid_until] {
+            if !date.is_empty() && chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
+                return Err(bad_snapshot(format!("{}: date {date}", record.code)));
+            }
+        }
+        if !record.successor_code.is_empty() && !codes.contains(&record.successor_code) {
+            return Err(bad_snapshot(format!(
+                "{}: successor {} is not in the list",
+                record.code, record.successor_code
+            )));
+        }
+    }
     for record in &records {
         let code =
             MunicipalityCode::parse(&record.code).map_err(|err| bad_snapshot(err.to_string()))?;
@@ -68,10 +109,15 @@ pub fn areas() -> Result<Vec<AreaRecord>, StartupError> {
         .map_err(|err| bad_snapshot(err.to_string()))
 }
 
+fn optional(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_string())
+}
+
 /// A content hash names the snapshot, so a refreshed CSV reloads by itself.
 fn snapshot_id() -> String {
     let mut hasher = Sha256::new();
     hasher.update(MUNICIPALITIES_CSV.as_bytes());
+    hasher.update(CHANGES_CSV.as_bytes());
     hasher.update(AREAS_CSV.as_bytes());
     let digest = hasher.finalize();
     digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
@@ -97,11 +143,14 @@ pub async fn ensure_loaded(db: &Db) -> Result<(), StartupError> {
     for chunk in municipalities.chunks(BATCH) {
         // Only generated `$n` placeholders are formatted into the SQL; every value is bound.
         let sql = format!(
-            "INSERT INTO municipalities (code, prefecture_code, name, kana, kind, parent_code, search_key) VALUES {} \
+            "INSERT INTO municipalities (code, prefecture_code, name, kana, kind, parent_code, search_key, \
+             valid_from, valid_until, successor_code, note) VALUES {} \
              ON CONFLICT (code) DO UPDATE SET prefecture_code = excluded.prefecture_code, \
              name = excluded.name, kana = excluded.kana, kind = excluded.kind, \
-             parent_code = excluded.parent_code, search_key = excluded.search_key",
-            backend::placeholder_rows(chunk.len(), 7)
+             parent_code = excluded.parent_code, search_key = excluded.search_key, \
+             valid_from = excluded.valid_from, valid_until = excluded.valid_until, \
+             successor_code = excluded.successor_code, note = excluded.note",
+            backend::placeholder_rows(chunk.len(), 11)
         );
         let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
         for m in chunk {
@@ -112,7 +161,11 @@ pub async fn ensure_loaded(db: &Db) -> Result<(), StartupError> {
                 .bind(m.kana.clone())
                 .bind(m.kind.clone())
                 .bind((!m.parent_code.is_empty()).then(|| m.parent_code.clone()))
-                .bind(search_key(&format!("{} {} {}", m.name, m.kana, m.code)));
+                .bind(search_key(&format!("{} {} {}", m.name, m.kana, m.code)))
+                .bind(optional(&m.valid_from))
+                .bind(optional(&m.valid_until))
+                .bind(optional(&m.successor_code))
+                .bind(optional(&m.note));
         }
         insert.execute(&mut *tx).await?;
     }
@@ -187,6 +240,35 @@ mod tests {
             (itabashi.name.as_str(), itabashi.kana.as_str()),
             ("板橋区", "いたばしく")
         );
+    }
+
+    #[test]
+    fn hamamatsus_wards_of_2024_are_in_and_the_seven_old_ones_lead_to_them() {
+        let all = municipalities().unwrap();
+        let find = |code: &str| all.iter().find(|m| m.code == code).unwrap();
+        let chuo = find("221384");
+        assert_eq!(
+            (chuo.name.as_str(), chuo.valid_from.as_str()),
+            ("浜松市中央区", "2024-01-01")
+        );
+        assert_eq!(find("221392").name, "浜松市浜名区");
+        // 天竜区 kept its code.
+        assert!(find("221376").valid_until.is_empty());
+        for (old, successor) in [
+            ("221317", "221384"),
+            ("221325", "221384"),
+            ("221333", "221384"),
+            ("221341", "221384"),
+            ("221350", "221392"),
+            ("221368", "221392"),
+        ] {
+            let ward = find(old);
+            assert_eq!(ward.valid_until, "2023-12-31", "{old}");
+            assert_eq!(ward.successor_code, successor, "{old}");
+            assert!(ward.source.contains("総務省"), "{old}");
+        }
+        // The snapshot's own count plus the two new wards.
+        assert_eq!(all.len(), 1963 + 2);
     }
 
     #[test]
