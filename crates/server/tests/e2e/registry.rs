@@ -14,9 +14,10 @@ use crate::signin::{body_text, fill, sign_in, sign_in_at_step, submit};
 const DESKTOP: u32 = 1280;
 const PHONE: u32 = 360;
 
-/// Waits until the page's text contains `needle`.
+/// Waits until the page's text contains `needle` (generously: the browser tests run side by
+/// side on two cores, a PDF print among them).
 async fn wait_for_text(env: &Env, what: &str, needle: &str) -> String {
-    poll(Duration::from_secs(8), what, || async {
+    poll(Duration::from_secs(20), what, || async {
         let text = body_text(env).await;
         if text.contains(needle) {
             Ok(text)
