@@ -63,6 +63,16 @@ async fn link_to(env: &Env, text: &str) -> String {
 }
 
 /// A guardian signs in with the password alone (no second factor is required of families).
+/// 板橋区's welfare staff sign in and open 山田 はると's record; its address.
+async fn open_haruto_as_staff(env: &Env, accounts: &[serde_json::Value]) -> String {
+    sign_in(env, accounts, "itabashi.welfare").await;
+    env.goto("/children").await;
+    let record = link_to(env, "山田 はると").await;
+    env.goto(&record).await;
+    wait_for_text(env, "the record", "判定スコア").await;
+    record
+}
+
 async fn sign_in_family(env: &Env, accounts: &[serde_json::Value], login: &str) {
     let person = crate::signin::account(accounts, login);
     if person["totp_secret"].is_string() {
@@ -286,11 +296,7 @@ async fn a_family_proposal_changes_only_its_field_and_an_outdated_one_is_chosen_
     let c = env.client();
 
     // Staff note the record as it is.
-    sign_in(&env, &accounts, "itabashi.welfare").await;
-    env.goto("/children").await;
-    let record = link_to(&env, "山田 はると").await;
-    env.goto(&record).await;
-    wait_for_text(&env, "the record", "判定スコア").await;
+    let record = open_haruto_as_staff(&env, &accounts).await;
     let before = record_facts(&env).await;
     c.delete_all_cookies().await.expect("sign out");
 
@@ -623,11 +629,7 @@ async fn every_printed_page_of_a_profile_names_the_child_and_its_handling() {
     let env = Env::start_demo().await;
     let accounts = env.app.demo_accounts();
     let c = env.client();
-    sign_in(&env, &accounts, "itabashi.welfare").await;
-    env.goto("/children").await;
-    let record = link_to(&env, "山田 はると").await;
-    env.goto(&record).await;
-    wait_for_text(&env, "the profile", "判定スコア").await;
+    open_haruto_as_staff(&env, &accounts).await;
     // On A4 as offices print it the record takes two sheets: each carries the child's
     // name, 「取扱注意」 and its page number.
     let config = PrintConfiguration::builder()
