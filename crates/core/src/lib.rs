@@ -4,6 +4,7 @@
 pub mod access;
 pub mod calendar;
 pub mod care;
+pub mod care_words;
 pub mod clock;
 pub mod device;
 pub mod ids;

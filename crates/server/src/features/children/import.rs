@@ -372,7 +372,11 @@ fn care_name(text: &str) -> Option<(CareItem, Option<CareVariant>)> {
     if let Some(item) = CareItem::ALL.into_iter().find(|i| short_name(*i) == key) {
         return Some((item, None));
     }
-    CareVariant::parse(text).ok().map(|v| (v.item(), Some(v)))
+    if let Ok(v) = CareVariant::parse(text) {
+        return Some((v.item(), Some(v)));
+    }
+    // The words people write for a line (胃瘻, 膀胱瘻, ハイフローセラピー), kept as data.
+    tsunagu_core::care_words::find(text).map(|w| (w.item, w.variant))
 }
 
 fn watch_of(token: &str) -> Option<Watch> {
@@ -916,6 +920,9 @@ struct UploadPage {
     errors: Vec<String>,
     targets: Vec<(String, String)>,
     care_examples: Vec<(String, &'static str)>,
+    /// Other words read as a line: (word, the line, where the word comes from).
+    care_words: Vec<(&'static str, String, &'static str)>,
+    care_words_revised: &'static str,
     max_rows: usize,
     max_megabytes: String,
 }
@@ -935,6 +942,17 @@ fn upload_page(state: &AppState, current: &CurrentSession, errors: Vec<String>) 
             .iter()
             .map(|i| (short_name(*i), i.label_ja()))
             .collect(),
+        care_words: tsunagu_core::care_words::CARE_WORDS
+            .iter()
+            .map(|w| {
+                let line = match w.variant {
+                    Some(v) => format!("{}（{}）", w.item.label_ja(), v.label_ja()),
+                    None => w.item.label_ja().to_string(),
+                };
+                (w.word, line, w.source.label_ja())
+            })
+            .collect(),
+        care_words_revised: tsunagu_core::care_words::CARE_WORDS_REVISED,
         max_rows: MAX_ROWS,
         max_megabytes: format!("{:.1}", MAX_FILE_BYTES as f64 / (1024.0 * 1024.0)),
     }
@@ -1514,6 +1532,29 @@ mod tests {
             problems[0].contains("「魔法」という項目はありません"),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn the_words_people_write_are_read_as_their_lines() {
+        let mut fields = HashMap::new();
+        let mut problems = Vec::new();
+        care_cell(
+            "ハイフローセラピー(中)、胃瘻(高)、膀胱瘻(高)、在宅酸素、摘便",
+            &mut fields,
+            &mut problems,
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(fields["care_ventilator"], "on");
+        assert_eq!(fields["watch_ventilator"], "medium");
+        assert_eq!(fields["watch_tube_feeding"], "high");
+        assert_eq!(fields["variant_catheterisation"], "indwelling");
+        assert_eq!(fields["watch_catheterisation"], "high");
+        assert_eq!(fields["care_oxygen"], "on");
+        assert_eq!(fields["variant_bowel_management"], "manual_evacuation");
+        // A word that could mean two lines is not guessed.
+        let mut problems = Vec::new();
+        care_cell("ストーマ", &mut HashMap::new(), &mut problems);
+        assert_eq!(problems.len(), 1, "{problems:?}");
     }
 
     #[test]
