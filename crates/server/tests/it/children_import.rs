@@ -796,6 +796,52 @@ async fn an_xlsx_export_opens_and_reads_back_as_an_import() {
         "{}",
         dry.body
     );
+
+    // The list exported as CSV, a new child written under it and sent back: the page
+    // offers to skip the rows already registered; chosen, only the new row goes in and the
+    // registered record is left as it was.
+    let (_, exported) = get_bytes(&app, &s, "/children/export.csv").await;
+    let mut text = String::from_utf8(exported).expect("utf-8");
+    let columns = text.lines().next().unwrap().split(',').count();
+    let mut row = vec![""; columns];
+    row[1..6].copy_from_slice(&["新井 るい", "あらい るい", "2022-02-02", "男", "131199"]);
+    text.push_str(&row.join(","));
+    text.push_str("\r\n");
+    let version_before = app
+        .count(
+            "SELECT version FROM children WHERE name = $1",
+            &["青木 そら"],
+        )
+        .await;
+    let before = children(&app).await;
+    let id = uploaded(&app, &s, "list-plus-one.csv", text.as_bytes()).await;
+    let dry = post_guessed(&app, &s, &id, "check", &[]).await;
+    assert!(
+        dry.body.contains("登録済みの児童の行はとばして"),
+        "{}",
+        dry.body
+    );
+    let refused = post_guessed(&app, &s, &id, "commit", &[]).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(children(&app).await, before, "nothing without the choice");
+    let skipping = post_guessed(&app, &s, &id, "check", &[("skip_registered", "1")]).await;
+    assert!(skipping.body.contains("とばします"), "{}", skipping.body);
+    assert!(
+        skipping.body.contains("取り込む（1件）"),
+        "{}",
+        skipping.body
+    );
+    let done = post_guessed(&app, &s, &id, "commit", &[("skip_registered", "1")]).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(children(&app).await, before + 1);
+    assert_eq!(
+        app.count(
+            "SELECT version FROM children WHERE name = $1",
+            &["青木 そら"]
+        )
+        .await,
+        version_before
+    );
 }
 
 // ---------------------------------------------------------------------------------------

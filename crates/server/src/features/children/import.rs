@@ -614,6 +614,9 @@ pub fn profile_cells(p: &Profile) -> Vec<String> {
 pub struct Mapping {
     pub columns: Vec<String>,
     pub default_code: String,
+    /// Rows of children already registered are left out instead of stopping the file (a
+    /// file exported from tsunagu, sent back with new rows added).
+    pub skip_registered: bool,
 }
 
 impl Mapping {
@@ -626,6 +629,7 @@ impl Mapping {
                 .get("default_municipality_code")
                 .map(|c| c.trim().to_string())
                 .unwrap_or_default(),
+            skip_registered: form.get("skip_registered").is_some_and(|v| v == "1"),
         }
     }
 
@@ -641,6 +645,7 @@ impl Mapping {
                 })
                 .collect(),
             default_code: String::new(),
+            skip_registered: false,
         }
     }
 
@@ -710,8 +715,11 @@ pub struct RowOutcome {
     pub name: String,
     pub birth_date: String,
     pub problems: Vec<String>,
-    /// Why the row is left out without stopping the others (the template's example).
+    /// Why the row is left out without stopping the others (the template's example, a
+    /// child already registered when the user chose to skip those).
     pub skipped: Option<&'static str>,
+    /// The row's child is already registered (a file exported from here, sent back).
+    pub registered: bool,
     /// The owner is chosen once the row's town is known.
     ready: Option<(Profile, Option<OrganisationId>)>,
 }
@@ -735,6 +743,7 @@ async fn check_rows(
                 birth_date: fields.get("birth_date").cloned().unwrap_or_default(),
                 problems: Vec::new(),
                 skipped: Some(EXAMPLE_ROW_SKIPPED),
+                registered: false,
                 ready: None,
             });
             continue;
@@ -754,6 +763,7 @@ async fn check_rows(
             birth_date: fields.get("birth_date").cloned().unwrap_or_default(),
             problems,
             skipped: None,
+            registered: false,
             ready,
         });
     }
@@ -815,10 +825,8 @@ async fn check_rows(
                         let own_town = m.role == tsunagu_core::access::Role::MunicipalStaff
                             && m.municipality_code == p.municipality_code;
                         if (own_town && existing.contains(&key)) || reach.contains(&key) {
-                            outcome.problems.push(
-                                "同じ氏名・生年月日の児童がすでに登録されています（重複の可能性があります）"
-                                    .into(),
-                            );
+                            outcome.registered = true;
+                            outcome.problems.push(REGISTERED_PROBLEM.into());
                         }
                     }
                     None => outcome
@@ -837,12 +845,25 @@ async fn check_rows(
         } else {
             in_file.insert(key, outcome.line);
         }
-        if !outcome.problems.is_empty() {
+        // Chosen on the check page: a row whose only problem is that its child is already
+        // registered is left out, and the others go in.
+        if mapping.skip_registered
+            && outcome.registered
+            && outcome.problems.iter().all(|p| p == REGISTERED_PROBLEM)
+        {
+            outcome.problems.clear();
+            outcome.skipped = Some(REGISTERED_SKIPPED);
+        }
+        if !outcome.problems.is_empty() || outcome.skipped.is_some() {
             outcome.ready = None;
         }
     }
     Ok(outcomes)
 }
+
+const REGISTERED_PROBLEM: &str =
+    "同じ氏名・生年月日の児童がすでに登録されています（重複の可能性があります）";
+const REGISTERED_SKIPPED: &str = "すでに登録されている児童なので、とばします";
 
 // ---------------------------------------------------------------------------------------
 // Storage of uploaded tables (this feature's own table)
@@ -1180,6 +1201,10 @@ struct CheckPage {
     with_problems: usize,
     /// Rows a commit would register.
     to_register: usize,
+    /// Rows stopped only because their child is already registered: the page offers to
+    /// skip them.
+    registered_only: usize,
+    skip_registered: bool,
     mapping: Vec<(usize, String)>,
     default_code: String,
     /// The commit was asked for and refused.
@@ -1209,6 +1234,12 @@ fn check_view(
         filename: stored.filename.clone(),
         with_problems: outcomes.iter().filter(|o| !o.problems.is_empty()).count(),
         to_register: outcomes.iter().filter(|o| o.ready.is_some()).count(),
+        registered_only: outcomes
+            .iter()
+            .filter(|o| o.registered && o.problems.iter().all(|p| p == REGISTERED_PROBLEM))
+            .filter(|o| !o.problems.is_empty())
+            .count(),
+        skip_registered: mapping.skip_registered,
         outcomes,
         mapping: mapping.columns.iter().cloned().enumerate().collect(),
         default_code: mapping.default_code.clone(),
