@@ -158,10 +158,53 @@ pub fn upcoming(birth: NaiveDate, today: NaiveDate, horizon_months: u32) -> Vec<
     list
 }
 
+/// Words of a 在籍先 that say the child is at a 保育所 or 認定こども園 already: for such a
+/// child, nursery entry is behind, not ahead.
+pub const AT_NURSERY_WORDS: [&str; 3] = ["保育所", "保育園", "こども園"];
+
+/// The child's 在籍先 (as recorded) names a nursery.
+pub fn attends_nursery(attending: &str) -> bool {
+    AT_NURSERY_WORDS.iter().any(|w| attending.contains(w))
+}
+
+/// [`upcoming`] for a child at `attending`: a child already at a nursery has no nursery
+/// entry ahead.
+pub fn upcoming_for(
+    birth: NaiveDate,
+    today: NaiveDate,
+    horizon_months: u32,
+    attending: &str,
+) -> Vec<Transition> {
+    let mut list = upcoming(birth, today, horizon_months);
+    if attends_nursery(attending) {
+        list.retain(|t| t.kind != TransitionKind::NurseryEntry);
+    }
+    list
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::calendar::fiscal::{LifeStage, life_stage};
+
+    #[test]
+    fn a_child_at_a_nursery_has_no_nursery_entry_ahead() {
+        let birth = d(2024, 6, 1);
+        let today = d(2026, 12, 7);
+        let at_home = upcoming_for(birth, today, BOARD_HORIZON_MONTHS, "");
+        assert!(find(&at_home, TransitionKind::NurseryEntry).is_some());
+        for place in ["ひだまり保育園（架空）", "区立保育所", "認定こども園さくら"]
+        {
+            let there = upcoming_for(birth, today, BOARD_HORIZON_MONTHS, place);
+            assert!(
+                find(&there, TransitionKind::NurseryEntry).is_none(),
+                "{place}"
+            );
+        }
+        // A day service is not a nursery.
+        let service = upcoming_for(birth, today, BOARD_HORIZON_MONTHS, "児童発達支援 ひだまり");
+        assert!(find(&service, TransitionKind::NurseryEntry).is_some());
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

@@ -714,6 +714,30 @@ async fn the_transition_board_groups_next_steps_by_school_year_and_kind() {
     assert!(body.contains("令和9年4月1日"));
     assert!(body.contains("令和9年3月31日"));
     assert!(!body.contains("高橋 めい"), "another town's child");
+
+    // Two toddlers born the same day: the one at home is listed for nursery entry, the one
+    // already at a nursery is not (its next step, 就学, is beyond the board's months).
+    for (name, kana, attending) in [
+        ("在宅 ひなの", "ざいたく ひなの", ""),
+        ("通園 こはる", "つうえん こはる", "ひまわり保育園"),
+    ] {
+        register(
+            &app,
+            &staff,
+            &[
+                ("name", name),
+                ("kana", kana),
+                ("birth_date", "2024-06-01"),
+                ("sex", "female"),
+                ("municipality_code", "131199"),
+                ("attending", attending),
+            ],
+        )
+        .await;
+    }
+    let board = app.get_as(&staff, "/children/transitions").await;
+    assert!(board.body.contains("在宅 ひなの"), "{}", board.body);
+    assert!(!board.body.contains("通園 こはる"), "{}", board.body);
 }
 
 #[tokio::test]

@@ -365,10 +365,11 @@ fn child_json(record: ChildRecord, today: NaiveDate) -> ChildJson {
     });
     ChildJson {
         life_stage: life_stage_json(profile.birth_date, today),
-        transitions: transitions::upcoming(
+        transitions: transitions::upcoming_for(
             profile.birth_date,
             today,
             transitions::BOARD_HORIZON_MONTHS,
+            &profile.attending,
         )
         .iter()
         .map(TransitionJson::of)
@@ -1169,7 +1170,12 @@ async fn transitions_of(
         .record;
     let today = state.clock.today_jst();
     let birth = child.birth_date;
-    let upcoming = transitions::upcoming(birth, today, transitions::BOARD_HORIZON_MONTHS);
+    let upcoming = transitions::upcoming_for(
+        birth,
+        today,
+        transitions::BOARD_HORIZON_MONTHS,
+        &child.attending,
+    );
     let mut all: Vec<Transition> = transitions::earliest_nursery_entry(birth, today)
         .into_iter()
         .chain(transitions::school_transitions(birth))

@@ -145,11 +145,13 @@ pub(crate) struct TransitionLine {
 pub(crate) fn transition_lines(
     birth: chrono::NaiveDate,
     today: chrono::NaiveDate,
+    attending: &str,
 ) -> Vec<TransitionLine> {
-    tsunagu_core::transitions::upcoming(
+    tsunagu_core::transitions::upcoming_for(
         birth,
         today,
         tsunagu_core::transitions::BOARD_HORIZON_MONTHS,
+        attending,
     )
     .into_iter()
     .map(|t| TransitionLine {
@@ -208,7 +210,7 @@ pub(super) async fn detail(
         score,
         score_source: care::SCORE_TABLE_2021.source,
         category_mismatch,
-        transitions: transition_lines(child.birth_date, today),
+        transitions: transition_lines(child.birth_date, today, &profile.attending),
         consents: consent::for_child(&mut conn, &child.id).await?,
         proposals: {
             let fields = profile.to_fields();

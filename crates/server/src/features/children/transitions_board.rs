@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::response::Html;
 use tsunagu_core::access::{Permission, scope_filter};
 use tsunagu_core::calendar::{fiscal_year, format_wareki, life_stage};
-use tsunagu_core::transitions::{BOARD_HORIZON_MONTHS, TransitionKind, upcoming};
+use tsunagu_core::transitions::{BOARD_HORIZON_MONTHS, TransitionKind, upcoming_for};
 
 use super::{filters, repo};
 use crate::auth::session::CurrentSession;
@@ -73,10 +73,14 @@ pub async fn board(
     let mut groups: BTreeMap<(i32, TransitionKind), Vec<BoardRow>> = BTreeMap::new();
     for child in children {
         // The next transition only: what this child's people must prepare for first.
-        let Some(next) = upcoming(child.birth_date, today, BOARD_HORIZON_MONTHS)
-            .into_iter()
-            .next()
-        else {
+        let Some(next) = upcoming_for(
+            child.birth_date,
+            today,
+            BOARD_HORIZON_MONTHS,
+            &child.attending,
+        )
+        .into_iter()
+        .next() else {
             continue;
         };
         shown.push(child.id.clone());
