@@ -282,6 +282,11 @@ const MATRIX: &[(&str, &str, On, bool, [u16; 10])] = &[
     ("GET",    "/children/{id}/access-log",      On::Nerima,         false, [  D,   D, 404, 404, 404,   D,   D, 404, 404,   D]),
     ("GET",    "/children/{id}/access-log",      On::Sapporo,        false, [  D,   D, 404, 404, 404,   D,   D, 404, 404,   D]),
     ("GET",    "/children/transitions",          On::Nothing,        false, [  D,   D, 200, 200, 200,   D,   D, 200, 200,   D]),
+    // The town's duplicate review: municipal staff review their town's pairs; others who
+    // may register see an empty review. A merge needs the record's owner and a pair.
+    ("GET",    "/children/duplicates",           On::Nothing,        false, [  D,   D, 200, 200, 200,   D,   D,   D,   D,   D]),
+    ("POST",   "/children/{id}/merge",           On::ItabashiFamily, false, [  D,   D, 404, 404, 404,   D,   D,   D,   D,   D]),
+    ("POST",   "/children/{id}/merge",           On::Sapporo,        false, [  D,   D, 404, 404, 404,   D,   D,   D,   D,   D]),
     // ItabashiFamily is shared by the family's consent with the consultation office
     // (coordinator) and the support centre; Nerima with the support centre. Sharing is
     // seeing: they read (200 above) but neither edit, record consents nor link accounts.

@@ -171,3 +171,193 @@ async fn another_department_is_told_only_that_a_record_exists_and_whose() {
     let res = app.post_form_as(&coordinator, "/children", &CHILD).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
 }
+
+/// The town reviews the pairs: 障害福祉 sees the record 保健 registered anyway beside its
+/// own and merges it in. Both histories are kept, 保健's consents and access move to the
+/// one record, 保健 is told and still reads the child; the merged id is gone, a second
+/// merge or another town's staff gets nothing.
+#[tokio::test]
+async fn the_town_merges_two_records_of_one_child_keeping_both_histories() {
+    let (app, world) = world().await;
+    let welfare = world.login_as(&app, Role::MunicipalStaff).await;
+    let res = app.post_form_as(&welfare, "/children", &CHILD).await;
+    let own = res
+        .header("location")
+        .trim_start_matches("/children/")
+        .trim_end_matches("?registered=1")
+        .to_string();
+    let health_person = world
+        .add_person(
+            &app,
+            NewPerson::new(
+                "itabashi.health2",
+                "板橋 保子",
+                "itabashi-health",
+                Role::MunicipalStaff,
+            ),
+        )
+        .await;
+    let health = world.sign_in(&app, &health_person).await;
+    let res = app
+        .post_form_as(
+            &health,
+            "/children",
+            &with(&[
+                (
+                    "duplicate_reason",
+                    "保健センターの新生児訪問で把握した記録です",
+                ),
+                ("diagnoses", "新生児訪問での所見"),
+            ]),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let other = res
+        .header("location")
+        .trim_start_matches("/children/")
+        .trim_end_matches("?registered=1")
+        .to_string();
+    // 保健 edits its record once, so it has a history of its own.
+    let edit = app
+        .get_as(&health, &format!("/children/{other}/edit"))
+        .await;
+    assert_eq!(edit.status, StatusCode::OK);
+    let mut fields = with(&[("diagnoses", "新生児訪問での所見（追記）")]);
+    fields.push(("version", "1"));
+    let saved = app
+        .post_form_as(&health, &format!("/children/{other}"), &fields)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+
+    // 障害福祉's home and review show the pair.
+    let home = app.get_as(&welfare, "/home").await;
+    assert!(
+        home.body.contains("重複の可能性がある記録"),
+        "{}",
+        home.body
+    );
+    let review = app.get_as(&welfare, "/children/duplicates").await;
+    assert_eq!(review.status, StatusCode::OK);
+    assert!(
+        review.body.contains(&format!("value=\"{other}\"")),
+        "{}",
+        review.body
+    );
+    assert!(review.body.contains("健康推進課"), "{}", review.body);
+    // A reason is needed, beside its field; nothing changes without one.
+    let merge = format!("/children/{own}/merge");
+    let res = app
+        .post_form_as(
+            &welfare,
+            &merge,
+            &[("merged_id", other.as_str()), ("reason", "同じ")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("10文字以上"), "{}", res.body);
+    assert_eq!(
+        app.count("SELECT count(*) FROM children WHERE id = $1", &[&other])
+            .await,
+        1
+    );
+    // Merged.
+    let reason = "生年月日・保護者の氏名が同じで同一の児童と確認";
+    let res = app
+        .post_form_as(
+            &welfare,
+            &merge,
+            &[("merged_id", other.as_str()), ("reason", reason)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(
+        app.count("SELECT count(*) FROM children WHERE id = $1", &[&other])
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM child_shares WHERE child_id = $1 AND organisation_id = $2 AND basis = 'merge'",
+            &[&own, &world.organisations["itabashi-health"]],
+        )
+        .await,
+        1
+    );
+    // Both histories: the merged record's content and edit are on the kept one's page.
+    let history = app
+        .get_as(&welfare, &format!("/children/{own}/history"))
+        .await;
+    assert!(history.body.contains("統合した記録"), "{}", history.body);
+    assert!(
+        history.body.contains("新生児訪問での所見（追記）"),
+        "{}",
+        history.body
+    );
+    assert!(history.body.contains(reason), "{}", history.body);
+    // On the audit trail: the kept record changed, the merged one removed.
+    let actor = &world.person(Role::MunicipalStaff).id;
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE actor_account_id = $1 AND action = 'update' AND child_id = $2 AND detail = $3",
+            &[actor, &own, &format!("merge:{other}")],
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE action = 'delete' AND child_id = $1",
+            &[&other],
+        )
+        .await,
+        1
+    );
+    // 保健 is told and still reads the child, through the one record.
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM notices WHERE account_id = $1 AND message LIKE '%統合しました%'",
+            &[&health_person.id],
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.get_as(&health, &format!("/children/{own}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get_as(&health, &format!("/children/{other}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // Again, or by another town's staff: nothing to merge.
+    let again = app
+        .post_form_as(
+            &welfare,
+            &merge,
+            &[("merged_id", other.as_str()), ("reason", reason)],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let nerima = world.sign_in(&app, &world.nerima_staff).await;
+    let review = app.get_as(&nerima, "/children/duplicates").await;
+    assert!(
+        review.body.contains("重複の可能性がある記録はありません"),
+        "{}",
+        review.body
+    );
+    let res = app
+        .post_form_as(
+            &nerima,
+            &format!("/children/{own}/merge"),
+            &[
+                ("merged_id", world.children.nerima.as_str()),
+                ("reason", reason),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+}

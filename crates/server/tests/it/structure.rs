@@ -29,6 +29,7 @@ const OWNERS: &[(&str, &str)] = &[
     ("child_guardians", "features/consent"),
     ("child_history", "features/children"),
     ("child_imports", "features/children"),
+    ("child_merges", "features/children"),
     ("child_proposals", "features/children"),
     ("child_shares", "features/consent"),
     ("child_siblings", "features/children"),

@@ -360,6 +360,8 @@ struct HistoryPage {
     chrome: Chrome,
     child: repo::Child,
     entries: Vec<HistoryEntry>,
+    /// Records of the same child merged into this one, with what they were.
+    merged: Vec<repo::merges::MergedRecord>,
 }
 
 /// Every edit of the record: who, when, which fields, before and after.
@@ -375,6 +377,7 @@ pub async fn history_page(
         .record;
     let mut entries = store::history(&state.db, &child.id, 0).await?;
     entries.reverse();
+    let merged = repo::merges::merged_into(&state.db, &child.id).await?;
     let page = HistoryPage {
         chrome: Chrome::for_session(
             format!("{} さんの記録の変更履歴", child.name),
@@ -383,6 +386,7 @@ pub async fn history_page(
         ),
         child,
         entries,
+        merged,
     };
     Ok(Html(page.render()?).into_response())
 }

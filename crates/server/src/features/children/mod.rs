@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod consents;
+pub mod duplicates;
 pub mod export;
 pub mod filters;
 pub mod form;
@@ -39,6 +40,11 @@ pub fn routes() -> Routes {
             "/children/access-requests",
             Access::Permission(P::WriteChild),
             form::request_access,
+        )
+        .get(
+            "/children/duplicates",
+            Access::Permission(P::WriteChild),
+            duplicates::review,
         )
         .get(
             "/children/transitions",
@@ -110,6 +116,11 @@ pub fn routes() -> Routes {
             "/children/{id}/proposals/{proposal_id}/decision",
             Access::Permission(P::WriteChild),
             proposals::decide,
+        )
+        .post(
+            "/children/{id}/merge",
+            Access::Permission(P::WriteChild),
+            duplicates::merge,
         )
         .get(
             "/children/{id}/access-log",

@@ -230,6 +230,9 @@ pub(super) async fn detail(
             Some("proposal_declined=1") => "申出を見送りました。",
             Some("saved=1") => "保存しました。",
             Some("registered=1") => "登録しました。",
+            Some("merged=1") => {
+                "2つの記録を1つに統合しました。もう一方の記録の内容は変更履歴に残っています。"
+            }
             _ => "",
         },
         // The reach already says whether any family account is linked: most records have

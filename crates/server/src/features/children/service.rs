@@ -11,7 +11,7 @@ use tsunagu_core::access::{Permission, is_family_or_owner, may, scope_filter};
 
 use super::profile::{self, Change, FamilyChange, Profile};
 use super::repo::proposals as proposals_repo;
-use super::repo::{self, Child};
+use super::repo::{self, Child, merges};
 use super::store::{self, Edit, HistoryEntry};
 use crate::audit::{self, Action, AuditEntry, AuditQuery, Event, Outcome};
 use crate::auth::session::CurrentSession;
@@ -1240,6 +1240,8 @@ pub struct RegistryWork {
     pub proposals_to_decide: proposals_repo::PendingByChild,
     /// The person's own requests still waiting (a family's).
     pub own_pending_proposals: proposals_repo::PendingByChild,
+    /// Pairs of records that look like one child in the towns the person reviews.
+    pub duplicate_pairs: usize,
 }
 
 pub async fn work_for(
@@ -1258,6 +1260,7 @@ pub async fn work_for(
         let joined = tsunagu_core::access::ScopeFilter::joined(&owners);
         work.proposals_to_decide = proposals_repo::pending_for_owners(&state.db, &joined).await?;
     }
+    work.duplicate_pairs = duplicate_pairs(state, current).await?.len();
     if may(&current.actor, Permission::ProposeChange, None).allowed() {
         work.own_pending_proposals =
             proposals_repo::pending_by(&state.db, &current.account.id).await?;
@@ -1334,3 +1337,157 @@ pub(crate) async fn request_access(
     }
     Ok(told)
 }
+
+/// The towns whose duplicate pairs the person reviews: where they are municipal staff who
+/// may change records, with the organisations they change them in (`ScopeFilter::joined`).
+fn reviewed_towns(current: &CurrentSession) -> Vec<(String, String)> {
+    let mut towns: Vec<(String, Vec<OrganisationId>)> = Vec::new();
+    for m in &current.actor.memberships {
+        if m.role != tsunagu_core::access::Role::MunicipalStaff
+            || tsunagu_core::access::scope_of(m.role, Permission::WriteChild).is_none()
+        {
+            continue;
+        }
+        let code = m.municipality_code.to_string();
+        match towns.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, owners)) => owners.push(m.organisation_id.clone()),
+            None => towns.push((code, vec![m.organisation_id.clone()])),
+        }
+    }
+    towns
+        .into_iter()
+        .map(|(code, owners)| (code, tsunagu_core::access::ScopeFilter::joined(&owners)))
+        .collect()
+}
+
+/// How many duplicate pairs a page of the review shows at most.
+pub const DUPLICATE_PAIRS_SHOWN: i64 = 100;
+
+/// Possible pairs of records of one child in the person's towns, each with one side
+/// theirs: the town's duplicate review. Only what tells the two apart is shown.
+pub(crate) async fn duplicate_pairs(
+    state: &AppState,
+    current: &CurrentSession,
+) -> Result<Vec<(merges::PairSide, merges::PairSide)>, AppError> {
+    let mut pairs = Vec::new();
+    for (code, owners) in reviewed_towns(current) {
+        pairs.extend(
+            merges::possible_pairs(&state.db, &code, &owners, DUPLICATE_PAIRS_SHOWN).await?,
+        );
+    }
+    Ok(pairs)
+}
+
+/// Merges the record `merged` into the person's own record `survivor`: the same child of
+/// the same town (folded kana and birth date), with a reason. In one transaction: the
+/// merged record's consents, family links and shares move to the survivor, its owner keeps
+/// reaching the child through a share, what it was is kept (`child_merges`), it is removed,
+/// both are on the audit trail and the merged record's owner is told. Anything else about
+/// `merged` (another town, not the same child, gone) is answered like an id out of reach.
+pub(crate) async fn merge(
+    gate: &Gate<'_>,
+    state: &AppState,
+    survivor: &str,
+    merged: &str,
+    reason: &str,
+) -> Result<Result<(), String>, AppError> {
+    let opened = gate
+        .open::<Child>(survivor, Permission::WriteChild, Use::Change)
+        .await?;
+    let today = state.clock.today_jst();
+    let same_child = match ChildId::parse(merged) {
+        Ok(id) if id != *opened.id() => repo::get(&state.db, &id, today)
+            .await?
+            .map(|(child, _)| child)
+            .filter(|c| {
+                c.municipality_code == opened.record.municipality_code
+                    && c.birth_date == opened.record.birth_date
+                    && tsunagu_core::kana::search_key(&c.kana)
+                        == tsunagu_core::kana::search_key(&opened.record.kana)
+            }),
+        _ => None,
+    };
+    let reviews_town = reviewed_towns(gate.current())
+        .iter()
+        .any(|(code, _)| *code == opened.record.municipality_code);
+    let Some(other) = same_child.filter(|_| reviews_town) else {
+        return Err(gate.refused::<Child>(merged).await);
+    };
+    let reason = reason.trim();
+    if !DUPLICATE_REASON_CHARS.contains(&reason.chars().count()) {
+        return Ok(Err(
+            "統合する理由を、10文字以上500文字以内で入力してください".to_string(),
+        ));
+    }
+    if let Some(c) = tsunagu_core::text::hidden_character(reason, true) {
+        return Ok(Err(tsunagu_core::text::hidden_character_message(
+            "統合する理由",
+            c,
+        )));
+    }
+    let Some((profile, _)) = store::load(&state.db, &other.id).await? else {
+        return Err(gate.refused::<Child>(merged).await);
+    };
+    let history = store::history(&state.db, &other.id, 0).await?;
+    let described = profile.described();
+    let now = state.clock.now();
+    let merger = &gate.current().account.id;
+    let town_org = gate
+        .current()
+        .memberships
+        .iter()
+        .find(|m| m.organisation_id == opened.record.owner_organisation_id)
+        .map(|m| m.organisation_name.clone())
+        .unwrap_or_default();
+    let survivor_event = gate::change_event(&opened, Action::Update)
+        .fields([MERGED_RECORDS])
+        .detail(format!("merge:{}", other.id));
+    let merged_event = Event::new(Action::Delete, Outcome::Allowed)
+        .resource(repo::RESOURCE_TYPE, other.id.as_str())
+        .child(other.id.as_str())
+        .detail(format!("merged_into:{}; reason={reason}", opened.id()));
+    gate.write_all(async |tx| {
+        consent::reassign(tx, &other.id, opened.id()).await?;
+        if other.owner_organisation_id != opened.record.owner_organisation_id {
+            consent::share(tx, opened.id(), &other.owner_organisation_id, "merge", now).await?;
+        }
+        let kept = merges::record_and_remove(
+            tx,
+            &merges::Merged {
+                merged_id: &other.id,
+                survivor_id: opened.id(),
+                merged_owner: &other.owner_organisation_id,
+                merged_by: merger,
+                reason,
+                profile: &described,
+                history: &history,
+                at: now,
+            },
+        )
+        .await?;
+        if !kept {
+            return Err(AppError::Conflict(
+                "この記録はすでに統合されています。一覧を開き直してください".into(),
+            ));
+        }
+        let staff = crate::auth::repo::accounts::staff_of(tx, &other.owner_organisation_id).await?;
+        crate::features::notices::notify(
+            tx,
+            &staff,
+            crate::features::notices::Kind::PossibleDuplicate,
+            &format!(
+                "{town_org}が、同じ児童の2つの記録を1つに統合しました（{}さん）。貴課の記録の同意・家族の連携は統合後の記録に移り、貴課は共有先として引き続き参照できます。理由：{reason}",
+                other.name
+            ),
+            &format!("/children/{}", opened.id()),
+            now,
+        )
+        .await?;
+        Ok(((), vec![survivor_event, merged_event]))
+    })
+    .await?;
+    Ok(Ok(()))
+}
+
+/// The audit trail's name for what a merge changes on the record kept.
+const MERGED_RECORDS: &str = "merged_records";

@@ -9,7 +9,7 @@ pub mod repo;
 
 pub use repo::{
     Consent, LinkedGuardian, NewConsent, Purpose, active, add_guardian, for_child,
-    linked_guardians, record, remove_guardian, share, withdraw,
+    linked_guardians, reassign, record, remove_guardian, share, withdraw,
 };
 pub(crate) use repo::{
     consent_in_force, of_the_childs_town, reach_by_consent, reach_by_guardian, reach_by_share,

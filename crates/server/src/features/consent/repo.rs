@@ -434,3 +434,42 @@ pub async fn share(
     .await?;
     Ok(())
 }
+
+/// Moves what reaches `from` to `to` (two records of one child merged): its consents, its
+/// family's links and its shares. A link or share `to` has already is kept once.
+pub async fn reassign(
+    conn: &mut AnyConnection,
+    from: &ChildId,
+    to: &ChildId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE child_consents SET child_id = $1 WHERE child_id = $2")
+        .bind(to.as_str())
+        .bind(from.as_str())
+        .execute(&mut *conn)
+        .await?;
+    for (copy, remove) in [
+        (
+            "INSERT INTO child_guardians (child_id, account_id, relation) \
+             SELECT $1, account_id, relation FROM child_guardians WHERE child_id = $2 \
+             ON CONFLICT (child_id, account_id) DO NOTHING",
+            "DELETE FROM child_guardians WHERE child_id = $1",
+        ),
+        (
+            "INSERT INTO child_shares (child_id, organisation_id, basis, created_at) \
+             SELECT $1, organisation_id, basis, created_at FROM child_shares WHERE child_id = $2 \
+             ON CONFLICT (child_id, organisation_id) DO NOTHING",
+            "DELETE FROM child_shares WHERE child_id = $1",
+        ),
+    ] {
+        sqlx::query(copy)
+            .bind(to.as_str())
+            .bind(from.as_str())
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(remove)
+            .bind(from.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -2,6 +2,7 @@
 //! with the [`Target`] the policy needs to decide on it.
 
 pub mod import;
+pub mod merges;
 pub mod proposals;
 pub mod store;
 

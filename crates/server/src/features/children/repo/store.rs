@@ -3,7 +3,7 @@
 //! changes made since the version they started from, never a silent overwrite.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tsunagu_core::ids::{AccountId, ChildId, OrganisationId};
 
@@ -341,7 +341,7 @@ async fn write_details(
 }
 
 /// One edit as the history shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub version: i64,
     pub at: DateTime<Utc>,
