@@ -543,6 +543,23 @@ async fn childcare_registering_a_child_welfare_has_is_offered_to_ask_for_sharing
     fill(&env, "access_message", "入園の相談がありました").await;
     click(&env, "button[formaction='/children/access-requests']").await;
     wait_for_text(&env, "the request sent", "共有の依頼を伝えました").await;
+    // And keeps a record of its own anyway, with a reason (the town reviews the pair).
+    fill_child().await;
+    submit(&env).await;
+    wait_for_text(
+        &env,
+        "the warning again",
+        "すでに登録されている可能性があります",
+    )
+    .await;
+    fill(
+        &env,
+        "duplicate_reason",
+        "保育の入園申込みで把握した記録として残します",
+    )
+    .await;
+    click(&env, "#duplicate button:not([formaction])").await;
+    wait_for_text(&env, "registered anyway", "登録しました").await;
     c.delete_all_cookies().await.expect("sign out");
 
     // 障害福祉 finds the request in its notices, leading to the child's consents.
@@ -550,8 +567,40 @@ async fn childcare_registering_a_child_welfare_has_is_offered_to_ask_for_sharing
     env.goto("/notices").await;
     let notices = wait_for_text(&env, "the request among the notices", "共有の依頼").await;
     assert!(notices.contains("入園の相談がありました"), "{notices}");
-    click(&env, "#notices a").await;
+    c.find(Locator::XPath(
+        "//*[@id='notices']//a[contains(., '記録の共有を依頼しています')]",
+    ))
+    .await
+    .expect("the request's notice")
+    .click()
+    .await
+    .expect("open the notice");
     wait_for_text(&env, "the consents of the child", "同意").await;
+
+    // 障害福祉 finds the pair on its home page and merges the two into its own record.
+    env.goto("/home").await;
+    wait_for_text(&env, "the pair on the home page", "重複の可能性がある記録").await;
+    click(&env, "a[href='/children/duplicates']").await;
+    let review = wait_for_text(&env, "the review", "貴課の記録に統合する").await;
+    assert!(review.contains("保育"), "{review}");
+    assert_axe_clean(c, "/children/duplicates").await;
+    screenshot(c, "duplicates", DESKTOP).await;
+    set_viewport(c, PHONE, 900).await;
+    screenshot(c, "duplicates", PHONE).await;
+    crate::harness::assert_no_horizontal_scroll(c, "/children/duplicates").await;
+    set_viewport(c, DESKTOP, 900).await;
+    c.find(Locator::Css(".duplicate-pair textarea"))
+        .await
+        .expect("the reason")
+        .send_keys("保護者の氏名と住所が同じで、同じ児童と確認しました")
+        .await
+        .expect("type the reason");
+    click(&env, ".duplicate-pair button[type=submit]").await;
+    // A merge cannot be undone: the page asks first.
+    let question = c.get_alert_text().await.expect("the confirmation");
+    assert!(question.contains("元に戻せません"), "{question}");
+    c.accept_alert().await.expect("confirm");
+    wait_for_text(&env, "the merged record", "2つの記録を1つに統合しました").await;
     env.close().await;
 }
 
