@@ -1153,3 +1153,62 @@ async fn a_search_with_an_invisible_character_is_refused_in_japanese() {
     let res = app.get_as(&staff, "/children?q=%E5%B1%B1%E7%94%B0").await;
     assert_eq!(res.status, StatusCode::OK);
 }
+
+/// A route of intake nobody chose stays empty — on the form, the page and after an edit —
+/// and is not recorded as 保健センター.
+#[tokio::test]
+async fn an_intake_route_left_empty_stays_empty() {
+    let (app, world) = world().await;
+    let staff = staff_session(&app, &world).await;
+    let fields = [
+        ("name", "経路 みち"),
+        ("kana", "けいろ みち"),
+        ("birth_date", "2023-03-03"),
+        ("sex", "female"),
+        ("municipality_code", "131199"),
+        ("intake_source", ""),
+    ];
+    let id = register(&app, &staff, &fields).await;
+    let ids = [id.as_str()];
+    let stored = || {
+        app.count(
+            "SELECT count(*) FROM children WHERE id = $1 AND intake_source = ''",
+            &ids,
+        )
+    };
+    assert_eq!(stored().await, 1);
+    let page = app.get_as(&staff, &format!("/children/{id}")).await;
+    assert!(
+        page.body.contains("<dt>把握の経路</dt><dd>未登録"),
+        "{}",
+        page.body
+    );
+    // An edit of another field keeps it empty.
+    let mut edited = fields.to_vec();
+    edited.push(("address", "板橋区大山町1-1"));
+    edited.push(("version", "1"));
+    let res = app
+        .post_form_as(&staff, &format!("/children/{id}"), &edited)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(stored().await, 1);
+    // A route chosen is kept, and a made-up one refused.
+    let mut chosen = fields.to_vec();
+    chosen[5] = ("intake_source", "hospital_discharge");
+    chosen[1] = ("kana", "けいろ みちか");
+    let other = register(&app, &staff, &chosen).await;
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM children WHERE id = $1 AND intake_source = 'hospital_discharge'",
+            &[&other],
+        )
+        .await,
+        1
+    );
+    let mut made_up = fields.to_vec();
+    made_up[5] = ("intake_source", "magic");
+    made_up[1] = ("kana", "けいろ みちこ");
+    let res = app.post_form_as(&staff, "/children", &made_up).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("選択肢にありません"), "{}", res.body);
+}

@@ -223,6 +223,13 @@ fn every_table_of_the_migrations_has_an_owner() {
         }
     }
     assert!(created.len() >= 20, "{created:?}");
+    // A table made only to rebuild another one inside its migration, then renamed to it.
+    for rebuilt in ["children_rebuilt"] {
+        assert!(
+            created.remove(rebuilt),
+            "{rebuilt} is no longer a rebuild: drop it here"
+        );
+    }
     let owned: BTreeSet<String> = OWNERS.iter().map(|(t, _)| (*t).to_string()).collect();
     let missing: Vec<_> = created.difference(&owned).collect();
     assert!(missing.is_empty(), "tables without an owner: {missing:?}");

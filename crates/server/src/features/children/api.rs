@@ -141,7 +141,10 @@ fn status() -> utoipa::openapi::Object {
 }
 
 fn intake_source() -> utoipa::openapi::Object {
-    api_schema::choice(&profile::INTAKE_SOURCES, "把握の経路")
+    // "" when the route is not known.
+    let mut table = vec![("", "未確認")];
+    table.extend(profile::INTAKE_SOURCES);
+    api_schema::choice(&table, "把握の経路")
 }
 
 fn physical_disability_grade() -> utoipa::openapi::Object {

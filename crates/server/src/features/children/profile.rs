@@ -219,8 +219,13 @@ impl Fields<'_> {
         value
     }
 
+    /// A code of `table` (or its label); an empty field is `default`, and stays empty when
+    /// `default` is (an optional choice left unanswered).
     fn code(&mut self, key: &str, label: &str, table: &[(&str, &str)], default: &str) -> String {
         let value = self.text(key);
+        if value.is_empty() && default.is_empty() {
+            return String::new();
+        }
         let value = if value.is_empty() {
             default.to_string()
         } else {
@@ -411,12 +416,8 @@ pub fn parse(form: &HashMap<String, String>, today: NaiveDate) -> Result<Profile
         );
         f.fail("status_date", "required", message);
     }
-    let intake_source = f.code(
-        "intake_source",
-        "把握の経路",
-        &INTAKE_SOURCES,
-        "health_centre",
-    );
+    // Not known is not 保健センター: an empty route stays empty.
+    let intake_source = f.code("intake_source", "把握の経路", &INTAKE_SOURCES, "");
     let intake_date = f.date("intake_date", "把握した日", today);
     if let (Some(b), Some(i)) = (birth, intake_date)
         && i < b
@@ -1223,7 +1224,8 @@ mod tests {
     fn a_minimal_profile_parses_with_defaults() {
         let p = parse(&form(&minimal()), today()).unwrap();
         assert_eq!(p.status, "active");
-        assert_eq!(p.intake_source, "health_centre");
+        // An optional choice left empty stays empty (it is not 保健センター).
+        assert_eq!(p.intake_source, "");
         assert!(p.guardians.is_empty() && p.devices.is_empty());
     }
 
