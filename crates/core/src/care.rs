@@ -375,6 +375,58 @@ pub struct ScoreRow {
     pub watch: WatchPoints,
 }
 
+/// One line of the ministry's sheet: an item, or for 導尿 and 排便管理 one of its kinds
+/// (each kind is a line of its own: a child can have several, each scored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CareLine {
+    pub item: CareItem,
+    pub variant: Option<CareVariant>,
+}
+
+impl CareLine {
+    /// Every line, in the sheet's order.
+    pub fn all() -> Vec<CareLine> {
+        CareItem::ALL
+            .into_iter()
+            .flat_map(|item| {
+                let kinds: Vec<Option<CareVariant>> = if item.variants().is_empty() {
+                    vec![None]
+                } else {
+                    item.variants().iter().copied().map(Some).collect()
+                };
+                kinds
+                    .into_iter()
+                    .map(move |variant| CareLine { item, variant })
+            })
+            .collect()
+    }
+
+    /// The line's stable code: the kind's for 導尿 and 排便管理, the item's otherwise.
+    pub fn code(self) -> &'static str {
+        self.variant.map_or(self.item.code(), CareVariant::code)
+    }
+
+    /// 「導尿（間欠的導尿）」, or the item's label.
+    pub fn label_ja(self) -> String {
+        match self.variant {
+            Some(v) => format!("{}（{}）", self.item.label_ja(), v.label_ja()),
+            None => self.item.label_ja().to_string(),
+        }
+    }
+
+    /// The line with this code.
+    pub fn parse(code: &str) -> Option<CareLine> {
+        CareLine::all().into_iter().find(|l| l.code() == code)
+    }
+
+    pub fn of(entry: &CareEntry) -> CareLine {
+        CareLine {
+            item: entry.item,
+            variant: entry.variant,
+        }
+    }
+}
+
 /// A versioned score sheet: the rows, where they come from and when they were checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScoreTable {
@@ -394,8 +446,7 @@ impl ScoreTable {
             .find(|r| r.item == item && r.variant == variant)
     }
 
-    /// The 見守り levels the sheet has for an item, over all its kinds, high first: what
-    /// a form offers (a kind's own row decides when scored).
+    /// The 見守り levels the sheet has for an item, over all its kinds, high first.
     pub fn watch_levels(&self, item: CareItem) -> Vec<Watch> {
         Watch::ALL
             .into_iter()
@@ -404,6 +455,17 @@ impl ScoreTable {
                     .iter()
                     .any(|r| r.item == item && r.watch.points(w).is_some())
             })
+            .collect()
+    }
+
+    /// The 見守り levels of one line, high first: what a form offers for it.
+    pub fn line_levels(&self, line: CareLine) -> Vec<Watch> {
+        let Some(row) = self.row(line.item, line.variant) else {
+            return Vec::new();
+        };
+        Watch::ALL
+            .into_iter()
+            .filter(|&w| row.watch.points(w).is_some())
             .collect()
     }
 }
@@ -639,8 +701,9 @@ fn variant_list(item: CareItem) -> String {
 
 /// Adds up the 判定スコア of `entries` with `table`.
 ///
-/// Rules: each item at most once (人工呼吸器 and its related devices are one item);
-/// 導尿 and 排便管理 need their kind; a 見守り level the row lacks is an error;
+/// Rules: each line at most once (人工呼吸器 and its related devices are one line; the
+/// kinds of 導尿 and 排便管理 are lines of their own, so 消化管ストーマ and 浣腸 together
+/// are both scored); 導尿 and 排便管理 need their kind; a 見守り level the row lacks is an error;
 /// 気管切開 adds no 見守り points when 人工呼吸器 also applies; the pump rows count only
 /// with their parent item. The first problem found is returned; nothing is partly scored.
 pub fn score(entries: &[CareEntry], table: &ScoreTable) -> Result<Score, CareError> {
@@ -651,7 +714,10 @@ pub fn score(entries: &[CareEntry], table: &ScoreTable) -> Result<Score, CareErr
     let mut watch: u32 = 0;
     for (i, entry) in entries.iter().enumerate() {
         let item = entry.item;
-        if entries[..i].iter().any(|e| e.item == item) {
+        if entries[..i]
+            .iter()
+            .any(|e| e.item == item && e.variant == entry.variant)
+        {
             return Err(CareError::Duplicate(item));
         }
         check_variant(entry)?;
@@ -883,11 +949,25 @@ mod tests {
     }
 
     #[test]
-    fn other_duplicates_are_errors() {
+    fn the_kinds_are_lines_of_their_own_and_each_is_scored_once() {
+        // 消化管ストーマ and 浣腸: two lines of 排便管理, both scored (5+1 and 3).
+        let s = total(&[
+            entry(CareItem::BowelManagement)
+                .with_variant(CareVariant::Stoma)
+                .with_watch(Watch::High),
+            entry(CareItem::BowelManagement).with_variant(CareVariant::Enema),
+        ]);
+        assert_eq!((s.basic, s.watch, s.total), (8, 1, 9));
+        let s = total(&[
+            entry(CareItem::Catheterisation).with_variant(CareVariant::Intermittent),
+            entry(CareItem::Catheterisation).with_variant(CareVariant::Indwelling),
+        ]);
+        assert_eq!(s.basic, 8);
+        // The same line twice is an error.
         let err = score(
             &[
                 entry(CareItem::Catheterisation).with_variant(CareVariant::Intermittent),
-                entry(CareItem::Catheterisation).with_variant(CareVariant::Indwelling),
+                entry(CareItem::Catheterisation).with_variant(CareVariant::Intermittent),
             ],
             &SCORE_TABLE_2021,
         )
@@ -897,6 +977,19 @@ mod tests {
             err.to_string(),
             "「導尿」が重複しています。1項目につき1行で入力してください"
         );
+        // Every line has its code and a row in the sheet.
+        let lines = CareLine::all();
+        assert_eq!(lines.len(), 19);
+        for line in lines {
+            assert_eq!(CareLine::parse(line.code()), Some(line));
+            assert!(
+                SCORE_TABLE_2021.row(line.item, line.variant).is_some(),
+                "{line:?}"
+            );
+        }
+        let intermittent = CareLine::parse("intermittent").unwrap();
+        assert_eq!(intermittent.label_ja(), "導尿（間欠的導尿）");
+        assert_eq!(SCORE_TABLE_2021.line_levels(intermittent), [Watch::Low]);
     }
 
     #[test]

@@ -491,7 +491,7 @@ pub async fn seed(
                 care_items.push(vec![
                     id.clone().into(),
                     e.item.code().into(),
-                    e.variant.map(|v| v.code().to_string()).into(),
+                    e.variant.map_or("", |v| v.code()).to_string().into(),
                     e.watch.map(|w| w.code().to_string()).into(),
                 ]);
             }

@@ -62,8 +62,11 @@ async fn an_impossible_care_combination_is_refused_in_japanese_and_nothing_is_st
             vec![("care_nebulizer", "1"), ("watch_nebulizer", "high")],
             "見守り",
         ),
-        // 導尿 needs its kind.
-        (vec![("care_catheterisation", "1")], "導尿"),
+        // 間欠的導尿 has 低 only.
+        (
+            vec![("care_intermittent", "1"), ("watch_intermittent", "high")],
+            "見守り",
+        ),
     ] {
         let mut form = vec![
             ("name", "確認 ひかり"),
@@ -276,4 +279,71 @@ async fn half_width_kana_and_full_width_digits_are_normalised() {
     assert!(page.body.contains("ハンカク タロウ"), "{}", page.body);
     assert!(page.body.contains("板橋区板橋1－2－3"), "{}", page.body);
     assert!(!page.body.contains("ﾊﾝｶｸ"));
+}
+
+/// The kinds of 導尿 and 排便管理 are lines of their own: a child with 消化管ストーマ and 浣腸
+/// has both, each scored, on the form, the page and the API.
+#[tokio::test]
+async fn two_kinds_of_bowel_care_are_two_lines_each_scored() {
+    let (app, _world, staff) = signed_in(Role::MunicipalStaff).await;
+    let res = app
+        .post_form_as(
+            &staff,
+            "/children",
+            &[
+                ("name", "排便 ふたば"),
+                ("kana", "はいべん ふたば"),
+                ("birth_date", "2021-05-05"),
+                ("sex", "female"),
+                ("municipality_code", "131199"),
+                ("care_stoma", "1"),
+                ("watch_stoma", "high"),
+                ("care_enema", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let id = res
+        .header("location")
+        .trim_start_matches("/children/")
+        .trim_end_matches("?registered=1")
+        .to_string();
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM child_care_items WHERE child_id = $1 AND item = 'bowel_management'",
+            &[&id],
+        )
+        .await,
+        2
+    );
+    // 消化管ストーマ 5 + 見守り高 1, 浣腸 3.
+    assert_eq!(
+        app.count("SELECT care_score FROM children WHERE id = $1", &[&id])
+            .await,
+        9
+    );
+    let page = app.get_as(&staff, &format!("/children/{id}")).await;
+    assert!(
+        page.body.contains("排便管理（消化管ストーマ）")
+            || page.body.contains("（消化管ストーマ）"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("（浣腸）"), "{}", page.body);
+    let form = app.get_as(&staff, &format!("/children/{id}/edit")).await;
+    for line in ["care_stoma", "care_enema"] {
+        let at = form.body.find(&format!("name=\"{line}\"")).expect(line);
+        assert!(form.body[at..at + 40].contains("checked"), "{line}");
+    }
+    let json = app
+        .get_as(&staff, &format!("/api/v1/children/{id}"))
+        .await
+        .json();
+    let variants: Vec<&str> = json["care_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["variant"].as_str())
+        .collect();
+    assert_eq!(variants, ["stoma", "enema"]);
 }

@@ -29,7 +29,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use tsunagu_core::access::{Permission, registering_membership};
 use tsunagu_core::calendar::LifeStage;
-use tsunagu_core::care::{CareError, CareItem};
+use tsunagu_core::care::{CareError, CareItem, CareLine, CareVariant};
 use tsunagu_core::transitions::{self, Transition};
 
 use super::filters;
@@ -677,9 +677,9 @@ fn care_items(value: &Value, fields: &mut HashMap<String, String>, errors: &mut 
             return;
         }
     };
-    for item in CareItem::ALL {
-        for prefix in ["care", "watch", "variant"] {
-            fields.remove(&format!("{prefix}_{}", item.code()));
+    for line in CareLine::all() {
+        for prefix in ["care", "watch"] {
+            fields.remove(&format!("{prefix}_{}", line.code()));
         }
     }
     let mut seen = HashSet::new();
@@ -720,21 +720,52 @@ fn care_items(value: &Value, fields: &mut HashMap<String, String>, errors: &mut 
                 continue;
             }
         };
-        if !seen.insert(item) {
+        // The line: the item, or for 導尿 and 排便管理 its kind (each a line of its own).
+        let variant = match text_of(variant, false) {
+            None => {
+                errors.push(format!(
+                    "医療的ケア{n}の variant は文字列で指定してください"
+                ));
+                continue;
+            }
+            Some(text) if text.is_empty() => None,
+            Some(text) => match CareVariant::parse(&text) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    errors.push(e.to_string());
+                    continue;
+                }
+            },
+        };
+        let line = match (variant, item.variants().is_empty()) {
+            (None, true) => CareLine {
+                item,
+                variant: None,
+            },
+            (None, false) => {
+                errors.push(CareError::VariantRequired { item }.to_string());
+                continue;
+            }
+            (Some(v), _) if v.item() == item => CareLine {
+                item,
+                variant: Some(v),
+            },
+            (Some(variant), _) => {
+                errors.push(CareError::VariantMismatch { item, variant }.to_string());
+                continue;
+            }
+        };
+        if !seen.insert(line) {
             errors.push(CareError::Duplicate(item).to_string());
             continue;
         }
-        fields.insert(format!("care_{}", item.code()), "on".into());
-        for (prefix, value) in [("watch", watch), ("variant", variant)] {
-            match text_of(value, false) {
-                Some(text) if text.is_empty() => {}
-                Some(text) => {
-                    fields.insert(format!("{prefix}_{}", item.code()), text);
-                }
-                None => errors.push(format!(
-                    "医療的ケア{n}の {prefix} は文字列で指定してください"
-                )),
+        fields.insert(format!("care_{}", line.code()), "on".into());
+        match text_of(watch, false) {
+            Some(text) if text.is_empty() => {}
+            Some(text) => {
+                fields.insert(format!("watch_{}", line.code()), text);
             }
+            None => errors.push(format!("医療的ケア{n}の watch は文字列で指定してください")),
         }
     }
 }

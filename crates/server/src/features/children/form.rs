@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use tsunagu_core::access::{Permission, registering_membership};
-use tsunagu_core::care::CareItem;
+use tsunagu_core::care::CareLine;
 use tsunagu_core::device::DeviceKind;
 
 use super::profile;
@@ -24,41 +24,31 @@ use crate::state::AppState;
 use crate::view::Chrome;
 use crate::web::params;
 
-/// One row of the care-item part of the form, as it was filled in.
+/// One line of the care part of the form (an item, or a kind of 導尿 and 排便管理: the
+/// sheet's own lines), as it was filled in.
 pub(crate) struct CareFormRow {
     pub code: &'static str,
-    pub label: &'static str,
-    pub variants: Vec<(&'static str, &'static str)>,
-    /// The 見守り levels the score sheet has for the item: only these are offered.
+    pub label: String,
+    /// The 見守り levels the score sheet has for the line: only these are offered.
     pub levels: Vec<(&'static str, &'static str)>,
     pub checked: bool,
     pub watch: String,
-    pub variant: String,
 }
 
 pub(crate) fn care_rows(form: &HashMap<String, String>) -> Vec<CareFormRow> {
-    CareItem::ALL
-        .iter()
-        .map(|item| CareFormRow {
-            code: item.code(),
-            label: item.label_ja(),
-            variants: item
-                .variants()
-                .iter()
-                .map(|v| (v.code(), v.label_ja()))
-                .collect(),
+    CareLine::all()
+        .into_iter()
+        .map(|line| CareFormRow {
+            code: line.code(),
+            label: line.label_ja(),
             levels: tsunagu_core::care::SCORE_TABLE_2021
-                .watch_levels(*item)
+                .line_levels(line)
                 .into_iter()
                 .map(|w| (w.code(), w.label_ja()))
                 .collect(),
-            checked: form.contains_key(&format!("care_{}", item.code())),
+            checked: form.contains_key(&format!("care_{}", line.code())),
             watch: form
-                .get(&format!("watch_{}", item.code()))
-                .cloned()
-                .unwrap_or_default(),
-            variant: form
-                .get(&format!("variant_{}", item.code()))
+                .get(&format!("watch_{}", line.code()))
                 .cloned()
                 .unwrap_or_default(),
         })

@@ -34,7 +34,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tsunagu_core::access::{Permission, registering_membership, scope_filter};
-use tsunagu_core::care::{CareItem, CareVariant, Watch};
+use tsunagu_core::care::{CareItem, CareLine, CareVariant, Watch};
 use tsunagu_core::device::DeviceKind;
 use tsunagu_core::kana::search_key;
 use unicode_normalization::UnicodeNormalization;
@@ -389,7 +389,7 @@ fn watch_of(token: &str) -> Option<Watch> {
     Watch::parse(token).ok()
 }
 
-/// The 医療的ケア cell as the `care_`, `watch_` and `variant_` fields `profile::parse`
+/// The 医療的ケア cell as the `care_{line}` and `watch_{line}` fields `profile::parse`
 /// checks (the combination, e.g. a 見守り level the table lacks, is its business).
 pub fn care_cell(cell: &str, fields: &mut HashMap<String, String>, problems: &mut Vec<String>) {
     for item_text in split_list(cell) {
@@ -437,18 +437,49 @@ pub fn care_cell(cell: &str, fields: &mut HashMap<String, String>, problems: &mu
                 }
             }
         }
-        let code = item.code();
+        // The sheet's line: the item, or for 導尿 and 排便管理 its kind (a line of its own;
+        // 消化管ストーマ and 浣腸 are two lines, both kept).
+        let line = match (variant, item.variants().is_empty()) {
+            (None, true) => CareLine {
+                item,
+                variant: None,
+            },
+            (Some(v), false) if v.item() == item => CareLine {
+                item,
+                variant: Some(v),
+            },
+            (None, false) => {
+                problems.push(format!(
+                    "医療的ケア「{}」の種類（{}）を書いてください（例：{}({})）",
+                    item.label_ja(),
+                    item.variants()
+                        .iter()
+                        .map(|v| v.label_ja())
+                        .collect::<Vec<_>>()
+                        .join("・"),
+                    short_name(item),
+                    item.variants()[0].label_ja()
+                ));
+                continue;
+            }
+            (Some(v), _) => {
+                problems.push(format!(
+                    "「{}」は「{}」の種類ではありません",
+                    v.label_ja(),
+                    item.label_ja()
+                ));
+                continue;
+            }
+        };
+        let code = line.code();
         if fields.insert(format!("care_{code}"), "on".into()).is_some() {
             problems.push(format!(
                 "医療的ケア「{}」が2回書かれています",
-                item.label_ja()
+                line.label_ja()
             ));
         }
         if let Some(w) = watch {
             fields.insert(format!("watch_{code}"), w.code().into());
-        }
-        if let Some(v) = variant {
-            fields.insert(format!("variant_{code}"), v.code().into());
         }
     }
 }
@@ -1554,8 +1585,8 @@ mod tests {
         assert_eq!(fields["care_tracheostomy"], "on");
         assert!(!fields.contains_key("watch_tracheostomy"));
         assert_eq!(fields["watch_suction"], "high");
-        assert_eq!(fields["variant_catheterisation"], "intermittent");
-        assert_eq!(fields["watch_catheterisation"], "low");
+        assert_eq!(fields["care_intermittent"], "on");
+        assert_eq!(fields["watch_intermittent"], "low");
         let mut problems = Vec::new();
         care_cell("人工呼吸器(高)、魔法", &mut HashMap::new(), &mut problems);
         assert_eq!(problems.len(), 1);
@@ -1578,10 +1609,10 @@ mod tests {
         assert_eq!(fields["care_ventilator"], "on");
         assert_eq!(fields["watch_ventilator"], "medium");
         assert_eq!(fields["watch_tube_feeding"], "high");
-        assert_eq!(fields["variant_catheterisation"], "indwelling");
-        assert_eq!(fields["watch_catheterisation"], "high");
+        assert_eq!(fields["care_indwelling"], "on");
+        assert_eq!(fields["watch_indwelling"], "high");
         assert_eq!(fields["care_oxygen"], "on");
-        assert_eq!(fields["variant_bowel_management"], "manual_evacuation");
+        assert_eq!(fields["care_manual_evacuation"], "on");
         // A word that could mean two lines is not guessed.
         let mut problems = Vec::new();
         care_cell("ストーマ", &mut HashMap::new(), &mut problems);

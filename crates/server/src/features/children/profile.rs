@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use tsunagu_core::care::{self, CareEntry, CareItem, CareVariant, Watch};
+use tsunagu_core::care::{self, CareEntry, CareLine, Watch};
 use tsunagu_core::device::DeviceKind;
 use tsunagu_core::municipality::MunicipalityCode;
 use unicode_normalization::UnicodeNormalization;
@@ -674,45 +674,31 @@ fn parse_siblings(f: &mut Fields<'_>, today: NaiveDate) -> Vec<Sibling> {
     list
 }
 
-/// The ticked care items with their 見守り level and kind, checked against the score table
-/// so an impossible combination is refused with the table's own Japanese message.
+/// The ticked lines of the score sheet with their 見守り level (`care_{line}` and
+/// `watch_{line}`; a line is an item, or a kind of 導尿 and 排便管理, each its own line),
+/// checked against the score table so an impossible combination is refused with the
+/// table's own Japanese message.
 pub fn parse_care(form: &HashMap<String, String>) -> Result<Vec<CareEntry>, Vec<FieldError>> {
     let mut entries = Vec::new();
     let mut errors = Vec::new();
-    for item in CareItem::ALL {
-        if !form.contains_key(&format!("care_{}", item.code())) {
+    for line in CareLine::all() {
+        if !form.contains_key(&format!("care_{}", line.code())) {
             continue;
         }
-        let text = |k: &str| {
-            form.get(&format!("{k}_{}", item.code()))
-                .map(|v| v.trim().to_string())
-                .unwrap_or_default()
-        };
-        let watch = match text("watch").as_str() {
+        let field = format!("watch_{}", line.code());
+        let watch = match form.get(&field).map(|v| v.trim()).unwrap_or_default() {
             "" => None,
             t => match Watch::parse(t) {
                 Ok(w) => Some(w),
                 Err(e) => {
-                    let field = format!("watch_{}", item.code());
-                    errors.push(FieldError::new(field, "not_a_choice", e.to_string()));
-                    continue;
-                }
-            },
-        };
-        let variant = match text("variant").as_str() {
-            "" => None,
-            t => match CareVariant::parse(t) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    let field = format!("variant_{}", item.code());
                     errors.push(FieldError::new(field, "not_a_choice", e.to_string()));
                     continue;
                 }
             },
         };
         entries.push(CareEntry {
-            item,
-            variant,
+            item: line.item,
+            variant: line.variant,
             watch,
         });
     }
@@ -768,12 +754,10 @@ impl Profile {
         put("care_category".into(), self.care_category.clone());
         put("attending".into(), self.attending.clone());
         for e in &self.care {
-            put(format!("care_{}", e.item.code()), "on".into());
+            let line = CareLine::of(e).code();
+            put(format!("care_{line}"), "on".into());
             if let Some(w) = e.watch {
-                put(format!("watch_{}", e.item.code()), w.code().into());
-            }
-            if let Some(v) = e.variant {
-                put(format!("variant_{}", e.item.code()), v.code().into());
+                put(format!("watch_{line}"), w.code().into());
             }
         }
         for (i, g) in self.guardians.iter().enumerate() {
@@ -1015,9 +999,9 @@ const DEVICE_MEMBERS: [(&str, &str); 5] = [
 pub fn proposable_keys() -> &'static [String] {
     static KEYS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
         let mut keys = vec!["address".to_string()];
-        for item in CareItem::ALL {
-            for prefix in ["care", "watch", "variant"] {
-                keys.push(format!("{prefix}_{}", item.code()));
+        for line in CareLine::all() {
+            for prefix in ["care", "watch"] {
+                keys.push(format!("{prefix}_{}", line.code()));
             }
         }
         for i in 0..GUARDIAN_ROWS {
@@ -1066,16 +1050,9 @@ pub fn field_label(key: &str) -> String {
     if key == "address" {
         return "住所".to_string();
     }
-    for (prefix, what) in [
-        ("care_", ""),
-        ("watch_", "の見守り"),
-        ("variant_", "の種類"),
-    ] {
-        if let Some(item) = key
-            .strip_prefix(prefix)
-            .and_then(|c| CareItem::parse(c).ok())
-        {
-            return format!("医療的ケア：{}{what}", item.label_ja());
+    for (prefix, what) in [("care_", ""), ("watch_", "の見守り")] {
+        if let Some(line) = key.strip_prefix(prefix).and_then(CareLine::parse) {
+            return format!("医療的ケア：{}{what}", line.label_ja());
         }
     }
     let row = |prefix: char, noun: &str, members: &[(&str, &str)]| {
@@ -1100,11 +1077,6 @@ pub fn shown_value(key: &str, value: &str) -> String {
         Some("あり".to_string())
     } else if key.starts_with("watch_") {
         Watch::parse(value).ok().map(|w| w.label_ja().to_string())
-    } else if key.starts_with("variant_") {
-        CareVariant::ALL
-            .iter()
-            .find(|v| v.code() == value)
-            .map(|v| v.label_ja().to_string())
     } else if key.starts_with('g') && member == "employment" {
         Some(label_of(&EMPLOYMENTS, value).to_string())
     } else if key.starts_with('g') && member == "wishes_to_work" {

@@ -752,7 +752,7 @@ pub async fn set_care(
         )
         .bind(child_id.as_str())
         .bind(e.item.code())
-        .bind(e.variant.map(|v| v.code()))
+        .bind(e.variant.map_or("", |v| v.code()))
         .bind(e.watch.map(|w| w.code()))
         .execute(&mut *conn)
         .await?;
@@ -785,7 +785,9 @@ pub fn care_entry(
     };
     Ok(CareEntry {
         item: CareItem::parse(item).map_err(decode)?,
+        // '' is "no kind" (the column is part of the key, so never NULL).
         variant: variant
+            .filter(|v| !v.is_empty())
             .map(CareVariant::parse)
             .transpose()
             .map_err(decode)?,

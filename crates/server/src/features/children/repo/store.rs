@@ -174,7 +174,7 @@ impl Lists {
 fn profile_of(row: &AnyRow, mut lists: Lists) -> Result<(Profile, i64), sqlx::Error> {
     let code: String = row.try_get("municipality_code")?;
     // In the score sheet's order.
-    lists.care.sort_by_key(|e| e.item);
+    lists.care.sort_by_key(|e| (e.item, e.variant));
     let profile = Profile {
         name: row.try_get("name")?,
         kana: row.try_get("kana")?,
