@@ -333,6 +333,48 @@ async fn the_town_merges_two_records_of_one_child_keeping_both_histories() {
             .status,
         StatusCode::NOT_FOUND
     );
+    // A third record of the child, kept by 障害福祉 with a reason, takes the kept one in:
+    // both earlier records' histories are on it.
+    let res = app
+        .post_form_as(
+            &welfare,
+            "/children",
+            &with(&[(
+                "duplicate_reason",
+                "転入の手続きで作り直した記録です（確認前）",
+            )]),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let third = res
+        .header("location")
+        .trim_start_matches("/children/")
+        .trim_end_matches("?registered=1")
+        .to_string();
+    let res = app
+        .post_form_as(
+            &welfare,
+            &format!("/children/{third}/merge"),
+            &[("merged_id", own.as_str()), ("reason", reason)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let history = app
+        .get_as(&welfare, &format!("/children/{third}/history"))
+        .await;
+    assert!(
+        history.body.contains("新生児訪問での所見（追記）"),
+        "{}",
+        history.body
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM child_merges WHERE survivor_id = $1",
+            &[&third]
+        )
+        .await,
+        2
+    );
     // Again, or by another town's staff: nothing to merge.
     let again = app
         .post_form_as(

@@ -123,6 +123,12 @@ pub async fn record_and_remove(
     .bind(serde_json::to_string(merged.history).map_err(encode)?)
     .execute(&mut *conn)
     .await?;
+    // Records merged into it before are now merged into the survivor: their history stays.
+    sqlx::query("UPDATE child_merges SET survivor_id = $1 WHERE survivor_id = $2")
+        .bind(merged.survivor_id.as_str())
+        .bind(merged.merged_id.as_str())
+        .execute(&mut *conn)
+        .await?;
     // Its pending requests go with the child; decided ones stay with what was merged.
     sqlx::query(
         "UPDATE child_proposals SET child_id = $1 WHERE child_id = $2 AND status = 'pending'",
