@@ -59,12 +59,6 @@ fn kind_schema() -> utoipa::openapi::Object {
 }
 
 impl Municipality {
-    /// Still in use on `day` (retired codes stay listed, for old records and files).
-    pub fn in_use_on(&self, day: chrono::NaiveDate) -> bool {
-        self.valid_from.is_none_or(|from| from <= day)
-            && self.valid_until.is_none_or(|until| day <= until)
-    }
-
     /// The last day of a retired code in 和暦 (「令和5年12月31日」), "" for one in use.
     pub fn until_ja(&self) -> String {
         self.valid_until
