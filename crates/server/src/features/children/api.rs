@@ -32,10 +32,10 @@ use tsunagu_core::calendar::LifeStage;
 use tsunagu_core::care::{CareError, CareItem, CareLine, CareVariant};
 use tsunagu_core::transitions::{self, Transition};
 
-use super::filters;
 use super::profile::{self, Guardian, Profile, Sibling};
 use super::repo::Child;
 use super::service::{self, AccessHistory, ChildRecord, EditOutcome};
+use super::{filters, store};
 use crate::audit::{self, Action, Event, Outcome};
 use crate::auth::guard::{Access, Routes, audit_context};
 use crate::auth::session::CurrentSession;
@@ -1204,11 +1204,12 @@ async fn transitions_of(
         .record;
     let today = state.clock.today_jst();
     let birth = child.birth_date;
+    let attending = store::attending_of(&state.db, &[&child.id]).await?;
     let upcoming = transitions::upcoming_for(
         birth,
         today,
         transitions::BOARD_HORIZON_MONTHS,
-        &child.attending,
+        attending.get(child.id.as_str()).map_or("", String::as_str),
     );
     let mut all: Vec<Transition> = transitions::earliest_nursery_entry(birth, today)
         .into_iter()

@@ -43,8 +43,6 @@ pub struct Child {
     pub care_tier: String,
     /// The care items as bits (`CareItem::bit`), kept with the items.
     pub care_mask: i64,
-    /// 在籍先, as recorded (the board leaves out nursery entry for a child at a nursery).
-    pub attending: String,
     pub owner_organisation_name: String,
 }
 
@@ -106,9 +104,7 @@ macro_rules! child_table_columns {
             $child,
             ".care_tier, ",
             $child,
-            ".care_mask, ",
-            $child,
-            ".attending"
+            ".care_mask"
         )
     };
 }
@@ -142,13 +138,13 @@ macro_rules! child_joins {
 }
 
 /// How many columns `child_columns!` has ([`from_row`] reads them by position).
-const CHILD_COLUMN_COUNT: usize = 14;
+const CHILD_COLUMN_COUNT: usize = 13;
 
 /// Empty values for the columns of `child_columns!` after the third, in a row of
 /// [`CHILD_AND_REACH`] that is not the child's.
 macro_rules! reach_padding {
     () => {
-        "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+        "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
     };
 }
 
@@ -185,8 +181,7 @@ fn from_row(row: &AnyRow) -> Result<Child, sqlx::Error> {
         care_score: row.try_get(9)?,
         care_tier: row.try_get(10)?,
         care_mask: row.try_get(11)?,
-        attending: row.try_get(12)?,
-        owner_organisation_name: row.try_get(13)?,
+        owner_organisation_name: row.try_get(12)?,
     })
 }
 
@@ -876,7 +871,7 @@ mod tests {
 
     #[test]
     fn a_page_read_as_json_gives_the_children_in_field_order_and_refuses_a_malformed_one() {
-        let json = r#"[["id-1","org-1","131199","山田 花子","やまだ はなこ","2020-04-02","female","active",3,12,"tier16",5,"ひだまり保育園","板橋区障害福祉課"]]"#;
+        let json = r#"[["id-1","org-1","131199","山田 花子","やまだ はなこ","2020-04-02","female","active",3,12,"tier16",5,"板橋区障害福祉課"]]"#;
         let children = listed_children(Some(json.into())).expect("a page");
         let child = &children[0];
         // The municipality is named from the reference list, not from the row.
@@ -892,7 +887,6 @@ mod tests {
             (child.version, child.care_score, child.care_mask),
             (3, 12, 5)
         );
-        assert_eq!(child.attending, "ひだまり保育園");
         assert_eq!(child.owner_organisation_name, "板橋区障害福祉課");
         assert!(listed_children(None).expect("an empty page").is_empty());
         let wrong_date = json.replace("2020-04-02", "2020-13-02");

@@ -61,6 +61,29 @@ pub async fn load_many(
     Ok(all)
 }
 
+/// The 在籍先 of these children, by id: the transition board asks for the few whose next
+/// step is nursery entry (lists do not carry it).
+pub async fn attending_of(
+    db: &Db,
+    ids: &[&ChildId],
+) -> Result<HashMap<String, String>, sqlx::Error> {
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(LOAD_CHUNK) {
+        let sql = format!(
+            "SELECT id, attending FROM children WHERE id IN ({})",
+            placeholders(chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for row in query.fetch_all(db.pool()).await? {
+            found.insert(row.try_get("id")?, row.try_get("attending")?);
+        }
+    }
+    Ok(found)
+}
+
 /// `$1, $2, …, $n`: placeholders only, never values.
 fn placeholders(n: usize) -> String {
     (1..=n)
