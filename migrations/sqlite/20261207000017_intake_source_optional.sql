@@ -69,4 +69,3 @@ BEGIN
 END;
 COMMIT;
 PRAGMA foreign_keys = ON;
-ANALYZE children;
