@@ -5,7 +5,7 @@
 use axum::http::{Method, StatusCode};
 use tsunagu_core::access::Role;
 
-use crate::support::{NewPerson, send_json, world};
+use crate::support::{NewPerson, Person, Session, TestApp, TestResponse, World, send_json, world};
 
 const CHILD: [(&str, &str); 5] = [
     ("name", "重複 みお"),
@@ -14,6 +14,31 @@ const CHILD: [(&str, &str); 5] = [
     ("sex", "female"),
     ("municipality_code", "131199"),
 ];
+
+/// 保健 staff of 板橋区 (another department of the town), signed in.
+async fn health_staff(app: &TestApp, world: &World) -> (Person, Session) {
+    let person = world
+        .add_person(
+            app,
+            NewPerson::new(
+                "itabashi.health2",
+                "板橋 保子",
+                "itabashi-health",
+                Role::MunicipalStaff,
+            ),
+        )
+        .await;
+    let session = world.sign_in(app, &person).await;
+    (person, session)
+}
+
+/// The id of the record a registration redirected to.
+fn registered_id(res: &TestResponse) -> String {
+    res.header("location")
+        .trim_start_matches("/children/")
+        .trim_end_matches("?registered=1")
+        .to_string()
+}
 
 fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
     let mut form = CHILD.to_vec();
@@ -27,11 +52,7 @@ async fn a_second_registration_of_the_same_child_is_stopped_and_needs_a_reason()
     let welfare = world.login_as(&app, Role::MunicipalStaff).await;
     let res = app.post_form_as(&welfare, "/children", &CHILD).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    let first = res
-        .header("location")
-        .trim_start_matches("/children/")
-        .trim_end_matches("?registered=1")
-        .to_string();
+    let first = registered_id(&res);
     let count = || {
         app.count(
             "SELECT count(*) FROM children WHERE kana = 'ちょうふく みお'",
@@ -93,18 +114,7 @@ async fn another_department_is_told_only_that_a_record_exists_and_whose() {
     let res = app.post_form_as(&welfare, "/children", &CHILD).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     // 保健 of the same ward, without the family's consent to read the record.
-    let health = world
-        .add_person(
-            &app,
-            NewPerson::new(
-                "itabashi.health2",
-                "板橋 保子",
-                "itabashi-health",
-                Role::MunicipalStaff,
-            ),
-        )
-        .await;
-    let health = world.sign_in(&app, &health).await;
+    let (_, health) = health_staff(&app, &world).await;
     let res = app
         .post_form_as(
             &health,
@@ -181,23 +191,8 @@ async fn the_town_merges_two_records_of_one_child_keeping_both_histories() {
     let (app, world) = world().await;
     let welfare = world.login_as(&app, Role::MunicipalStaff).await;
     let res = app.post_form_as(&welfare, "/children", &CHILD).await;
-    let own = res
-        .header("location")
-        .trim_start_matches("/children/")
-        .trim_end_matches("?registered=1")
-        .to_string();
-    let health_person = world
-        .add_person(
-            &app,
-            NewPerson::new(
-                "itabashi.health2",
-                "板橋 保子",
-                "itabashi-health",
-                Role::MunicipalStaff,
-            ),
-        )
-        .await;
-    let health = world.sign_in(&app, &health_person).await;
+    let own = registered_id(&res);
+    let (health_person, health) = health_staff(&app, &world).await;
     let res = app
         .post_form_as(
             &health,
@@ -212,11 +207,7 @@ async fn the_town_merges_two_records_of_one_child_keeping_both_histories() {
         )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    let other = res
-        .header("location")
-        .trim_start_matches("/children/")
-        .trim_end_matches("?registered=1")
-        .to_string();
+    let other = registered_id(&res);
     // 保健 edits its record once, so it has a history of its own.
     let edit = app
         .get_as(&health, &format!("/children/{other}/edit"))
@@ -346,11 +337,7 @@ async fn the_town_merges_two_records_of_one_child_keeping_both_histories() {
         )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    let third = res
-        .header("location")
-        .trim_start_matches("/children/")
-        .trim_end_matches("?registered=1")
-        .to_string();
+    let third = registered_id(&res);
     let res = app
         .post_form_as(
             &welfare,
