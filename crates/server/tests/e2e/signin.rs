@@ -64,8 +64,10 @@ pub(crate) async fn sign_in_at_step(env: &Env, accounts: &[Value], login: &str, 
     )
     .await;
     submit(env).await;
+    // Generous: checking a password (Argon2) takes its time when the browser tests run side
+    // by side on two cores.
     poll(
-        Duration::from_secs(5),
+        Duration::from_secs(15),
         "the code page after the password",
         || async {
             let text = body_text(env).await;
@@ -90,7 +92,7 @@ pub(crate) async fn sign_in_at_step(env: &Env, accounts: &[Value], login: &str, 
     fill(env, "code", &code).await;
     submit(env).await;
     poll(
-        Duration::from_secs(5),
+        Duration::from_secs(15),
         "マイページ after the code",
         || async {
             let text = body_text(env).await;
@@ -116,7 +118,7 @@ async fn staff_sign_in_with_a_code_and_see_only_their_town() {
     fill(&env, "password", "wrong-password-1").await;
     submit(&env).await;
     poll(
-        Duration::from_secs(5),
+        Duration::from_secs(15),
         "the sign-in error message",
         || async {
             let text = body_text(&env).await;
@@ -190,7 +192,7 @@ async fn break_glass_opens_another_towns_record_and_the_owner_sees_it() {
     .await;
     submit(&env).await;
     poll(
-        Duration::from_secs(5),
+        Duration::from_secs(15),
         "the record after break-glass",
         || async {
             let text = body_text(&env).await;
