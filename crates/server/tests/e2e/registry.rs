@@ -473,7 +473,13 @@ async fn the_family_is_told_when_their_childs_record_is_opened_by_break_glass() 
     )
     .await;
     submit(&env).await;
-    wait_for_text(&env, "the record opened by break-glass", "緊急閲覧").await;
+    // The record itself (the offer page before it says 緊急閲覧 too).
+    wait_for_text(
+        &env,
+        "the record opened by break-glass",
+        "緊急閲覧（ブレークグラス）で表示しています",
+    )
+    .await;
     c.delete_all_cookies().await.expect("sign out");
 
     // The family sees the count in the header and the notice with who and why.
