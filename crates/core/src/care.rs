@@ -446,18 +446,6 @@ impl ScoreTable {
             .find(|r| r.item == item && r.variant == variant)
     }
 
-    /// The 見守り levels the sheet has for an item, over all its kinds, high first.
-    pub fn watch_levels(&self, item: CareItem) -> Vec<Watch> {
-        Watch::ALL
-            .into_iter()
-            .filter(|&w| {
-                self.rows
-                    .iter()
-                    .any(|r| r.item == item && r.watch.points(w).is_some())
-            })
-            .collect()
-    }
-
     /// The 見守り levels of one line, high first: what a form offers for it.
     pub fn line_levels(&self, line: CareLine) -> Vec<Watch> {
         let Some(row) = self.row(line.item, line.variant) else {
@@ -835,14 +823,16 @@ mod tests {
         assert!(SCORE_TABLE_2021.source.contains("000763142.pdf"));
         assert!(SCORE_TABLE_2021.source.contains("令和3年度"));
         assert_eq!(SCORE_TABLE_2021.in_force_from, const_date(2021, 4, 1));
-        let levels = |item| SCORE_TABLE_2021.watch_levels(item);
+        let levels = |item, variant| SCORE_TABLE_2021.line_levels(CareLine { item, variant });
         use Watch::{High, Low, Medium};
-        assert_eq!(levels(CareItem::Ventilator), [High, Medium, Low]);
-        assert_eq!(levels(CareItem::Suction), [High, Low]);
+        assert_eq!(levels(CareItem::Ventilator, None), [High, Medium, Low]);
+        assert_eq!(levels(CareItem::Suction, None), [High, Low]);
         // 「– / – / 0」: 低 exists with no points, nothing else.
-        assert_eq!(levels(CareItem::Nebulizer), [Low]);
-        // Over the kinds: 間欠的導尿 has 低 only, 持続的導尿 高 and 低.
-        assert_eq!(levels(CareItem::Catheterisation), [High, Low]);
+        assert_eq!(levels(CareItem::Nebulizer, None), [Low]);
+        // Each kind its own: 間欠的導尿 has 低 only, 持続的導尿 高 and 低.
+        let catheter = CareItem::Catheterisation;
+        assert_eq!(levels(catheter, Some(CareVariant::Intermittent)), [Low]);
+        assert_eq!(levels(catheter, Some(CareVariant::Indwelling)), [High, Low]);
         let low_only = |v: CareVariant| {
             let row = SCORE_TABLE_2021.row(v.item(), Some(v)).unwrap();
             (row.watch.high, row.watch.medium, row.watch.low)

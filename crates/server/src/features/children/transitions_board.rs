@@ -10,7 +10,9 @@ use axum::extract::{Query, State};
 use axum::response::Html;
 use tsunagu_core::access::{Permission, scope_filter};
 use tsunagu_core::calendar::{fiscal_year, format_wareki, life_stage};
-use tsunagu_core::transitions::{BOARD_HORIZON_MONTHS, TransitionKind, upcoming, upcoming_for};
+use tsunagu_core::transitions::{
+    BOARD_HORIZON_MONTHS, Transition, TransitionKind, attends_nursery, upcoming,
+};
 
 use super::{filters, repo};
 use crate::auth::session::CurrentSession;
@@ -69,29 +71,33 @@ pub async fn board(
     let scope = scope_filter(&current.actor, Permission::ReadChild);
     let (children, _) = repo::list(&state.db, &scope, &chosen.filter, today, 100_000, 0).await?;
     let fy = fiscal_year(today);
+    // Each child's steps, worked out once.
+    let steps: Vec<Vec<Transition>> = children
+        .iter()
+        .map(|c| upcoming(c.birth_date, today, BOARD_HORIZON_MONTHS))
+        .collect();
     // Where the children whose first step is nursery entry go now: one at a nursery has
     // that step behind it (asked for these few only; lists do not carry the 在籍先).
     let nursery_next: Vec<&ChildId> = children
         .iter()
-        .filter(|c| {
-            upcoming(c.birth_date, today, BOARD_HORIZON_MONTHS)
-                .first()
+        .zip(&steps)
+        .filter(|(_, s)| {
+            s.first()
                 .is_some_and(|t| t.kind == TransitionKind::NurseryEntry)
         })
-        .map(|c| &c.id)
+        .map(|(c, _)| &c.id)
         .collect();
     let attending = super::store::attending_of(&state.db, &nursery_next).await?;
     let mut shown = Vec::new();
     let mut groups: BTreeMap<(i32, TransitionKind), Vec<BoardRow>> = BTreeMap::new();
-    for child in children {
-        let at = attending
+    for (child, steps) in children.into_iter().zip(steps) {
+        let at_nursery = attending
             .get(child.id.as_str())
-            .map(String::as_str)
-            .unwrap_or("");
+            .is_some_and(|place| attends_nursery(place));
         // The next transition only: what this child's people must prepare for first.
-        let Some(next) = upcoming_for(child.birth_date, today, BOARD_HORIZON_MONTHS, at)
+        let Some(next) = steps
             .into_iter()
-            .next()
+            .find(|t| !(at_nursery && t.kind == TransitionKind::NurseryEntry))
         else {
             continue;
         };

@@ -24,7 +24,8 @@ pub struct PairSide {
 
 /// Records of the town `code` that share a birth date and a folded kana with another
 /// record there, at least one of the two owned by one of `owners` (`ScopeFilter::joined`):
-/// (the owners' side, the other side), oldest pair first, at most `limit`.
+/// (the owners' side, the other side), oldest pair first, at most `limit`. SQL narrows to
+/// pairs sharing a birth date (few per town); the folded kana decides among them here.
 pub async fn possible_pairs(
     db: &Db,
     code: &str,
@@ -45,11 +46,10 @@ pub async fn possible_pairs(
          JOIN organisations ob ON ob.id = b.owner_organisation_id \
          WHERE a.municipality_code = $1 AND $2 LIKE ('%|' || a.owner_organisation_id || '|%') \
          AND ($2 NOT LIKE ('%|' || b.owner_organisation_id || '|%') OR a.id < b.id) \
-         ORDER BY a.created_at, a.id, b.id LIMIT $3",
+         ORDER BY a.created_at, a.id, b.id",
     )
     .bind(code)
     .bind(owners)
-    .bind(limit.saturating_mul(4))
     .fetch_all(db.pool())
     .await?;
     let side = |r: &sqlx::any::AnyRow, p: &str| -> Result<PairSide, sqlx::Error> {
