@@ -370,6 +370,19 @@ async fn seed_demo(
             ),
         );
     }
+    // Families belong to no office: the town's families' organisation holds their accounts.
+    {
+        let (welfare, _, itabashi) = ids
+            .get("itabashi-welfare")
+            .cloned()
+            .ok_or_else(|| StartupError::Io("demo organisation itabashi-welfare".into()))?;
+        let mut conn = db.pool().acquire().await?;
+        let families = organisations::families_of(&mut conn, &welfare, now).await?;
+        ids.insert(
+            "itabashi-families",
+            (families, "板橋区のご家族".to_string(), itabashi),
+        );
+    }
     let people = [
         (
             "admin",
@@ -452,7 +465,7 @@ async fn seed_demo(
             "guardian",
             "山田 さくら",
             "やまだ さくら",
-            "itabashi-welfare",
+            "itabashi-families",
             Role::Guardian,
         ),
     ];

@@ -262,8 +262,8 @@ impl crate::view::Viewer for CurrentSession {
         self.unread_notices
     }
 
-    /// A family belongs to no office: the membership that gives a guardian their role is
-    /// held where their child's record is, which is not where they work.
+    /// A family belongs to no office: their membership is held in their town's families'
+    /// organisation, and the header says only that they are family.
     fn organisation_name(&self) -> &str {
         match self.memberships.first() {
             Some(m) if m.role == tsunagu_core::access::Role::Guardian => "ご家族",

@@ -1,9 +1,10 @@
-//! Organisations that will hold accounts: municipal departments, support centres,
-//! consultation offices, facilities, mentor offices, hospitals, councils.
+//! Organisations that hold accounts: municipal departments, support centres,
+//! consultation offices, facilities, mentor offices, hospitals, councils, and each
+//! municipality's families (a guardian's account belongs to no office).
 
 pub mod repo;
 
-pub use repo::{NewOrganisation, Organisation, create, in_municipality};
+pub use repo::{NewOrganisation, Organisation, create, families_of, in_municipality};
 
 use serde::Serialize;
 pub use tsunagu_core::access::Department;
@@ -19,10 +20,13 @@ pub enum OrganisationKind {
     Hospital,
     Council,
     System,
+    /// A municipality's families: holds guardians' accounts only, never owns or receives a
+    /// record, and is made by tsunagu when a family first gets an account.
+    Family,
 }
 
 impl OrganisationKind {
-    pub const ALL: [OrganisationKind; 8] = [
+    pub const ALL: [OrganisationKind; 9] = [
         Self::MunicipalDepartment,
         Self::SupportCenter,
         Self::ConsultationOffice,
@@ -31,6 +35,7 @@ impl OrganisationKind {
         Self::Hospital,
         Self::Council,
         Self::System,
+        Self::Family,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +48,7 @@ impl OrganisationKind {
             Self::Hospital => "hospital",
             Self::Council => "council",
             Self::System => "system",
+            Self::Family => "family",
         }
     }
 
@@ -60,6 +66,18 @@ impl OrganisationKind {
             Self::Hospital => "医療機関",
             Self::Council => "協議会",
             Self::System => "システム管理",
+            Self::Family => "ご家族",
+        }
+    }
+
+    /// Whether an administrator registers organisations of this kind by hand: families'
+    /// organisations are made from a child's record, the operators' only by those who
+    /// reach everything.
+    pub fn registered_by_administrators(self, everything: bool) -> bool {
+        match self {
+            Self::Family => false,
+            Self::System => everything,
+            _ => true,
         }
     }
 }

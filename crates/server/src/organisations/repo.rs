@@ -206,8 +206,8 @@ pub async fn list_in_reach(
     Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
 }
 
-/// Every active organisation in reach, by municipality and kana: the choices when granting
-/// a role.
+/// Every active organisation in reach but the families', by municipality and kana: the
+/// choices when granting a role (a family's account is made from their child's record).
 pub async fn active_in_reach(db: &Db, reach: &Reach) -> Result<Vec<Organisation>, sqlx::Error> {
     if reach.is_empty() {
         return Ok(Vec::new());
@@ -216,7 +216,7 @@ pub async fn active_in_reach(db: &Db, reach: &Reach) -> Result<Vec<Organisation>
     let rows = sqlx::query(select_organisation!(
         "WHERE ",
         org_in_reach!(),
-        " AND o.active = $3 ORDER BY o.municipality_code, o.kana, o.id"
+        " AND o.active = $3 AND o.kind <> 'family' ORDER BY o.municipality_code, o.kana, o.id"
     ))
     .bind(everything)
     .bind(&prefectures)
@@ -305,4 +305,40 @@ pub async fn partners_in_prefecture(
     .fetch_all(db.pool())
     .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// The families' organisation of a municipality. Its id is fixed by the code (migration 19
+/// names the same one), so two staff making the town's first family accounts at once make
+/// one organisation.
+pub fn families_id(municipality_code: &str) -> OrganisationId {
+    OrganisationId::from_stored(format!("f0000000-0000-4000-8000-000000{municipality_code}"))
+}
+
+/// The families' organisation of the municipality `department` serves, made the first time
+/// one of its families gets an account: where a guardian's membership is held, so that the
+/// family belongs to no office.
+pub async fn families_of(
+    conn: &mut sqlx::AnyConnection,
+    department: &OrganisationId,
+    now: DateTime<Utc>,
+) -> Result<OrganisationId, sqlx::Error> {
+    let code: String = sqlx::query("SELECT municipality_code FROM organisations WHERE id = $1")
+        .bind(department.as_str())
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let id = families_id(&code);
+    sqlx::query(
+        "INSERT INTO organisations (id, name, kana, kind, department, municipality_code, active, version, created_at, updated_at) \
+         SELECT $1, m.name || 'のご家族', 'ごかぞく', 'family', NULL, m.code, $2, 1, $3, $3 \
+         FROM municipalities m WHERE m.code = $4 \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id.as_str())
+    .bind(true)
+    .bind(codec::instant_to_db(now))
+    .bind(&code)
+    .execute(conn)
+    .await?;
+    Ok(id)
 }

@@ -202,13 +202,15 @@ async fn organisations_are_validated_and_stored_verbatim() {
     assert!(res.body.contains("板橋区 子ども家庭部"), "values kept");
 
     // A well-formed code naming no municipality; one in another prefecture; a department
-    // for a facility; the operators' kind, which only a system administrator may choose.
+    // for a facility; the operators' kind, which only a system administrator may choose;
+    // a families' organisation, which tsunagu makes itself.
     let nowhere = MunicipalityCode::parse("13999").unwrap().to_string();
     for (kind, department, code, message) in [
         ("facility", "", nowhere.as_str(), "見つかりません"),
         ("facility", "", SAPPORO, "管理する都道府県の外"),
         ("facility", "health", ITABASHI, "担当分野は、種別が"),
         ("system", "", ITABASHI, "種別を選んでください"),
+        ("family", "", ITABASHI, "自動で作られます"),
     ] {
         let res = app
             .post_form_as(
@@ -543,6 +545,43 @@ async fn a_new_account_gets_a_one_time_password_it_must_change() {
         res.body
     );
     assert!(!res.body.contains("initial-password"));
+    // A family's account is made from their child's record, in the town's families'
+    // organisation: neither the role nor that organisation is offered or taken here.
+    assert!(!page.body.contains("value=\"guardian\""));
+    assert!(
+        !page.body.contains("のご家族"),
+        "the families are not a choice"
+    );
+    let families = tsunagu::organisations::repo::families_id("131199").to_string();
+    for (organisation, role, says) in [
+        (
+            ward.as_str(),
+            "guardian",
+            "「ご家族のアカウント」から作ってください",
+        ),
+        (
+            families.as_str(),
+            "municipal_staff",
+            "組織を一覧から選んでください",
+        ),
+    ] {
+        let res = app
+            .post_form_as(
+                &tokyo,
+                "/admin/accounts",
+                &[
+                    ("login_id", "someone.new"),
+                    ("display_name", "新しい人"),
+                    ("kana", "あたらしいひと"),
+                    ("organisation_id", organisation),
+                    ("role", role),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{role}");
+        assert!(res.body.contains(says), "{role}: {}", res.body);
+    }
+    assert_eq!(app.count(accounts, &[]).await, before);
     // Every problem at once.
     let res = app
         .post_form_as(

@@ -174,3 +174,89 @@ async fn a_connection_closed_by_the_server_is_replaced_after_sitting_idle() {
         assert_ne!(first, second, "a new server process");
     }
 }
+
+/// A database of the release before families had their own organisation: its guardians'
+/// memberships sat in the department that owns their child's record. The upgrade moves
+/// them to the town's families' organisation, once per account, and leaves staff alone.
+#[tokio::test]
+async fn the_upgrade_moves_families_out_of_the_departments() {
+    let database = fresh_database().await;
+    let db = tsunagu::db::Db::connect(&database.url, 2).await.unwrap();
+    let migrator = if on_postgres() {
+        &migrations::POSTGRES
+    } else {
+        &migrations::SQLITE
+    };
+    migrator.run_to(20261207000018, db.pool()).await.unwrap();
+    for sql in [
+        "INSERT INTO municipalities (code, prefecture_code, name, kana, kind, parent_code, search_key) \
+         VALUES ('130001', '13', '東京都', 'とうきょうと', 'prefecture', NULL, 'x'), \
+                ('131199', '13', '板橋区', 'いたばしく', 'special_ward', '130001', 'y')",
+        "INSERT INTO organisations (id, name, kana, kind, department, municipality_code, created_at, updated_at) \
+         VALUES ('11111111-1111-4111-8111-111111111111', '障害サービス課', 'しょうがい', 'municipal_department', 'disability_welfare', '131199', 1, 1), \
+                ('22222222-2222-4222-8222-222222222222', '保育課', 'ほいく', 'municipal_department', 'childcare', '131199', 2, 2)",
+        "INSERT INTO accounts (id, login_id, display_name, kana, password_hash, created_at, updated_at) \
+         VALUES ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'mother', '田中 みき', 'たなか みき', 'x', 1, 1), \
+                ('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'staff', '職員', 'しょくいん', 'x', 1, 1)",
+        // The mother's two children are owned by two departments: two old memberships.
+        "INSERT INTO memberships (account_id, organisation_id, role, created_at) VALUES \
+         ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', '11111111-1111-4111-8111-111111111111', 'guardian', 5), \
+         ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', '22222222-2222-4222-8222-222222222222', 'guardian', 6), \
+         ('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', '11111111-1111-4111-8111-111111111111', 'municipal_staff', 7)",
+    ] {
+        sqlx::query(sql).execute(db.pool()).await.unwrap();
+    }
+    migrator.run(db.pool()).await.unwrap();
+
+    let rows = sqlx::query(
+        "SELECT m.account_id, m.role, o.kind, o.name, o.id FROM memberships m \
+         JOIN organisations o ON o.id = m.organisation_id ORDER BY m.account_id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    let seen: Vec<(String, String, String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get(0).unwrap(),
+                r.try_get(1).unwrap(),
+                r.try_get(2).unwrap(),
+                r.try_get(3).unwrap(),
+                r.try_get(4).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa".into(),
+                "guardian".into(),
+                "family".into(),
+                "板橋区のご家族".into(),
+                organisations::repo::families_id("131199").as_str().into(),
+            ),
+            (
+                "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb".into(),
+                "municipal_staff".into(),
+                "municipal_department".into(),
+                "障害サービス課".into(),
+                "11111111-1111-4111-8111-111111111111".into(),
+            ),
+        ]
+    );
+    // The families' id is one the application reads as an id.
+    let families = organisations::repo::families_id("131199");
+    assert_eq!(
+        tsunagu_core::ids::OrganisationId::parse(families.as_str()).unwrap(),
+        families
+    );
+    if !on_postgres() {
+        assert_eq!(
+            count(&db, "SELECT count(*) FROM pragma_foreign_key_check").await,
+            0
+        );
+        assert_eq!(count(&db, "PRAGMA foreign_keys").await, 1);
+    }
+}

@@ -152,6 +152,20 @@ async fn staff_make_the_familys_account_and_unlinking_ends_its_access_at_once() 
         0,
     )
     .unwrap();
+    // The family belongs to the town's families' organisation, not to the office.
+    let homes = sqlx::query(
+        "SELECT o.kind, o.name FROM memberships m JOIN organisations o ON o.id = m.organisation_id \
+         WHERE m.account_id = $1",
+    )
+    .bind(&account_id)
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(homes.len(), 1);
+    let kind: String = sqlx::Row::try_get(&homes[0], 0).unwrap();
+    let name: String = sqlx::Row::try_get(&homes[0], 1).unwrap();
+    assert_eq!(kind, "family");
+    assert!(name.ends_with("のご家族"), "{name}");
     let detail = format!("guardian_link:{account_id}");
     assert_eq!(
         app.count(

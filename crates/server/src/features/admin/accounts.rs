@@ -78,7 +78,7 @@ fn membership_in_reach(reach: &Reach, m: &AdminMembership) -> bool {
 fn grantable_roles(reach: &Reach) -> Vec<(&'static str, &'static str)> {
     Role::ALL
         .into_iter()
-        .filter(|r| may_grant(reach, *r))
+        .filter(|r| *r != Role::Guardian && may_grant(reach, *r))
         .map(|r| (r.as_str(), r.label_ja()))
         .collect()
 }
@@ -203,13 +203,27 @@ async fn parse_grant(
         None => None,
     };
     let organisation = match organisation {
-        Some(o) if o.active && reach.covers(o.kind, &o.municipality_code) => Some(o),
+        Some(o)
+            if o.active
+                && o.kind != OrganisationKind::Family
+                && reach.covers(o.kind, &o.municipality_code) =>
+        {
+            Some(o)
+        }
         _ => {
             errors.push("所属する組織を一覧から選んでください".to_string());
             None
         }
     };
     let role = match Role::parse(&field(form, "role")) {
+        // A family's account hangs on their child's record and its families' organisation.
+        Some(Role::Guardian) => {
+            errors.push(
+                "保護者のアカウントは、児童の記録の「ご家族のアカウント」から作ってください"
+                    .to_string(),
+            );
+            None
+        }
         Some(role) if may_grant(reach, role) => Some(role),
         Some(role) => {
             errors.push(format!(

@@ -153,7 +153,7 @@ impl FormPage {
             notice: None,
             kinds: OrganisationKind::ALL
                 .into_iter()
-                .filter(|k| reach.everything || *k != OrganisationKind::System)
+                .filter(|k| k.registered_by_administrators(reach.everything))
                 .map(|k| (k.as_str(), k.label_ja()))
                 .collect(),
             departments: Department::ALL
@@ -226,10 +226,15 @@ async fn parse(
     check_name(&name, "名称", &mut errors);
     let kana = field(form, "kana");
     check_kana(&kana, &mut errors);
-    let kind = OrganisationKind::parse(&field(form, "kind"))
-        .filter(|k| reach.everything || *k != OrganisationKind::System);
-    if kind.is_none() {
-        errors.push("種別を選んでください".to_string());
+    let chosen = OrganisationKind::parse(&field(form, "kind"));
+    let kind = chosen.filter(|k| k.registered_by_administrators(reach.everything));
+    match chosen {
+        Some(OrganisationKind::Family) => errors.push(
+            "「ご家族」の組織は、児童の記録からご家族のアカウントを作ると自動で作られます。ここでは登録・変更できません"
+                .to_string(),
+        ),
+        _ if kind.is_none() => errors.push("種別を選んでください".to_string()),
+        _ => {}
     }
     let department_text = field(form, "department");
     let department = Department::parse(&department_text);

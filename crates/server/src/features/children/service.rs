@@ -1068,15 +1068,20 @@ pub(crate) async fn create_guardian_account(
         kana: guardian.kana.trim().to_string(),
         password_hash,
         must_change_password: true,
-        memberships: vec![(
-            stored.opened.record.owner_organisation_id.clone(),
-            tsunagu_core::access::Role::Guardian,
-        )],
+        // Held in the municipality's families' organisation (made in the transaction).
+        memberships: Vec::new(),
     };
     let now = state.clock.now();
     let opened = &stored.opened;
     let created = gate
         .write_all(async |tx| {
+            let families =
+                crate::organisations::families_of(tx, &opened.record.owner_organisation_id, now)
+                    .await?;
+            let new = accounts::NewAccount {
+                memberships: vec![(families, tsunagu_core::access::Role::Guardian)],
+                ..new.clone()
+            };
             let account_id = match accounts::create(tx, &new, now).await {
                 Ok(account_id) => account_id,
                 // Someone took the login id a moment ago: nothing is written.
