@@ -193,7 +193,13 @@ impl<'a> Gate<'a> {
         self.refuse::<R>(id, Use::Change).await
     }
 
-    async fn audit_read<R: Record>(&self, opened: &Opened<R>, view: &str) -> Result<(), AppError> {
+    /// Audits showing a record opened for a change after all (a refused change's page
+    /// shows what it would have changed).
+    pub async fn audit_read<R: Record>(
+        &self,
+        opened: &Opened<R>,
+        view: &str,
+    ) -> Result<(), AppError> {
         if cfg!(feature = "bench-unaudited-reads") {
             return Ok(());
         }

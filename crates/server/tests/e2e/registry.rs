@@ -213,6 +213,41 @@ async fn staff_register_import_and_export_then_the_family_withdraws_a_consent() 
         "{list}"
     );
 
+    // The same file, one care level corrected, sent back: the registered rows are offered
+    // as updates, each change shown beside the record's value before anything is written.
+    let corrected = folder.path().join("children-corrected.csv");
+    std::fs::write(
+        &corrected,
+        format!(
+            "{header}取込 いちか,とりこみ いちか,2021-07-07,女,131199,経管栄養(低)\n\
+             取込 にこ,とりこみ にこ,2021-02-28,男,131199,酸素療法(低)\n"
+        ),
+    )
+    .expect("write the corrected file");
+    env.goto("/children/import").await;
+    c.find(Locator::Id("import-file"))
+        .await
+        .expect("the file field")
+        .send_keys(&corrected.display().to_string())
+        .await
+        .expect("choose the file");
+    submit(&env).await;
+    wait_for_text(&env, "the column mapping", "取り込む列の対応付け").await;
+    submit(&env).await;
+    wait_for_text(&env, "the registered rows", "ファイルの内容で更新する").await;
+    click(&env, "button[name=registered][value=update]").await;
+    let check = wait_for_text(&env, "the updates", "更新 1件").await;
+    assert!(check.contains("ファイルの内容と同じなので"), "{check}");
+    assert_axe_clean(c, "import updates").await;
+    screenshot(c, "import-update", DESKTOP).await;
+    set_viewport(c, PHONE, 900).await;
+    screenshot(c, "import-update", PHONE).await;
+    crate::harness::assert_no_horizontal_scroll(c, "import updates").await;
+    set_viewport(c, DESKTOP, 900).await;
+    click(&env, "form[action$='/commit'] button[type=submit]").await;
+    let done = wait_for_text(&env, "the update result", "記録を更新しました").await;
+    assert!(done.contains("更新: 医療的ケア"), "{done}");
+
     // Export the list as Shift_JIS: the bytes decode back to the names.
     env.goto("/children").await;
     let decoded = js_string(

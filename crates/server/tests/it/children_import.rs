@@ -817,21 +817,21 @@ async fn an_xlsx_export_opens_and_reads_back_as_an_import() {
     let id = uploaded(&app, &s, "list-plus-one.csv", text.as_bytes()).await;
     let dry = post_guessed(&app, &s, &id, "check", &[]).await;
     assert!(
-        dry.body.contains("登録済みの児童の行はとばして"),
+        dry.body.contains("登録済みの児童の行はとばす"),
         "{}",
         dry.body
     );
     let refused = post_guessed(&app, &s, &id, "commit", &[]).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert_eq!(children(&app).await, before, "nothing without the choice");
-    let skipping = post_guessed(&app, &s, &id, "check", &[("skip_registered", "1")]).await;
+    let skipping = post_guessed(&app, &s, &id, "check", &[("registered", "skip")]).await;
     assert!(skipping.body.contains("とばします"), "{}", skipping.body);
     assert!(
         skipping.body.contains("取り込む（1件）"),
         "{}",
         skipping.body
     );
-    let done = post_guessed(&app, &s, &id, "commit", &[("skip_registered", "1")]).await;
+    let done = post_guessed(&app, &s, &id, "commit", &[("registered", "skip")]).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert_eq!(children(&app).await, before + 1);
     assert_eq!(
@@ -1156,4 +1156,195 @@ fn percent_decode(text: &str) -> String {
         }
     }
     String::from_utf8(out).unwrap()
+}
+
+/// The value of the hidden `plan` field of a check page (the updates it showed).
+fn shown_plan(body: &str) -> String {
+    let start = body.find("name=\"plan\" value=\"").expect("plan field") + 19;
+    let end = body[start..].find('"').unwrap() + start;
+    body[start..end].to_string()
+}
+
+/// The staff's own export, one address corrected and one cell emptied, sent back: the check
+/// shows each registered record's changes beside what it holds; the commit writes only
+/// those, as shown. A record changed after the check is not overwritten: the page shows the
+/// changes anew.
+#[tokio::test]
+async fn a_corrected_export_updates_only_what_it_changes_after_showing_it() {
+    let (app, world, s) = staff().await;
+    let child = world.children.itabashi_family.to_string();
+    sqlx::query("UPDATE children SET hospital = 'いたばし小児病院' WHERE id = $1")
+        .bind(&child)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let (_, bytes) = get_bytes(&app, &s, "/children/export.csv").await;
+    let text = String::from_utf8(bytes).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let mut rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    assert!(rows.len() >= 2, "the town has more than one child");
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let row = rows
+        .iter()
+        .position(|r| r[col("氏名")] == ITABASHI_FAMILY_NAME)
+        .unwrap();
+    let hospital = |app: &TestApp| {
+        let child = child.clone();
+        let db = app.db.clone();
+        async move {
+            sqlx::Row::try_get::<String, _>(
+                &sqlx::query("SELECT hospital FROM children WHERE id = $1")
+                    .bind(child)
+                    .fetch_one(db.pool())
+                    .await
+                    .unwrap(),
+                0,
+            )
+            .unwrap()
+        }
+    };
+    let hospital_before = hospital(&app).await;
+    rows[row][col("住所")] = "東京都板橋区新町1-2-3".into();
+    rows[row][col("医療機関")] = String::new();
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    out.write_record(&header).unwrap();
+    for r in &rows {
+        out.write_record(r).unwrap();
+    }
+    let file = out.into_inner().unwrap();
+    let versions = "SELECT CAST(sum(version) AS BIGINT) FROM children";
+    let versions_before = app.count(versions, &[]).await;
+    let children_before = children(&app).await;
+    let id = uploaded(&app, &s, "corrected.csv", &file).await;
+
+    // Until the user chooses, registered rows stop the file.
+    let dry = post_guessed(&app, &s, &id, "check", &[]).await;
+    assert!(
+        dry.body.contains("ファイルの内容で更新する"),
+        "{}",
+        dry.body
+    );
+    let check = post_guessed(&app, &s, &id, "check", &[("registered", "update")]).await;
+    assert_eq!(check.status, StatusCode::OK, "{}", check.body);
+    assert!(check.body.contains("更新 1件"), "{}", check.body);
+    assert!(check.body.contains("<ins>東京都板橋区新町1-2-3</ins>"));
+    assert!(
+        check
+            .body
+            .contains("ファイルの内容と同じなので、変更しません"),
+        "the other rows change nothing"
+    );
+    let start = check.body.find("diff-table").unwrap();
+    let diff = &check.body[start..check.body[start..].find("</table>").unwrap() + start];
+    assert_eq!(
+        diff.matches("<tr>").count(),
+        2,
+        "head and the address: {diff}"
+    );
+    assert_eq!(
+        app.count(versions, &[]).await,
+        versions_before,
+        "a check writes nothing"
+    );
+    // Showing the record's values is a read of it.
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE action = 'read' AND child_id = $1 AND detail LIKE '%import_check%'",
+            &[&child]
+        )
+        .await,
+        1
+    );
+    let plan = shown_plan(&check.body);
+    assert!(plan.starts_with(&child), "{plan}");
+
+    // Someone changes the record after the check: the commit writes nothing and shows the
+    // changes again.
+    sqlx::query(
+        "UPDATE children SET address = '東京都板橋区別町', version = version + 1 WHERE id = $1",
+    )
+    .bind(&child)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let stale = post_guessed(
+        &app,
+        &s,
+        &id,
+        "commit",
+        &[("registered", "update"), ("plan", &plan)],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::BAD_REQUEST, "{}", stale.body);
+    assert!(stale.body.contains("試し読みの後に"), "{}", stale.body);
+    assert!(stale.body.contains("<del>東京都板橋区別町</del>"));
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM children WHERE address = '東京都板橋区別町'",
+            &[]
+        )
+        .await,
+        1
+    );
+    let plan = shown_plan(&stale.body);
+
+    let done = post_guessed(
+        &app,
+        &s,
+        &id,
+        "commit",
+        &[("registered", "update"), ("plan", &plan)],
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(
+        done.body.contains("1件の記録を更新しました"),
+        "{}",
+        done.body
+    );
+    assert!(
+        done.body.contains("から 0件の児童を登録しました"),
+        "{}",
+        done.body
+    );
+    assert_eq!(children(&app).await, children_before, "no second record");
+    assert!(done.body.contains("更新: 住所"));
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM children WHERE id = $1 AND address = '東京都板橋区新町1-2-3'",
+            &[&child]
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        hospital(&app).await,
+        hospital_before,
+        "an empty cell erases nothing"
+    );
+    assert_eq!(
+        app.count(versions, &[]).await,
+        versions_before + 2,
+        "the change in between and the import, nothing else"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM child_history WHERE child_id = $1 AND source = 'import'",
+            &[&child]
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE action = 'update' AND child_id = $1 AND detail = 'import' AND fields = '[\"address\"]'",
+            &[&child]
+        )
+        .await,
+        1
+    );
 }

@@ -8,7 +8,10 @@
 //!   skipped. Every row then goes through [`profile::parse`], the one validator of the form
 //!   and the API, plus the checks only an import needs: the municipality exists in the
 //!   reference data and is one the uploader may register in, and the child is not already
-//!   registered (same name and birth date) nor twice in the file.
+//!   registered (same name and birth date) nor twice in the file. A registered child's row
+//!   stops the file until the user chooses to skip such rows or to update the records
+//!   ([`RegisteredRows`]): an update is the record with the row's filled cells laid over it
+//!   ([`laid_over`]), shown field by field, and written only as it was shown.
 //! - The dry run writes nothing. The commit checks everything again and writes all rows in
 //!   one transaction, or none when any row has a problem.
 //!
@@ -40,14 +43,14 @@ use tsunagu_core::kana::search_key;
 use unicode_normalization::UnicodeNormalization;
 
 use super::profile::{self, Profile};
-use super::{repo, store};
+use super::{repo, service, store};
 use crate::audit::{self, Action, Event, Outcome};
 use crate::auth::guard::{Access, Routes, audit_context};
 use crate::auth::session::CurrentSession;
 use crate::db::Db;
 use crate::error::{AppError, PageError};
 use crate::features::municipalities;
-use crate::gate::Gate;
+use crate::gate::{Gate, Use};
 use crate::state::AppState;
 use crate::tabular;
 use crate::view::Chrome;
@@ -639,15 +642,48 @@ pub fn profile_cells(p: &Profile) -> Vec<String> {
 // Checking rows
 // ---------------------------------------------------------------------------------------
 
+/// What becomes of a row whose child is already registered (a file exported from tsunagu,
+/// sent back with rows added or corrected): chosen on the check page once such rows exist.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RegisteredRows {
+    /// Not chosen yet: such a row stops the file, as a possible duplicate.
+    #[default]
+    Stop,
+    /// Left out; the other rows go in.
+    Skip,
+    /// The record is updated with what the row says differently, shown field by field
+    /// first; a record the uploader may not change is left out.
+    Update,
+}
+
+impl RegisteredRows {
+    fn parse(text: &str) -> Self {
+        match text {
+            "skip" => Self::Skip,
+            "update" => Self::Update,
+            _ => Self::Stop,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stop => "",
+            Self::Skip => "skip",
+            Self::Update => "update",
+        }
+    }
+}
+
 /// Which field each column goes to ("" = not imported), and the code used for rows whose
 /// 団体コード is empty or not in the file.
 #[derive(Debug, Clone, Default)]
 pub struct Mapping {
     pub columns: Vec<String>,
     pub default_code: String,
-    /// Rows of children already registered are left out instead of stopping the file (a
-    /// file exported from tsunagu, sent back with new rows added).
-    pub skip_registered: bool,
+    pub registered: RegisteredRows,
+    /// The updates the check page showed, as [`plan_of`] writes them: a commit whose
+    /// updates differ (a record changed in between) is refused.
+    pub plan: String,
 }
 
 impl Mapping {
@@ -660,7 +696,10 @@ impl Mapping {
                 .get("default_municipality_code")
                 .map(|c| c.trim().to_string())
                 .unwrap_or_default(),
-            skip_registered: form.get("skip_registered").is_some_and(|v| v == "1"),
+            registered: RegisteredRows::parse(
+                form.get("registered").map(String::as_str).unwrap_or(""),
+            ),
+            plan: form.get("plan").cloned().unwrap_or_default(),
         }
     }
 
@@ -676,7 +715,8 @@ impl Mapping {
                 })
                 .collect(),
             default_code: String::new(),
-            skip_registered: false,
+            registered: RegisteredRows::Stop,
+            plan: String::new(),
         }
     }
 
@@ -753,20 +793,75 @@ pub struct RowOutcome {
     pub registered: bool,
     /// The owner is chosen once the row's town is known.
     ready: Option<(Profile, Option<OrganisationId>)>,
+    /// The registered record the row updates, when the user chose to update.
+    pub update: Option<PlannedUpdate>,
 }
 
-/// Checks every row as the commit would, writing nothing.
+/// A registered record and what the file's row changes in it.
+pub struct PlannedUpdate {
+    record: service::ChildRecord,
+    profile: Profile,
+    pub changes: Vec<profile::Change>,
+}
+
+impl PlannedUpdate {
+    pub fn child_id(&self) -> &ChildId {
+        self.record.opened.id()
+    }
+}
+
+/// The updates of a check, as `id:version` in file order: what the user saw and agreed to.
+fn plan_of(outcomes: &[RowOutcome]) -> String {
+    outcomes
+        .iter()
+        .filter_map(|o| o.update.as_ref())
+        .map(|u| format!("{}:{}", u.child_id(), u.record.version))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The record's fields with the file's row laid over them. A filled cell replaces the
+/// field and an empty one leaves it as it is: a file never erases what it does not say.
+/// A filled care or device cell is the child's whole list, so it replaces the record's.
+fn laid_over(record: &Profile, row: &HashMap<String, String>) -> HashMap<String, String> {
+    let is_care = |k: &str| k.starts_with("care_") || k.starts_with("watch_");
+    let is_device = |k: &str| {
+        k.strip_prefix('d')
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+    };
+    let filled = |k: &String, v: &String| !v.trim().is_empty() && !k.is_empty();
+    let mut fields = record.to_fields();
+    if row.iter().any(|(k, v)| is_care(k) && filled(k, v)) {
+        fields.retain(|k, _| !is_care(k));
+    }
+    if row.iter().any(|(k, v)| is_device(k) && filled(k, v)) {
+        fields.retain(|k, _| !is_device(k));
+    }
+    for (k, v) in row {
+        if filled(k, v) {
+            fields.insert(k.clone(), v.clone());
+        }
+    }
+    fields
+}
+
+/// Checks every row as the commit would, writing nothing. A record a row would update is
+/// read through the gate (`using`: shown on the check page, or changed by the commit).
 async fn check_rows(
+    gate: &Gate<'_>,
     state: &AppState,
-    current: &CurrentSession,
     table: &Table,
     mapping: &Mapping,
+    using: Use<'_>,
 ) -> Result<Vec<RowOutcome>, AppError> {
+    let current = gate.current();
     let today = state.clock.today_jst();
     let mut outcomes = Vec::with_capacity(table.rows.len());
+    let mut rows_fields = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
         let mut problems = Vec::new();
         let fields = mapping.fields(row, &mut problems);
+        rows_fields.push(fields.clone());
         if is_example_row(&fields) {
             outcomes.push(RowOutcome {
                 line: row.line,
@@ -776,6 +871,7 @@ async fn check_rows(
                 skipped: Some(EXAMPLE_ROW_SKIPPED),
                 registered: false,
                 ready: None,
+                update: None,
             });
             continue;
         }
@@ -796,6 +892,7 @@ async fn check_rows(
             skipped: None,
             registered: false,
             ready,
+            update: None,
         });
     }
     // What the reference data and the registry say, one query per municipality.
@@ -833,8 +930,31 @@ async fn check_rows(
         Err(sqlx::Error::Protocol(_)) => HashSet::new(),
         Err(e) => return Err(e.into()),
     };
+    // The records the uploader may change, when rows are to update them.
+    let writable: HashMap<(String, NaiveDate), ChildId> =
+        if mapping.registered == RegisteredRows::Update {
+            match repo::list(
+                &state.db,
+                &scope_filter(&current.actor, Permission::WriteChild),
+                &repo::ListFilter::default(),
+                today,
+                100_000,
+                0,
+            )
+            .await
+            {
+                Ok((children, _)) => children
+                    .into_iter()
+                    .map(|c| ((search_key(&c.name), c.birth_date), c.id))
+                    .collect(),
+                Err(sqlx::Error::Protocol(_)) => HashMap::new(),
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            HashMap::new()
+        };
     let mut in_file: HashMap<(String, NaiveDate), usize> = HashMap::new();
-    for outcome in &mut outcomes {
+    for (outcome, fields) in outcomes.iter_mut().zip(&rows_fields) {
         let Some((p, owner)) = &mut outcome.ready else {
             continue;
         };
@@ -874,18 +994,29 @@ async fn check_rows(
                 .problems
                 .push(format!("{first}行目と同じ児童です（氏名・生年月日が同じ）"));
         } else {
-            in_file.insert(key, outcome.line);
+            in_file.insert(key.clone(), outcome.line);
         }
         // Chosen on the check page: a row whose only problem is that its child is already
-        // registered is left out, and the others go in.
-        if mapping.skip_registered
-            && outcome.registered
-            && outcome.problems.iter().all(|p| p == REGISTERED_PROBLEM)
-        {
-            outcome.problems.clear();
-            outcome.skipped = Some(REGISTERED_SKIPPED);
+        // registered is left out, or updates the record, and the others go in.
+        if outcome.registered && outcome.problems.iter().all(|p| p == REGISTERED_PROBLEM) {
+            match (mapping.registered, writable.get(&key)) {
+                (RegisteredRows::Stop, _) => {}
+                (RegisteredRows::Skip, _) => {
+                    outcome.problems.clear();
+                    outcome.skipped = Some(REGISTERED_SKIPPED);
+                }
+                (RegisteredRows::Update, None) => {
+                    outcome.problems.clear();
+                    outcome.skipped = Some(REGISTERED_NOT_OURS);
+                }
+                (RegisteredRows::Update, Some(child_id)) => {
+                    outcome.problems.clear();
+                    plan_update(gate, state, outcome, child_id, fields, using).await?;
+                }
+            }
         }
-        if !outcome.problems.is_empty() || outcome.skipped.is_some() {
+        // A row that updates a record registers nothing.
+        if !outcome.problems.is_empty() || outcome.skipped.is_some() || outcome.update.is_some() {
             outcome.ready = None;
         }
     }
@@ -895,6 +1026,54 @@ async fn check_rows(
 const REGISTERED_PROBLEM: &str =
     "同じ氏名・生年月日の児童がすでに登録されています（重複の可能性があります）";
 const REGISTERED_SKIPPED: &str = "すでに登録されている児童なので、とばします";
+const REGISTERED_NOT_OURS: &str =
+    "すでに登録されていますが、あなたが変更できる記録ではないので、とばします";
+const REGISTERED_SAME: &str = "すでに登録されていて、ファイルの内容と同じなので、変更しません";
+
+/// What the row changes in the registered record `child_id`, read through the gate; the
+/// row's problems (a value the record cannot take) when it cannot apply.
+async fn plan_update(
+    gate: &Gate<'_>,
+    state: &AppState,
+    outcome: &mut RowOutcome,
+    child_id: &ChildId,
+    fields: &HashMap<String, String>,
+    using: Use<'_>,
+) -> Result<(), AppError> {
+    let record = service::open_record(
+        gate,
+        state,
+        child_id.as_str(),
+        Permission::WriteChild,
+        using,
+    )
+    .await?;
+    let merged = laid_over(&record.profile, fields);
+    let parsed = profile::parse(&merged, state.clock.today_jst())
+        .and_then(|p| service::fixed_municipality(&record.opened, p));
+    match parsed {
+        Err(errors) => {
+            outcome.problems.extend(
+                errors
+                    .into_iter()
+                    .map(|e| format!("登録済みの記録に反映できません: {}", e.message)),
+            );
+        }
+        Ok(profile) => {
+            let changes = profile.changes_from(&record.profile);
+            if changes.is_empty() {
+                outcome.skipped = Some(REGISTERED_SAME);
+            } else {
+                outcome.update = Some(PlannedUpdate {
+                    record,
+                    profile,
+                    changes,
+                });
+            }
+        }
+    }
+    Ok(())
+}
 
 // ---------------------------------------------------------------------------------------
 // Storage of uploaded tables (this feature's own table)
@@ -1232,14 +1411,19 @@ struct CheckPage {
     with_problems: usize,
     /// Rows a commit would register.
     to_register: usize,
+    /// Registered records a commit would update.
+    to_update: usize,
     /// Rows stopped only because their child is already registered: the page offers to
-    /// skip them.
+    /// skip them or to update the records.
     registered_only: usize,
-    skip_registered: bool,
+    registered: &'static str,
+    plan: String,
     mapping: Vec<(usize, String)>,
     default_code: String,
     /// The commit was asked for and refused.
     refused: bool,
+    /// Refused because a record to update changed after the check.
+    plan_changed: bool,
 }
 
 fn check_view(
@@ -1265,12 +1449,15 @@ fn check_view(
         filename: stored.filename.clone(),
         with_problems: outcomes.iter().filter(|o| !o.problems.is_empty()).count(),
         to_register: outcomes.iter().filter(|o| o.ready.is_some()).count(),
+        to_update: outcomes.iter().filter(|o| o.update.is_some()).count(),
+        plan: plan_of(&outcomes),
+        plan_changed: refused && !mapping.plan.is_empty() && plan_of(&outcomes) != mapping.plan,
         registered_only: outcomes
             .iter()
             .filter(|o| o.registered && o.problems.iter().all(|p| p == REGISTERED_PROBLEM))
             .filter(|o| !o.problems.is_empty())
             .count(),
-        skip_registered: mapping.skip_registered,
+        registered: mapping.registered.as_str(),
         outcomes,
         mapping: mapping.columns.iter().cloned().enumerate().collect(),
         default_code: mapping.default_code.clone(),
@@ -1317,16 +1504,28 @@ async fn check(
         Ok(ready) => ready,
         Err(answer) => return Ok(answer),
     };
-    let outcomes = check_rows(&state, &current, &stored.table, &mapping).await?;
+    let gate = Gate::page(&state, &current, &parts);
+    let outcomes = check_rows(
+        &gate,
+        &state,
+        &stored.table,
+        &mapping,
+        Use::Read("import_check"),
+    )
+    .await?;
     let page = check_view(&state, &current, &stored, &mapping, outcomes, false);
     Ok(Html(page.render()?).into_response())
 }
 
+/// A row the commit wrote: a child registered, or a registered record updated.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Created {
     id: ChildId,
     line: usize,
     name: String,
+    /// The fields changed, in Japanese, when the row updated a registered record.
+    #[serde(default)]
+    updated: Vec<String>,
 }
 
 #[derive(Template)]
@@ -1339,7 +1538,17 @@ struct DonePage {
     already_at: Option<String>,
 }
 
-/// Checks everything again and creates every row in one transaction, or nothing.
+impl DonePage {
+    fn registered_count(&self) -> usize {
+        self.created.iter().filter(|c| c.updated.is_empty()).count()
+    }
+
+    fn updated_count(&self) -> usize {
+        self.created.len() - self.registered_count()
+    }
+}
+
+/// Checks everything again and writes every row in one transaction, or nothing.
 async fn commit(
     State(state): State<AppState>,
     current: CurrentSession,
@@ -1351,18 +1560,26 @@ async fn commit(
         Ok(ready) => ready,
         Err(answer) => return Ok(answer),
     };
-    let outcomes = check_rows(&state, &current, &stored.table, &mapping).await?;
-    if outcomes.iter().any(|o| !o.problems.is_empty()) {
+    let gate = Gate::page(&state, &current, &parts);
+    let outcomes = check_rows(&gate, &state, &stored.table, &mapping, Use::Change).await?;
+    // The updates differ from what the check page showed (a record changed meanwhile, or
+    // the commit was sent without a check): nothing is written, the page shows them anew.
+    let plan_changed = plan_of(&outcomes) != mapping.plan;
+    if outcomes.iter().any(|o| !o.problems.is_empty()) || plan_changed {
         // A commit of the same file that finished meanwhile makes its rows "registered":
         // say it was imported, not that its rows are duplicates.
         if let Some(answer) = already_imported(&state, &current, &id).await? {
             return Ok(answer);
         }
+        // The page shows each update's values: a read of those records.
+        for update in outcomes.iter().filter_map(|o| o.update.as_ref()) {
+            gate.audit_read(&update.record.opened, "import_check")
+                .await?;
+        }
         let page = check_view(&state, &current, &stored, &mapping, outcomes, true);
         return Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response());
     }
     let now = state.clock.now();
-    let gate = Gate::page(&state, &current, &parts);
     let written = gate
         .write_all(async |tx| {
             if !sql::take(tx, &stored.id, &current.account.id, now).await? {
@@ -1389,6 +1606,36 @@ async fn commit(
                     id: child_id,
                     line: outcome.line,
                     name: profile.name.clone(),
+                    updated: Vec::new(),
+                });
+            }
+            for outcome in &outcomes {
+                let Some(update) = &outcome.update else {
+                    continue;
+                };
+                let edit = store::Edit {
+                    id: update.child_id(),
+                    expected: update.record.version,
+                    account_id: &current.account.id,
+                    source: "import",
+                    now,
+                };
+                if !store::write_edit(tx, &edit, &update.profile, &update.changes).await? {
+                    return Err(AppError::Conflict(format!(
+                        "{}行目の児童の記録が、いま別の操作で変更されました。どの行も取り込んでいません。試し読みからやり直してください",
+                        outcome.line
+                    )));
+                }
+                events.push(
+                    crate::gate::change_event(&update.record.opened, Action::Update)
+                        .fields(update.changes.iter().map(|c| c.field.clone()))
+                        .detail("import"),
+                );
+                created.push(Created {
+                    id: update.child_id().clone(),
+                    line: outcome.line,
+                    name: update.profile.name.clone(),
+                    updated: update.changes.iter().map(|c| c.label.clone()).collect(),
                 });
             }
             let result =
@@ -1397,11 +1644,18 @@ async fn commit(
             events.push(
                 Event::new(Action::Import, Outcome::Allowed)
                     .resource(RESOURCE_TYPE, &stored.id)
-                    .detail(format!(
-                        "commit; file={}; rows={}",
-                        stored.filename,
-                        created.len()
-                    )),
+                    .detail({
+                        let updated = created.iter().filter(|c| !c.updated.is_empty()).count();
+                        let mut detail = format!(
+                            "commit; file={}; rows={}",
+                            stored.filename,
+                            created.len() - updated
+                        );
+                        if updated > 0 {
+                            detail.push_str(&format!("; updated={updated}"));
+                        }
+                        detail
+                    }),
             );
             Ok((created, events))
         })

@@ -244,7 +244,7 @@ pub(crate) async fn edit(
 
 /// The municipality of a record is not edited (a move is 転出 here, 転入 there); the
 /// stored spelling of its code is kept.
-fn fixed_municipality(
+pub(crate) fn fixed_municipality(
     opened: &Opened<Child>,
     mut profile: Profile,
 ) -> Result<Profile, Vec<FieldError>> {
