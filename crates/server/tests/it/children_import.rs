@@ -378,7 +378,7 @@ async fn one_bad_row_stops_the_whole_file_and_every_problem_is_named() {
     assert!(!body.contains("取り込む（"), "no commit button");
     let row = |line: usize| {
         let start = body
-            .find(&format!("<td>{line}行目</td>"))
+            .find(&format!("\"行\">{line}行目</td>"))
             .unwrap_or_else(|| panic!("row {line} listed"));
         let end = body[start..].find("</tr>").unwrap() + start;
         body[start..end].to_string()
@@ -788,7 +788,7 @@ async fn an_xlsx_export_opens_and_reads_back_as_an_import() {
     assert_eq!(dry.status, StatusCode::OK, "{}", dry.body);
     assert!(dry.body.contains("すでに登録されています"), "{}", dry.body);
     assert!(dry.body.contains("問題のある行 1行"));
-    let start = dry.body.find("<td>2行目</td>").expect("row 2");
+    let start = dry.body.find("\"行\">2行目</td>").expect("row 2");
     let end = dry.body[start..].find("</tr>").unwrap() + start;
     assert_eq!(
         dry.body[start..end].matches("<li>").count(),
