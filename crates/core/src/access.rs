@@ -147,6 +147,10 @@ pub enum Permission {
     ViewAudit,
     /// Aggregate reports with small cells suppressed.
     ViewAggregates,
+    /// The resource directory as staff see it (staff-only fields included).
+    ReadDirectory,
+    /// Keep a service's entry in the directory: its care, capacity and vacancies.
+    EditDirectory,
 }
 
 impl Permission {
@@ -163,6 +167,8 @@ impl Permission {
             Permission::ManageAccounts => "アカウントの管理",
             Permission::ViewAudit => "監査ログの閲覧",
             Permission::ViewAggregates => "集計の閲覧",
+            Permission::ReadDirectory => "資源情報の閲覧（職員向け）",
+            Permission::EditDirectory => "資源情報の更新",
         }
     }
 }
@@ -205,6 +211,7 @@ pub const ROLE_GRANTS: &[(Role, &[(Permission, Scope)])] = &[
             (P::ManageAccounts, S::Prefecture),
             (P::ViewAudit, S::Prefecture),
             (P::ViewAggregates, S::Prefecture),
+            (P::ReadDirectory, S::Prefecture),
         ],
     ),
     (
@@ -219,6 +226,8 @@ pub const ROLE_GRANTS: &[(Role, &[(Permission, Scope)])] = &[
             (P::BreakGlass, S::Prefecture),
             (P::ReviewBreakGlass, S::OwnOrganisation),
             (P::ViewAggregates, S::Prefecture),
+            (P::ReadDirectory, S::Prefecture),
+            (P::EditDirectory, S::OwnOrganisation),
         ],
     ),
     (
@@ -231,6 +240,9 @@ pub const ROLE_GRANTS: &[(Role, &[(Permission, Scope)])] = &[
             (P::BreakGlass, S::Prefecture),
             (P::ReviewBreakGlass, S::OwnMunicipality),
             (P::ViewAggregates, S::OwnMunicipality),
+            // The town keeps the entries of facilities that do not use tsunagu.
+            (P::ReadDirectory, S::Prefecture),
+            (P::EditDirectory, S::OwnMunicipality),
         ],
     ),
     (
@@ -241,11 +253,27 @@ pub const ROLE_GRANTS: &[(Role, &[(Permission, Scope)])] = &[
             (P::ExportChildren, S::OwnOrganisation),
             (P::RecordConsent, S::OwnOrganisation),
             (P::ReviewBreakGlass, S::OwnOrganisation),
+            (P::ReadDirectory, S::Prefecture),
+            (P::EditDirectory, S::OwnOrganisation),
         ],
     ),
-    (Role::MentorOffice, &[(P::ViewAggregates, S::Prefecture)]),
+    (
+        Role::MentorOffice,
+        &[
+            (P::ViewAggregates, S::Prefecture),
+            (P::ReadDirectory, S::Prefecture),
+        ],
+    ),
     (Role::Mentor, &[]),
-    (Role::FacilityStaff, &[(P::ReadChild, S::OwnOrganisation)]),
+    (
+        Role::FacilityStaff,
+        &[
+            (P::ReadChild, S::OwnOrganisation),
+            // Their own entries, nobody else's; the rest of the directory to refer onward.
+            (P::ReadDirectory, S::Prefecture),
+            (P::EditDirectory, S::OwnOrganisation),
+        ],
+    ),
     (
         Role::Guardian,
         &[
@@ -256,7 +284,10 @@ pub const ROLE_GRANTS: &[(Role, &[(Permission, Scope)])] = &[
     ),
     (
         Role::CouncilViewer,
-        &[(P::ViewAggregates, S::OwnMunicipality)],
+        &[
+            (P::ViewAggregates, S::OwnMunicipality),
+            (P::ReadDirectory, S::Prefecture),
+        ],
     ),
 ];
 
@@ -346,7 +377,7 @@ fn within(
     // Those stay with the owner (and the family, through their own scope).
     let shared = if matches!(
         permission,
-        Permission::WriteChild | Permission::RecordConsent
+        Permission::WriteChild | Permission::RecordConsent | Permission::EditDirectory
     ) {
         owns
     } else {
@@ -359,6 +390,9 @@ fn within(
         // share with that department (APPI: 要配慮個人情報 needs consent to be shared).
         Scope::OwnMunicipality => {
             shared
+                // A town keeps the directory entries of services located in it.
+                || (permission == Permission::EditDirectory
+                    && target.municipality_code == membership.municipality_code)
                 || (matches!(
                     permission,
                     Permission::ReadChild | Permission::ExportChildren

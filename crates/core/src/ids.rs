@@ -174,6 +174,10 @@ record_id!(
     /// A notice in someone's notice area.
     NoticeId
 );
+record_id!(
+    /// A service an organisation offers, in the resource directory.
+    ServiceId
+);
 
 #[cfg(test)]
 mod tests {

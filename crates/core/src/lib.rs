@@ -7,6 +7,7 @@ pub mod care;
 pub mod care_words;
 pub mod clock;
 pub mod device;
+pub mod directory;
 pub mod ids;
 pub mod kana;
 pub mod municipality;

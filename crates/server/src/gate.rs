@@ -43,6 +43,8 @@ pub trait Record: Sized + Send {
     const NOT_FOUND_JA: &'static str;
     /// Where a refused page leads back to: `(href, label)`.
     const BACK: (&'static str, &'static str);
+    /// Whether a refused page offers break-glass (a child's record, in an emergency).
+    const BREAK_GLASS: bool = false;
 
     /// The type of its id: what a path or body names is parsed into it first, and an id
     /// that does not parse is answered like a missing record.
@@ -268,7 +270,8 @@ impl<'a> Gate<'a> {
             resource_type: R::RESOURCE,
             resource_id: id.to_string(),
             csrf_token: self.current.csrf_token.clone(),
-            can_break_glass: may(&self.current.actor, Permission::BreakGlass, None).allowed(),
+            can_break_glass: R::BREAK_GLASS
+                && may(&self.current.actor, Permission::BreakGlass, None).allowed(),
             hours: self.state.settings.break_glass_hours,
             back_href: R::BACK.0,
             back_label: R::BACK.1,

@@ -49,6 +49,10 @@ struct WebArgs {
     /// Hours a break-glass grant stays open
     #[arg(long, env = "TSUNAGU_BREAK_GLASS_HOURS", default_value_t = 3, value_parser = clap::value_parser!(i64).range(1..=24))]
     break_glass_hours: i64,
+    /// Days after which a directory entry its facility has not confirmed is shown as
+    /// possibly out of date
+    #[arg(long, env = "TSUNAGU_DIRECTORY_STALE_DAYS", default_value_t = 90, value_parser = clap::value_parser!(i64).range(7..=730))]
+    directory_stale_days: i64,
     /// Bearer token for /metrics (Prometheus: `authorization: credentials`); without it
     /// /metrics is off. At least 32 characters.
     #[arg(long, env = "TSUNAGU_METRICS_TOKEN", value_parser = metrics_token)]
@@ -71,6 +75,7 @@ impl WebArgs {
             session_idle_minutes: self.session_idle_minutes,
             session_absolute_hours: self.session_absolute_hours,
             break_glass_hours: self.break_glass_hours,
+            directory_stale_days: self.directory_stale_days,
             metrics_token: self.metrics_token,
         }
     }

@@ -35,6 +35,7 @@ pub fn routes() -> Routes {
         .merge(features::children::routes())
         .merge(features::break_glass::routes())
         .merge(features::notices::routes())
+        .merge(features::directory::routes())
         .merge(features::admin::routes())
         .get("/assets/{file}", Access::Public, assets::serve)
 }

@@ -25,6 +25,9 @@ pub struct Settings {
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
     pub break_glass_hours: i64,
+    /// Days after which a directory entry not confirmed by its facility shows
+    /// 「情報が古い可能性があります」.
+    pub directory_stale_days: i64,
     /// The bearer token `/metrics` requires; without one, `/metrics` answers 404 (off).
     pub metrics_token: Option<String>,
 }
@@ -37,6 +40,7 @@ impl Default for Settings {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             break_glass_hours: 3,
+            directory_stale_days: 90,
             metrics_token: None,
         }
     }

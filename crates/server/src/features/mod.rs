@@ -4,6 +4,7 @@ pub mod admin;
 pub mod break_glass;
 pub mod children;
 pub mod consent;
+pub mod directory;
 pub mod health;
 pub mod home;
 pub mod municipalities;

@@ -68,6 +68,13 @@ pub fn api_no_empty(
     }
 }
 
+/// Every `key=value` pair of a query string, in order (a key may repeat: ticked boxes).
+pub fn pairs(query: &str) -> Result<Vec<(String, String)>, AppError> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query).map_err(|_| {
+        AppError::BadRequest("検索の条件を読み取れませんでした。ページを開き直してください".into())
+    })
+}
+
 /// The fields of a submitted form (`application/x-www-form-urlencoded`), last value wins.
 pub fn form(body: &[u8]) -> Result<std::collections::HashMap<String, String>, AppError> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)

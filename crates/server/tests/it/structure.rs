@@ -35,6 +35,11 @@ const OWNERS: &[(&str, &str)] = &[
     ("child_siblings", "features/children"),
     ("guardians", "features/children"),
     ("notices", "features/notices"),
+    ("services", "features/directory"),
+    ("service_care", "features/directory"),
+    ("service_device_rules", "features/directory"),
+    ("service_areas", "features/directory"),
+    ("service_vacancies", "features/directory"),
 ];
 
 /// Tables any module's SQL may read (join for a name): people, organisations and places.

@@ -45,10 +45,7 @@ fn field(form: &HashMap<String, String>, key: &str) -> String {
         .unwrap_or_default()
 }
 
-fn is_kana(text: &str) -> bool {
-    text.chars()
-        .all(|c| matches!(c, 'ぁ'..='ゖ' | 'ァ'..='ヺ' | 'ー' | '・' | ' ' | '　'))
-}
+use tsunagu_core::text::is_kana;
 
 /// A name of 1 to 100 characters without control characters, or the Japanese message.
 fn check_name(value: &str, label: &str, errors: &mut Vec<String>) {

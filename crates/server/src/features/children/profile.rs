@@ -159,10 +159,7 @@ pub fn minutes_to_hours(minutes: Option<i64>) -> String {
     }
 }
 
-fn is_kana(text: &str) -> bool {
-    text.chars()
-        .all(|c| matches!(c, 'ぁ'..='ゖ' | 'ァ'..='ヺ' | 'ー' | '・' | ' ' | '　'))
-}
+use tsunagu_core::text::is_kana;
 
 /// A date as typed: 西暦 or 和暦, in the ways people write them
 /// (`tsunagu_core::calendar::parse_date_ja`).
@@ -170,19 +167,7 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     tsunagu_core::calendar::parse_date_ja(text)
 }
 
-/// Phone numbers keep digits, hyphens and a leading +; 10–13 digits.
-fn normalise_phone(text: &str) -> Option<String> {
-    let text: String = text.nfkc().collect::<String>().trim().replace('ー', "-");
-    if text.is_empty() {
-        return Some(String::new());
-    }
-    let digits = text.chars().filter(char::is_ascii_digit).count();
-    let allowed = text
-        .chars()
-        .enumerate()
-        .all(|(i, c)| c.is_ascii_digit() || c == '-' || (c == '+' && i == 0));
-    (allowed && (10..=13).contains(&digits)).then_some(text)
-}
+use tsunagu_core::text::normalise_phone;
 
 struct Fields<'a> {
     form: &'a HashMap<String, String>,

@@ -286,6 +286,7 @@ impl crate::gate::Record for Child {
     const NOT_FOUND_JA: &'static str =
         "指定された児童の記録は見つかりません（存在しないか、参照できる範囲の外にあります）";
     const BACK: (&'static str, &'static str) = ("/children", "児童の記録へ戻る");
+    const BREAK_GLASS: bool = true;
 
     type Id = ChildId;
 

@@ -1,0 +1,69 @@
+//! The resource directory (資源調査): which organisations offer which services, the care
+//! each accepts and on what conditions, its places and vacancies kept fresh by the
+//! facility itself, a search for staff and one for the public, and the services that fit
+//! one child (called from the child's record). `routes()` is all this file holds.
+
+pub mod pages;
+pub mod repo;
+pub mod service;
+
+use tsunagu_core::access::Permission;
+
+use crate::auth::guard::{Access, Routes};
+
+pub fn routes() -> Routes {
+    use Permission as P;
+    Routes::new()
+        .get(
+            "/directory",
+            Access::Permission(P::ReadDirectory),
+            pages::search,
+        )
+        .get(
+            "/directory/mine",
+            Access::Permission(P::EditDirectory),
+            pages::mine,
+        )
+        .get(
+            "/directory/services/new",
+            Access::Permission(P::EditDirectory),
+            pages::new_form,
+        )
+        .post(
+            "/directory/services",
+            Access::Permission(P::EditDirectory),
+            pages::create,
+        )
+        .get(
+            "/directory/services/{id}",
+            Access::Permission(P::ReadDirectory),
+            pages::detail,
+        )
+        .post(
+            "/directory/services/{id}",
+            Access::Permission(P::EditDirectory),
+            pages::update,
+        )
+        .get(
+            "/directory/services/{id}/edit",
+            Access::Permission(P::EditDirectory),
+            pages::edit_form,
+        )
+        .post(
+            "/directory/services/{id}/vacancies",
+            Access::Permission(P::EditDirectory),
+            pages::vacancies,
+        )
+        .post(
+            "/directory/services/{id}/confirm",
+            Access::Permission(P::EditDirectory),
+            pages::confirm,
+        )
+        // Families look too: public fields only, no sign-in.
+        .get("/public/directory", Access::Public, pages::public_search)
+        .get(
+            "/public/directory/{id}",
+            Access::Public,
+            pages::public_detail,
+        )
+}

@@ -1,0 +1,780 @@
+//! The directory's SQL: services, the care they accept, their device rules, the towns
+//! they serve and the vacancies they reported (a history, never overwritten).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use tsunagu_core::access::Target;
+use tsunagu_core::care::CareItem;
+use tsunagu_core::device::DeviceKind;
+use tsunagu_core::directory::DeviceRule;
+use tsunagu_core::ids::{AccountId, ChildId, OrganisationId, ServiceId};
+use tsunagu_core::municipality::MunicipalityCode;
+
+use crate::db::{Db, codec};
+
+pub const RESOURCE_TYPE: &str = "service";
+
+/// The report `v` is the latest of its service and class age.
+macro_rules! latest_vacancy {
+    () => {
+        "NOT EXISTS (SELECT 1 FROM service_vacancies w WHERE w.service_id = v.service_id \
+         AND w.class_age = v.class_age AND (w.recorded_at > v.recorded_at \
+         OR (w.recorded_at = v.recorded_at AND w.id > v.id)))"
+    };
+}
+
+/// A service as stored, with its organisation's name and who last confirmed it.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub id: ServiceId,
+    pub organisation_id: OrganisationId,
+    pub organisation_name: String,
+    pub kind: String,
+    pub name: String,
+    pub kana: String,
+    pub description: String,
+    pub address: String,
+    pub municipality_code: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub phone: String,
+    pub email: String,
+    pub url: String,
+    /// Open Monday..Sunday: seven characters, `1` open.
+    pub weekdays: String,
+    pub opens_at: String,
+    pub closes_at: String,
+    pub closed_on_holidays: bool,
+    pub closed_year_end: bool,
+    pub nurse_hours: String,
+    pub age_from: Option<i64>,
+    pub age_to: Option<i64>,
+    pub max_tier: Option<String>,
+    pub capacity: Option<i64>,
+    pub care_children_now: Option<i64>,
+    pub waiting_list: Option<i64>,
+    pub care_mask: i64,
+    /// Fields kept from the public page, comma-separated.
+    pub staff_only: String,
+    pub active: bool,
+    pub version: i64,
+    pub confirmed_at: DateTime<Utc>,
+    pub confirmed_by_name: String,
+}
+
+/// One vacancy report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vacancy {
+    /// -1: any age.
+    pub class_age: i64,
+    pub vacancies: i64,
+    pub as_of: NaiveDate,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by_name: String,
+}
+
+/// A service with everything the directory says of it.
+#[derive(Debug, Clone)]
+pub struct ServiceDetail {
+    pub service: Service,
+    pub care: Vec<(CareItem, String)>,
+    pub device_rules: Vec<(DeviceKind, DeviceRule)>,
+    /// Towns served besides where it is.
+    pub areas: Vec<String>,
+    /// The latest report per class age.
+    pub vacancies: Vec<Vacancy>,
+}
+
+/// What is written: the validated entry of the form or the API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub kind: String,
+    pub name: String,
+    pub kana: String,
+    pub description: String,
+    pub address: String,
+    pub municipality_code: MunicipalityCode,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub phone: String,
+    pub email: String,
+    pub url: String,
+    pub weekdays: String,
+    pub opens_at: String,
+    pub closes_at: String,
+    pub closed_on_holidays: bool,
+    pub closed_year_end: bool,
+    pub nurse_hours: String,
+    pub age_from: Option<i64>,
+    pub age_to: Option<i64>,
+    pub max_tier: Option<String>,
+    pub capacity: Option<i64>,
+    pub care_children_now: Option<i64>,
+    pub waiting_list: Option<i64>,
+    pub care: Vec<(CareItem, String)>,
+    pub device_rules: Vec<(DeviceKind, DeviceRule)>,
+    pub areas: Vec<MunicipalityCode>,
+    pub staff_only: Vec<String>,
+}
+
+macro_rules! select_service {
+    ($($tail:tt)+) => {
+        concat!(
+            "SELECT s.id, s.organisation_id, o.name AS organisation_name, s.kind, s.name, s.kana, \
+             s.description, s.address, s.municipality_code, s.latitude, s.longitude, s.phone, \
+             s.email, s.url, s.weekdays, s.opens_at, s.closes_at, s.closed_on_holidays, \
+             s.closed_year_end, s.nurse_hours, s.age_from, s.age_to, s.max_tier, s.capacity, \
+             s.care_children_now, s.waiting_list, s.care_mask, s.staff_only, s.active, s.version, \
+             s.confirmed_at, COALESCE(a.display_name, '') AS confirmed_by_name \
+             FROM services s JOIN organisations o ON o.id = s.organisation_id \
+             LEFT JOIN accounts a ON a.id = s.confirmed_by ",
+            $($tail)+
+        )
+    };
+}
+
+fn from_row(row: &AnyRow) -> Result<Service, sqlx::Error> {
+    Ok(Service {
+        id: ServiceId::from_stored(row.try_get("id")?),
+        organisation_id: OrganisationId::from_stored(row.try_get("organisation_id")?),
+        organisation_name: row.try_get("organisation_name")?,
+        kind: row.try_get("kind")?,
+        name: row.try_get("name")?,
+        kana: row.try_get("kana")?,
+        description: row.try_get("description")?,
+        address: row.try_get("address")?,
+        municipality_code: row.try_get("municipality_code")?,
+        latitude: row.try_get("latitude")?,
+        longitude: row.try_get("longitude")?,
+        phone: row.try_get("phone")?,
+        email: row.try_get("email")?,
+        url: row.try_get("url")?,
+        weekdays: row.try_get("weekdays")?,
+        opens_at: row.try_get("opens_at")?,
+        closes_at: row.try_get("closes_at")?,
+        closed_on_holidays: codec::get_flag(row, "closed_on_holidays")?,
+        closed_year_end: codec::get_flag(row, "closed_year_end")?,
+        nurse_hours: row.try_get("nurse_hours")?,
+        age_from: row.try_get("age_from")?,
+        age_to: row.try_get("age_to")?,
+        max_tier: row.try_get("max_tier")?,
+        capacity: row.try_get("capacity")?,
+        care_children_now: row.try_get("care_children_now")?,
+        waiting_list: row.try_get("waiting_list")?,
+        care_mask: row.try_get("care_mask")?,
+        staff_only: row.try_get("staff_only")?,
+        active: codec::get_flag(row, "active")?,
+        version: row.try_get("version")?,
+        confirmed_at: codec::get_instant(row, "confirmed_at")?,
+        confirmed_by_name: row.try_get("confirmed_by_name")?,
+    })
+}
+
+impl crate::gate::Record for Service {
+    const RESOURCE: &'static str = RESOURCE_TYPE;
+    const NOT_FOUND_JA: &'static str =
+        "指定されたサービスは見つかりません（存在しないか、更新できる範囲の外にあります）";
+    const BACK: (&'static str, &'static str) = ("/directory", "資源を探すへ戻る");
+
+    type Id = ServiceId;
+
+    async fn load(
+        db: &Db,
+        id: &ServiceId,
+        _today: NaiveDate,
+    ) -> Result<Option<(Self, Target)>, sqlx::Error> {
+        let Some(service) = get(db, id).await? else {
+            return Ok(None);
+        };
+        let Ok(municipality_code) = MunicipalityCode::parse(&service.municipality_code) else {
+            return Ok(None);
+        };
+        let target = Target {
+            resource_type: RESOURCE_TYPE.into(),
+            resource_id: service.id.to_string(),
+            owner_organisation_id: service.organisation_id.clone(),
+            municipality_code,
+            shared_with: Vec::new(),
+            consented_departments: Vec::new(),
+            guardian_account_ids: Vec::new(),
+        };
+        Ok(Some((service, target)))
+    }
+
+    fn id(&self) -> &ServiceId {
+        &self.id
+    }
+
+    fn child_id(&self) -> Option<&ChildId> {
+        None
+    }
+}
+
+pub async fn get(db: &Db, id: &ServiceId) -> Result<Option<Service>, sqlx::Error> {
+    sqlx::query(select_service!("WHERE s.id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(db.pool())
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// A service with its care, device rules, areas and current vacancies; `None` if missing.
+pub async fn detail(db: &Db, id: &ServiceId) -> Result<Option<ServiceDetail>, sqlx::Error> {
+    let Some(service) = get(db, id).await? else {
+        return Ok(None);
+    };
+    let mut details = details_of(db, Which::Ids(std::slice::from_ref(&service.id))).await?;
+    Ok(Some(with_details(service, &mut details)))
+}
+
+type Details = (
+    Vec<(CareItem, String)>,
+    Vec<(DeviceKind, DeviceRule)>,
+    Vec<String>,
+    Vec<Vacancy>,
+);
+
+/// Which services' details to read.
+enum Which<'a> {
+    Ids(&'a [ServiceId]),
+    /// Every active service of a prefecture (two digits).
+    Prefecture(&'a str),
+}
+
+impl Which<'_> {
+    /// `service_id IN (…)` over the column `column`, and its binds: generated placeholders
+    /// only, never a value, reach the SQL text.
+    fn condition(&self, column: &str) -> (String, Vec<String>) {
+        match self {
+            Which::Ids(ids) => {
+                let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+                (
+                    format!("{column} IN ({})", marks.join(", ")),
+                    ids.iter().map(|i| i.as_str().to_string()).collect(),
+                )
+            }
+            Which::Prefecture(code) => (
+                format!(
+                    "{column} IN (SELECT id FROM services WHERE substr(municipality_code, 1, 2) = $1 AND active = $2)"
+                ),
+                vec![(*code).to_string()],
+            ),
+        }
+    }
+}
+
+/// The care, device rules, areas and current vacancies of many services, in four
+/// statements whatever their number.
+async fn details_of(
+    db: &Db,
+    which: Which<'_>,
+) -> Result<std::collections::HashMap<ServiceId, Details>, sqlx::Error> {
+    let mut out: std::collections::HashMap<ServiceId, Details> = std::collections::HashMap::new();
+    if matches!(which, Which::Ids(ids) if ids.is_empty()) {
+        return Ok(out);
+    }
+    let active = matches!(which, Which::Prefecture(_));
+    let query = |sql: String, binds: &[String]| {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in binds {
+            q = q.bind(b.clone());
+        }
+        if active {
+            q = q.bind(true);
+        }
+        q
+    };
+    let mut conn = db.pool().acquire().await?;
+    let (condition, binds) = which.condition("service_id");
+    for row in query(
+        format!("SELECT service_id, care_item, conditions FROM service_care WHERE {condition} ORDER BY service_id, care_item"),
+        &binds,
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let id = ServiceId::from_stored(row.try_get("service_id")?);
+        let code: String = row.try_get("care_item")?;
+        if let Ok(item) = CareItem::parse(&code) {
+            out.entry(id)
+                .or_default()
+                .0
+                .push((item, row.try_get("conditions")?));
+        }
+    }
+    for row in query(
+        format!("SELECT service_id, device_kind, rule FROM service_device_rules WHERE {condition} ORDER BY service_id, device_kind"),
+        &binds,
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let id = ServiceId::from_stored(row.try_get("service_id")?);
+        let kind: String = row.try_get("device_kind")?;
+        let rule: String = row.try_get("rule")?;
+        if let (Some(kind), Some(rule)) = (DeviceKind::parse(&kind), DeviceRule::parse(&rule)) {
+            out.entry(id).or_default().1.push((kind, rule));
+        }
+    }
+    for row in query(
+        format!("SELECT service_id, municipality_code FROM service_areas WHERE {condition} ORDER BY service_id, municipality_code"),
+        &binds,
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let id = ServiceId::from_stored(row.try_get("service_id")?);
+        out.entry(id)
+            .or_default()
+            .2
+            .push(row.try_get("municipality_code")?);
+    }
+    let (condition, binds) = which.condition("v.service_id");
+    for row in query(
+        format!(
+            "SELECT v.service_id, v.class_age, v.vacancies, v.as_of, v.recorded_at, \
+             COALESCE(a.display_name, '') AS recorded_by_name \
+             FROM service_vacancies v LEFT JOIN accounts a ON a.id = v.recorded_by \
+             WHERE {condition} AND {} ORDER BY v.service_id, v.class_age",
+            latest_vacancy!()
+        ),
+        &binds,
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let id = ServiceId::from_stored(row.try_get("service_id")?);
+        out.entry(id).or_default().3.push(Vacancy {
+            class_age: row.try_get("class_age")?,
+            vacancies: row.try_get("vacancies")?,
+            as_of: codec::get_date(&row, "as_of")?,
+            recorded_at: codec::get_instant(&row, "recorded_at")?,
+            recorded_by_name: row.try_get("recorded_by_name")?,
+        });
+    }
+    Ok(out)
+}
+
+
+/// What a search asks for. Empty parts ask nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    /// Two digits: the prefecture searched.
+    pub prefecture: String,
+    /// A town: services located in it or serving it.
+    pub municipality_code: String,
+    pub kind: String,
+    /// Every one of these care items accepted.
+    pub care_mask: i64,
+    /// A class age that must have a vacancy now (or any age, with `vacancies`).
+    pub class_age: Option<i64>,
+    pub vacancies: bool,
+    /// Folded with `search_key`.
+    pub text: String,
+    /// Only these organisations' services (a facility's own list).
+    pub organisation_ids: Vec<OrganisationId>,
+    pub include_inactive: bool,
+}
+
+macro_rules! search_where {
+    () => {
+        concat!(
+            "($1 = '' OR substr(s.municipality_code, 1, 2) = $1) \
+             AND ($2 = '' OR s.municipality_code = $2 \
+                  OR EXISTS (SELECT 1 FROM service_areas r WHERE r.service_id = s.id AND r.municipality_code = $2)) \
+             AND ($3 = '' OR s.kind = $3) \
+             AND ((s.care_mask & $4) = $4) \
+             AND ($5 = 0 OR EXISTS (SELECT 1 FROM service_vacancies v WHERE v.service_id = s.id \
+                  AND v.vacancies > 0 AND ($6 < 0 OR v.class_age IN (-1, $6)) AND ",
+            latest_vacancy!(),
+            ")) AND ($7 = '' OR s.search_key LIKE $8 ESCAPE '\\') \
+             AND ($9 = '' OR ',' || $9 || ',' LIKE '%,' || s.organisation_id || ',%') \
+             AND ($10 = 1 OR s.active = $11)"
+        )
+    };
+}
+
+fn bind_search<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    search: &Search,
+    pattern: &str,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let organisations = search
+        .organisation_ids
+        .iter()
+        .map(|o| o.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    query
+        .bind(search.prefecture.clone())
+        .bind(search.municipality_code.clone())
+        .bind(search.kind.clone())
+        .bind(search.care_mask)
+        .bind(i64::from(search.vacancies))
+        .bind(search.class_age.unwrap_or(-1))
+        .bind(search.text.clone())
+        .bind(pattern.to_string())
+        .bind(organisations)
+        .bind(i64::from(search.include_inactive))
+        .bind(true)
+}
+
+fn with_details(
+    service: Service,
+    details: &mut std::collections::HashMap<ServiceId, Details>,
+) -> ServiceDetail {
+    let (care, device_rules, areas, vacancies) = details.remove(&service.id).unwrap_or_default();
+    ServiceDetail {
+        service,
+        care,
+        device_rules,
+        areas,
+        vacancies,
+    }
+}
+
+/// One page of services, by kana, and how many match.
+pub async fn search(
+    db: &Db,
+    search: &Search,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ServiceDetail>, i64), sqlx::Error> {
+    let pattern = codec::like_contains(&search.text);
+    let total: i64 = bind_search(
+        sqlx::query(concat!(
+            "SELECT count(*) FROM services s WHERE ",
+            search_where!()
+        )),
+        search,
+        &pattern,
+    )
+    .fetch_one(db.pool())
+    .await?
+    .try_get(0)?;
+    let rows = bind_search(
+        sqlx::query(select_service!(
+            "WHERE ",
+            search_where!(),
+            " ORDER BY s.kana, s.id LIMIT $12 OFFSET $13"
+        )),
+        search,
+        &pattern,
+    )
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let services = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<ServiceId> = services.iter().map(|s| s.id.clone()).collect();
+    let mut details = details_of(db, Which::Ids(&ids)).await?;
+    let out = services
+        .into_iter()
+        .map(|service| with_details(service, &mut details))
+        .collect();
+    Ok((out, total))
+}
+
+/// Every active service in a prefecture with its details: what matching considers.
+pub async fn in_prefecture(db: &Db, prefecture: &str) -> Result<Vec<ServiceDetail>, sqlx::Error> {
+    let search = Search {
+        prefecture: prefecture.to_string(),
+        ..Search::default()
+    };
+    let services = search_all_rows(db, &search).await?;
+    let mut details = details_of(db, Which::Prefecture(prefecture)).await?;
+    Ok(services
+        .into_iter()
+        .map(|service| with_details(service, &mut details))
+        .collect())
+}
+
+/// Every service a search matches (rows only).
+async fn search_all_rows(db: &Db, search: &Search) -> Result<Vec<Service>, sqlx::Error> {
+    let pattern = codec::like_contains(&search.text);
+    let rows = bind_search(sqlx::query(select_service!(
+        "WHERE ",
+        search_where!(),
+        " ORDER BY s.kana, s.id"
+    )), search, &pattern)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Services not confirmed since `cutoff`, per municipality where they are (for a town's
+/// home page) or of some organisations (a facility's).
+pub async fn stale_count(
+    db: &Db,
+    municipality_code: &str,
+    organisation_ids: &[OrganisationId],
+    cutoff: DateTime<Utc>,
+) -> Result<(i64, i64), sqlx::Error> {
+    let organisations = organisation_ids
+        .iter()
+        .map(|o| o.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let row = sqlx::query(
+        "SELECT count(*) AS total, \
+         COALESCE(sum(CASE WHEN s.confirmed_at < $3 THEN 1 ELSE 0 END), 0) AS stale \
+         FROM services s WHERE s.active = $4 AND ($1 = '' OR s.municipality_code = $1) \
+         AND ($2 = '' OR ',' || $2 || ',' LIKE '%,' || s.organisation_id || ',%') \
+         AND ($1 <> '' OR $2 <> '')",
+    )
+    .bind(municipality_code)
+    .bind(&organisations)
+    .bind(codec::instant_to_db(cutoff))
+    .bind(true)
+    .fetch_one(db.pool())
+    .await?;
+    let total: i64 = row.try_get("total")?;
+    // PostgreSQL sums integers as numeric: read it back as text and parse.
+    let stale: i64 = match row.try_get::<i64, _>("stale") {
+        Ok(n) => n,
+        Err(_) => row
+            .try_get::<String, _>("stale")
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0),
+    };
+    Ok((total, stale))
+}
+
+fn care_mask(entry: &Entry) -> i64 {
+    CareItem::mask(entry.care.iter().map(|(c, _)| c))
+}
+
+fn search_key_of(entry: &Entry) -> String {
+    tsunagu_core::kana::search_key(&format!("{} {} {}", entry.name, entry.kana, entry.address))
+}
+
+/// Creates a service; runs in the caller's transaction (which audits it).
+pub async fn insert(
+    conn: &mut AnyConnection,
+    id: &ServiceId,
+    organisation_id: &OrganisationId,
+    entry: &Entry,
+    account_id: &AccountId,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let at = codec::instant_to_db(now);
+    bind_entry(
+        sqlx::query(
+            "INSERT INTO services (kind, name, kana, search_key, description, address, municipality_code, \
+             latitude, longitude, phone, email, url, weekdays, opens_at, closes_at, closed_on_holidays, \
+             closed_year_end, nurse_hours, age_from, age_to, max_tier, capacity, care_children_now, \
+             waiting_list, care_mask, staff_only, id, organisation_id, confirmed_at, confirmed_by, \
+             created_at, updated_at, active, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+             $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $29, $29, $31, 1)",
+        ),
+        entry,
+    )
+    .bind(id.as_str())
+    .bind(organisation_id.as_str())
+    .bind(at)
+    .bind(account_id.as_str())
+    .bind(true)
+    .execute(&mut *conn)
+    .await?;
+    write_lists(conn, id, entry).await
+}
+
+fn bind_entry<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    entry: &Entry,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    query
+        .bind(entry.kind.clone())
+        .bind(entry.name.clone())
+        .bind(entry.kana.clone())
+        .bind(search_key_of(entry))
+        .bind(entry.description.clone())
+        .bind(entry.address.clone())
+        .bind(entry.municipality_code.to_string())
+        .bind(entry.latitude)
+        .bind(entry.longitude)
+        .bind(entry.phone.clone())
+        .bind(entry.email.clone())
+        .bind(entry.url.clone())
+        .bind(entry.weekdays.clone())
+        .bind(entry.opens_at.clone())
+        .bind(entry.closes_at.clone())
+        .bind(entry.closed_on_holidays)
+        .bind(entry.closed_year_end)
+        .bind(entry.nurse_hours.clone())
+        .bind(entry.age_from)
+        .bind(entry.age_to)
+        .bind(entry.max_tier.clone())
+        .bind(entry.capacity)
+        .bind(entry.care_children_now)
+        .bind(entry.waiting_list)
+        .bind(care_mask(entry))
+        .bind(entry.staff_only.join(","))
+}
+
+/// Writes `entry` over the service if it is still at `expected` (also confirming it);
+/// `false`, nothing written, when someone saved in between.
+pub async fn update(
+    conn: &mut AnyConnection,
+    id: &ServiceId,
+    expected: i64,
+    entry: &Entry,
+    account_id: &AccountId,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let at = codec::instant_to_db(now);
+    let done = bind_entry(
+        sqlx::query(
+            "UPDATE services SET kind = $1, name = $2, kana = $3, search_key = $4, description = $5, \
+             address = $6, municipality_code = $7, latitude = $8, longitude = $9, phone = $10, \
+             email = $11, url = $12, weekdays = $13, opens_at = $14, closes_at = $15, \
+             closed_on_holidays = $16, closed_year_end = $17, nurse_hours = $18, age_from = $19, \
+             age_to = $20, max_tier = $21, capacity = $22, care_children_now = $23, waiting_list = $24, \
+             care_mask = $25, staff_only = $26, confirmed_at = $27, confirmed_by = $28, updated_at = $27, \
+             version = version + 1 WHERE id = $29 AND version = $30",
+        ),
+        entry,
+    )
+    .bind(at)
+    .bind(account_id.as_str())
+    .bind(id.as_str())
+    .bind(expected)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    for table in [
+        "DELETE FROM service_care WHERE service_id = $1",
+        "DELETE FROM service_device_rules WHERE service_id = $1",
+        "DELETE FROM service_areas WHERE service_id = $1",
+    ] {
+        sqlx::query(table)
+            .bind(id.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    write_lists(conn, id, entry).await?;
+    Ok(true)
+}
+
+async fn write_lists(
+    conn: &mut AnyConnection,
+    id: &ServiceId,
+    entry: &Entry,
+) -> Result<(), sqlx::Error> {
+    for (item, conditions) in &entry.care {
+        sqlx::query("INSERT INTO service_care (service_id, care_item, conditions) VALUES ($1, $2, $3)")
+            .bind(id.as_str())
+            .bind(item.code())
+            .bind(conditions)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for (device, rule) in &entry.device_rules {
+        sqlx::query(
+            "INSERT INTO service_device_rules (service_id, device_kind, rule) VALUES ($1, $2, $3)",
+        )
+        .bind(id.as_str())
+        .bind(device.code())
+        .bind(rule.code())
+        .execute(&mut *conn)
+        .await?;
+    }
+    for code in &entry.areas {
+        sqlx::query("INSERT INTO service_areas (service_id, municipality_code) VALUES ($1, $2)")
+            .bind(id.as_str())
+            .bind(code.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Records vacancies (each a new report) and confirms the service, if it is still at
+/// `expected`; `false` when someone saved in between.
+pub async fn record_vacancies(
+    conn: &mut AnyConnection,
+    id: &ServiceId,
+    expected: i64,
+    reports: &[(i64, i64)],
+    as_of: NaiveDate,
+    account_id: &AccountId,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    if !confirm(conn, id, expected, account_id, now).await? {
+        return Ok(false);
+    }
+    for (class_age, vacancies) in reports {
+        sqlx::query(
+            "INSERT INTO service_vacancies (id, service_id, class_age, vacancies, as_of, recorded_at, recorded_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(id.as_str())
+        .bind(*class_age)
+        .bind(*vacancies)
+        .bind(codec::date_to_db(as_of))
+        .bind(codec::instant_to_db(now))
+        .bind(account_id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(true)
+}
+
+/// Marks the service as confirmed current by `account_id` now.
+pub async fn confirm(
+    conn: &mut AnyConnection,
+    id: &ServiceId,
+    expected: i64,
+    account_id: &AccountId,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let at = codec::instant_to_db(now);
+    let done = sqlx::query(
+        "UPDATE services SET confirmed_at = $1, confirmed_by = $2, updated_at = $1, \
+         version = version + 1 WHERE id = $3 AND version = $4",
+    )
+    .bind(at)
+    .bind(account_id.as_str())
+    .bind(id.as_str())
+    .bind(expected)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The vacancy history of a service, newest first (at most `limit` reports).
+pub async fn vacancy_history(
+    db: &Db,
+    id: &ServiceId,
+    limit: i64,
+) -> Result<Vec<Vacancy>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT v.class_age, v.vacancies, v.as_of, v.recorded_at, \
+         COALESCE(a.display_name, '') AS recorded_by_name \
+         FROM service_vacancies v LEFT JOIN accounts a ON a.id = v.recorded_by \
+         WHERE v.service_id = $1 ORDER BY v.recorded_at DESC, v.class_age LIMIT $2",
+    )
+    .bind(id.as_str())
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Vacancy {
+                class_age: row.try_get("class_age")?,
+                vacancies: row.try_get("vacancies")?,
+                as_of: codec::get_date(row, "as_of")?,
+                recorded_at: codec::get_instant(row, "recorded_at")?,
+                recorded_by_name: row.try_get("recorded_by_name")?,
+            })
+        })
+        .collect()
+}
