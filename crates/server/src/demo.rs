@@ -6,6 +6,7 @@
 //! the benchmarks in `bench/`).
 
 mod bulk;
+mod directory;
 mod names;
 pub mod national;
 mod synth;
@@ -510,6 +511,11 @@ async fn seed_demo(
         });
     }
     seed_children(db, &ids, &account_ids, now).await?;
+    let confirmer = account_ids
+        .get("nursery.staff")
+        .cloned()
+        .ok_or_else(|| StartupError::Io("demo account nursery.staff".into()))?;
+    directory::seed(db, &ids, &confirmer, now).await?;
     Ok((
         accounts,
         Seeded {

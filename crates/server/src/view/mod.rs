@@ -68,6 +68,11 @@ impl Chrome {
             if can(Permission::ReadChild) {
                 nav.push(("/children", "児童の記録"));
             }
+            if can(Permission::ReadDirectory) {
+                nav.push(("/directory", "資源"));
+            } else {
+                nav.push(("/public/directory", "施設を探す"));
+            }
             if can(Permission::ReviewBreakGlass) {
                 nav.push(("/break-glass", "緊急閲覧の確認"));
             }

@@ -58,6 +58,8 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("POST", "/login"),
     ("POST", "/api/v1/session"),
     ("GET", "/assets/{file}"),
+    ("GET", "/public/directory"),
+    ("GET", "/public/directory/{id}"),
 ];
 
 fn specs() -> Vec<tsunagu::auth::guard::RouteSpec> {
@@ -239,6 +241,10 @@ enum On {
     /// An account of 板橋区 / of 札幌市.
     AccountTokyo,
     AccountHokkaido,
+    /// A directory service of the nursery (the facility's own), in 板橋区.
+    ServiceItabashi,
+    /// A directory service of a facility in 練馬区.
+    ServiceNerima,
     /// An id that exists nowhere.
     Missing,
 }
@@ -362,6 +368,27 @@ const MATRIX: &[(&str, &str, On, bool, [u16; 10])] = &[
     ("POST",   "/admin/accounts/{id}/reset-two-factor", On::Missing, false, [  A,   A,   D,   D,   D,   D,   D,   D,   D,   D]),
     ("GET",    "/admin/audit",                   On::Nothing,        false, [200, 200,   D,   D,   D,   D,   D,   D,   D,   D]),
     ("GET",    "/admin/audit/export.csv",        On::Nothing,        false, [200, 200,   D,   D,   D,   D,   D,   D,   D,   D]),
+    // The directory: staff of every kind read it; a facility keeps its own entries, a
+    // town's staff those located in the town, nobody another's.
+    ("GET",    "/directory",                     On::Nothing,        false, [  D, 200, 200, 200, 200, 200,   D, 200,   D, 200]),
+    ("GET",    "/directory/mine",                On::Nothing,        false, [  D,   D, 200, 200, 200,   D,   D, 200,   D,   D]),
+    ("GET",    "/directory/services/new",        On::Nothing,        false, [  D,   D, 200, 200, 200,   D,   D, 200,   D,   D]),
+    ("POST",   "/directory/services",            On::Nothing,        false, [  D,   D, 400, 400, 400,   D,   D, 400,   D,   D]),
+    ("GET",    "/directory/services/{id}",       On::ServiceItabashi, false, [ D, 200, 200, 200, 200, 200,   D, 200,   D, 200]),
+    ("GET",    "/directory/services/{id}",       On::Missing,        false, [  D, 404, 404, 404, 404, 404,   D, 404,   D, 404]),
+    ("GET",    "/directory/services/{id}/edit",  On::ServiceItabashi, false, [ D,   D, 404, 200, 404,   D,   D, 200,   D,   D]),
+    ("GET",    "/directory/services/{id}/edit",  On::ServiceNerima,  false, [  D,   D, 404, 404, 404,   D,   D, 404,   D,   D]),
+    ("POST",   "/directory/services/{id}",       On::ServiceItabashi, false, [ D,   D, 404, 400, 404,   D,   D, 400,   D,   D]),
+    ("POST",   "/directory/services/{id}",       On::ServiceNerima,  false, [  D,   D, 404, 404, 404,   D,   D, 404,   D,   D]),
+    ("POST",   "/directory/services/{id}/vacancies", On::ServiceItabashi, false, [D, D, 404, 400, 404,   D,   D, 400,   D,   D]),
+    ("POST",   "/directory/services/{id}/vacancies", On::ServiceNerima, false, [ D,   D, 404, 404, 404,   D,   D, 404,   D,   D]),
+    ("POST",   "/directory/services/{id}/confirm", On::ServiceItabashi, false, [ D,   D, 404, 409, 404,   D,   D, 409,   D,   D]),
+    ("POST",   "/directory/services/{id}/confirm", On::ServiceNerima, false, [  D,   D, 404, 404, 404,   D,   D, 404,   D,   D]),
+    // Matching is a read of the child's record: whoever reads the record (the town's
+    // staff by now through the break-glass grant opened above).
+    ("GET",    "/children/{id}/services",        On::ItabashiFamily, false, [  D,   D, 200, 200, 200,   D,   D, 404, 200,   D]),
+    ("GET",    "/children/{id}/services",        On::Nerima,         false, [  D,   D, 200, 200, 404,   D,   D, 404, 404,   D]),
+    ("GET",    "/children/{id}/services",        On::Sapporo,        false, [  D,   D, 404, 404, 404,   D,   D, 404, 404,   D]),
     ("POST",   "/logout",                        On::Nothing,        FRESH, [303, 303, 303, 303, 303, 303, 303, 303, 303, 303]),
     ("DELETE", "/api/v1/session",                On::Nothing,        FRESH, [204, 204, 204, 204, 204, 204, 204, 204, 204, 204]),
     ("POST",   "/logout/everywhere",             On::Nothing,        FRESH, [303, 303, 303, 303, 303, 303, 303, 303, 303, 303]),
@@ -372,6 +399,8 @@ struct Ids {
     grant_on_own: String,
     grant_on_other: String,
     itabashi_health_staff: String,
+    service_itabashi: String,
+    service_nerima: String,
 }
 
 impl Ids {
@@ -388,6 +417,8 @@ impl Ids {
             On::OrgHokkaido => world.organisations["sapporo-welfare"].to_string(),
             On::AccountTokyo => self.itabashi_health_staff.clone(),
             On::AccountHokkaido => world.sapporo_staff.id.to_string(),
+            On::ServiceItabashi => self.service_itabashi.clone(),
+            On::ServiceNerima => self.service_nerima.clone(),
             On::Missing => NO_SUCH_ID.to_string(),
         }
     }
@@ -503,10 +534,27 @@ async fn every_role_against_every_protected_route() {
         .await;
     let as_colleague = world.sign_in(&app, &colleague).await;
     let grant_on_other = break_glass(&app, &as_colleague, &world.children.nerima).await;
+    let nerima_facility = crate::support::facility(&app, "ねりま療育園", "131202").await;
     let ids = Ids {
         grant_on_own,
         grant_on_other,
         itabashi_health_staff: colleague.id.to_string(),
+        service_itabashi: crate::support::directory_service(
+            &app,
+            &world.organisations["nursery"],
+            "131199",
+            "ひだまり保育園",
+        )
+        .await
+        .to_string(),
+        service_nerima: crate::support::directory_service(
+            &app,
+            &nerima_facility,
+            "131202",
+            "ねりま療育園",
+        )
+        .await
+        .to_string(),
     };
 
     let mut sessions = Vec::new();

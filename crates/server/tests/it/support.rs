@@ -906,3 +906,77 @@ pub fn shows_escaped(body: &str, raw: &str) -> bool {
         .replace('\'', "&#39;");
     body.contains(&named) || body.contains(&numeric)
 }
+
+/// A facility organisation in a town (one the world does not have).
+pub async fn facility(app: &TestApp, name: &str, town: &str) -> OrganisationId {
+    tsunagu::organisations::create(
+        &app.db,
+        &tsunagu::organisations::NewOrganisation {
+            name: name.into(),
+            kana: "しせつ".into(),
+            kind: tsunagu::organisations::OrganisationKind::Facility,
+            department: None,
+            municipality_code: code(town),
+        },
+        test_clock().now(),
+    )
+    .await
+    .expect("a facility")
+    .id
+}
+
+/// A directory entry of `organisation`, located in `town`: a nursery for class ages 1–5
+/// accepting 吸引 and 経管栄養, 90 places, no vacancy reported yet.
+pub async fn directory_service(
+    app: &TestApp,
+    organisation: &OrganisationId,
+    town: &str,
+    name: &str,
+) -> tsunagu_core::ids::ServiceId {
+    use tsunagu_core::care::CareItem;
+    let entry = tsunagu::features::directory::repo::Entry {
+        kind: "nursery".into(),
+        name: name.into(),
+        kana: "ほいくえん".into(),
+        description: String::new(),
+        address: "東京都".into(),
+        municipality_code: code(town),
+        latitude: None,
+        longitude: None,
+        phone: "03-1234-5678".into(),
+        email: String::new(),
+        url: String::new(),
+        weekdays: "1111100".into(),
+        opens_at: "07:30".into(),
+        closes_at: "18:30".into(),
+        closed_on_holidays: true,
+        closed_year_end: true,
+        nurse_hours: "平日 9:00〜17:00".into(),
+        age_from: Some(1),
+        age_to: Some(5),
+        max_tier: None,
+        capacity: Some(90),
+        care_children_now: Some(1),
+        waiting_list: None,
+        care: vec![
+            (CareItem::Suction, String::new()),
+            (CareItem::TubeFeeding, String::new()),
+        ],
+        device_rules: Vec::new(),
+        areas: Vec::new(),
+        staff_only: vec!["phone".into(), "nurse_hours".into()],
+    };
+    let id = tsunagu_core::ids::ServiceId::from_uuid(uuid::Uuid::new_v4());
+    let mut conn = app.db.pool().acquire().await.expect("a connection");
+    tsunagu::features::directory::repo::insert(
+        &mut conn,
+        &id,
+        organisation,
+        &entry,
+        None,
+        test_clock().now(),
+    )
+    .await
+    .expect("a directory entry");
+    id
+}

@@ -11,6 +11,7 @@ pub mod filters;
 pub mod form;
 pub mod guardians;
 pub mod import;
+pub mod matching;
 pub mod pages;
 pub mod profile;
 pub mod proposals;
@@ -61,6 +62,11 @@ pub fn routes() -> Routes {
             "/children/{id}/edit",
             Access::Permission(P::WriteChild),
             form::edit_form,
+        )
+        .get(
+            "/children/{id}/services",
+            Access::Permission(P::ReadChild),
+            matching::page,
         )
         .get(
             "/children/{id}/history",

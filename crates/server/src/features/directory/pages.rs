@@ -210,6 +210,11 @@ async fn detail_page(
     public: bool,
 ) -> Result<Response, PageError> {
     let Some((view, detail)) = service::view(state, id, public).await? else {
+        // A signed-in reader's miss is audited like any id out of reach.
+        if let (Some(current), false) = (current, public) {
+            let gate = Gate::page(state, current, parts);
+            return Err(gate.refused::<super::repo::Service>(id).await.into());
+        }
         let page = crate::view::ErrorPage::new(
             StatusCode::NOT_FOUND,
             "指定されたサービスは見つかりません。検索からやり直してください",

@@ -558,7 +558,7 @@ pub async fn insert(
     id: &ServiceId,
     organisation_id: &OrganisationId,
     entry: &Entry,
-    account_id: &AccountId,
+    account_id: Option<&AccountId>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let at = codec::instant_to_db(now);
@@ -577,7 +577,7 @@ pub async fn insert(
     .bind(id.as_str())
     .bind(organisation_id.as_str())
     .bind(at)
-    .bind(account_id.as_str())
+    .bind(account_id.map(AccountId::as_str))
     .bind(true)
     .execute(&mut *conn)
     .await?;
@@ -704,7 +704,7 @@ pub async fn record_vacancies(
     expected: i64,
     reports: &[(i64, i64)],
     as_of: NaiveDate,
-    account_id: &AccountId,
+    account_id: Option<&AccountId>,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     if !confirm(conn, id, expected, account_id, now).await? {
@@ -721,7 +721,7 @@ pub async fn record_vacancies(
         .bind(*vacancies)
         .bind(codec::date_to_db(as_of))
         .bind(codec::instant_to_db(now))
-        .bind(account_id.as_str())
+        .bind(account_id.map(AccountId::as_str))
         .execute(&mut *conn)
         .await?;
     }
@@ -733,7 +733,7 @@ pub async fn confirm(
     conn: &mut AnyConnection,
     id: &ServiceId,
     expected: i64,
-    account_id: &AccountId,
+    account_id: Option<&AccountId>,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let at = codec::instant_to_db(now);
@@ -742,7 +742,7 @@ pub async fn confirm(
          version = version + 1 WHERE id = $3 AND version = $4",
     )
     .bind(at)
-    .bind(account_id.as_str())
+    .bind(account_id.map(AccountId::as_str))
     .bind(id.as_str())
     .bind(expected)
     .execute(&mut *conn)

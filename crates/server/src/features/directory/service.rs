@@ -580,7 +580,7 @@ pub async fn create(
         .resource(repo::RESOURCE_TYPE, id.as_str())
         .detail(format!("organisation={}", organisation.id));
     gate.write(event, async |tx| {
-        repo::insert(tx, &id, &organisation.id, entry, &current.account.id, now).await?;
+        repo::insert(tx, &id, &organisation.id, entry, Some(&current.account.id), now).await?;
         Ok(Written::Changed {
             value: (),
             fields: changed_fields(None, entry),
@@ -868,7 +868,7 @@ pub async fn record_vacancies(
     ));
     let saved = gate
         .write(event, async |tx| {
-            if !repo::record_vacancies(tx, opened.id(), expected, &reports, as_of, &account, now)
+            if !repo::record_vacancies(tx, opened.id(), expected, &reports, as_of, Some(&account), now)
                 .await?
             {
                 return Ok(Written::Nothing(false));
@@ -900,7 +900,7 @@ pub async fn confirm(
     let event = gate::change_event(&opened, Action::Update);
     let saved = gate
         .write(event, async |tx| {
-            if !repo::confirm(tx, opened.id(), expected, &account, now).await? {
+            if !repo::confirm(tx, opened.id(), expected, Some(&account), now).await? {
                 return Ok(Written::Nothing(false));
             }
             Ok(Written::Changed {
@@ -1300,6 +1300,8 @@ pub async fn kept_by(
 /// What the directory asks of a person today, for their home page.
 #[derive(Debug, Default)]
 pub struct DirectoryWork {
+    /// The person keeps directory entries (of their facility, or their town's).
+    pub may_keep: bool,
     /// Entries the person keeps, and how many are out of date.
     pub kept: usize,
     pub kept_stale: usize,
@@ -1314,6 +1316,7 @@ pub async fn work_for(
     }
     let kept = kept_by(state, current).await?;
     Ok(DirectoryWork {
+        may_keep: true,
         kept: kept.len(),
         kept_stale: kept.iter().filter(|v| v.stale).count(),
     })
@@ -1335,11 +1338,13 @@ pub struct Weighed {
 }
 
 /// The services of the child's prefecture weighed for them, those that fit first (most
-/// places first), then those that miss by fewest reasons. `kind` narrows to one kind.
+/// places first), then those that miss by fewest reasons. `kind` narrows to one kind;
+/// `public` shows only the public fields (a family reading their child's matches).
 pub async fn weigh_for(
     state: &AppState,
     needs: &Needs,
     kind: Option<&str>,
+    public: bool,
 ) -> Result<Vec<Weighed>, AppError> {
     let prefecture = needs.municipality_code.get(..2).unwrap_or("").to_string();
     let services = repo::in_prefecture(&state.db, &prefecture).await?;
@@ -1356,7 +1361,7 @@ pub async fn weigh_for(
                 .map(|d| format!("{}は保護者の付き添いがあれば対応", d.label_ja()))
                 .collect();
             Weighed {
-                view: ServiceView::build(detail, false, stale),
+                view: ServiceView::build(detail, public, stale),
                 fit,
                 reasons,
                 conditions,

@@ -57,6 +57,8 @@ struct HomePage {
     registry: crate::features::children::service::RegistryWork,
     /// Open break-glass grants on the records of the person's organisations.
     open_break_glass: usize,
+    /// The directory entries the person keeps.
+    directory: crate::features::directory::service::DirectoryWork,
 }
 
 async fn home(
@@ -69,6 +71,7 @@ async fn home(
     };
     let own_children = crate::features::children::own_children(&state, &current).await?;
     let registry = crate::features::children::service::work_for(&state, &current).await?;
+    let directory = crate::features::directory::service::work_for(&state, &current).await?;
     let open_break_glass = if tsunagu_core::access::may(
         &current.actor,
         tsunagu_core::access::Permission::ReviewBreakGlass,
@@ -83,6 +86,7 @@ async fn home(
     let page = HomePage {
         registry,
         open_break_glass,
+        directory,
         chrome: Chrome::for_session("マイページ", state.settings.demo, Some(&current)),
         password_changed: q.contains_key("password_changed"),
         own_children,
