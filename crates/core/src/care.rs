@@ -157,6 +157,14 @@ impl CareItem {
         }
     }
 
+    /// The name people say: the label without its bracketed part and 「の管理」
+    /// (「吸引」, 「人工呼吸器」).
+    pub fn short_label_ja(self) -> &'static str {
+        let label = self.label_ja();
+        let label = label.split('（').next().unwrap_or(label);
+        label.strip_suffix("の管理").unwrap_or(label)
+    }
+
     /// The item a pump row belongs to; it only counts when that item is present.
     pub fn parent(self) -> Option<CareItem> {
         match self {

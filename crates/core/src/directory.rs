@@ -334,7 +334,7 @@ impl Misfit {
             Misfit::Age { from, to } => {
                 format!("対象年齢（{}）に入っていません", age_range_ja(*from, *to))
             }
-            Misfit::Care(item) => format!("{}に対応していません", item.label_ja()),
+            Misfit::Care(item) => format!("{}に対応していません", item.short_label_ja()),
             Misfit::Tier(max) => format!(
                 "判定スコアの受け入れ上限（{}）を超えています",
                 max.label_ja()
@@ -392,7 +392,7 @@ impl Fit {
 /// (where, age, care, devices, places).
 pub fn fit(needs: &Needs, offer: &Offer) -> Fit {
     let mut misfits = Vec::new();
-    if !offer.areas.iter().any(|a| *a == needs.municipality_code) {
+    if !offer.areas.contains(&needs.municipality_code) {
         misfits.push(Misfit::OutsideArea);
     }
     if let Some((from, to)) = offer.class_ages
@@ -522,7 +522,7 @@ mod tests {
             vec![
                 "お住まいの市区町村は対象地域に入っていません",
                 "対象年齢（1〜5歳児クラス）に入っていません",
-                "人工呼吸器の管理に対応していません",
+                "人工呼吸器に対応していません",
                 "判定スコアの受け入れ上限（16〜31点）を超えています",
                 "人工呼吸器を使う児童は受け入れていません",
                 "空きがありません（令和8年4月1日（2026年）時点）",

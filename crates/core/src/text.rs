@@ -82,6 +82,28 @@ pub fn hidden_character_message(label: &str, c: char) -> String {
     )
 }
 
+/// Kana as a reading is written: ひらがな or カタカナ, 「ー」「・」 and spaces.
+pub fn is_kana(text: &str) -> bool {
+    text.chars()
+        .all(|c| matches!(c, 'ぁ'..='ゖ' | 'ァ'..='ヺ' | 'ー' | '・' | ' ' | '　'))
+}
+
+/// A phone number as typed: digits, hyphens and a leading +, 10–13 digits (full-width and
+/// 「ー」 read as such); `Some("")` for an empty field, `None` for one that is no number.
+pub fn normalise_phone(text: &str) -> Option<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let text: String = text.nfkc().collect::<String>().trim().replace('ー', "-");
+    if text.is_empty() {
+        return Some(String::new());
+    }
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    let allowed = text
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c.is_ascii_digit() || c == '-' || (c == '+' && i == 0));
+    (allowed && (10..=13).contains(&digits)).then_some(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,26 +156,4 @@ mod tests {
         assert_eq!(hidden_character("\u{0007}", true), Some('\u{0007}'));
         assert!(hidden_character_message("氏名", '\u{202E}').contains("U+202E"));
     }
-}
-
-/// Kana as a reading is written: ひらがな or カタカナ, 「ー」「・」 and spaces.
-pub fn is_kana(text: &str) -> bool {
-    text.chars()
-        .all(|c| matches!(c, 'ぁ'..='ゖ' | 'ァ'..='ヺ' | 'ー' | '・' | ' ' | '　'))
-}
-
-/// A phone number as typed: digits, hyphens and a leading +, 10–13 digits (full-width and
-/// 「ー」 read as such); `Some("")` for an empty field, `None` for one that is no number.
-pub fn normalise_phone(text: &str) -> Option<String> {
-    use unicode_normalization::UnicodeNormalization;
-    let text: String = text.nfkc().collect::<String>().trim().replace('ー', "-");
-    if text.is_empty() {
-        return Some(String::new());
-    }
-    let digits = text.chars().filter(char::is_ascii_digit).count();
-    let allowed = text
-        .chars()
-        .enumerate()
-        .all(|(i, c)| c.is_ascii_digit() || c == '-' || (c == '+' && i == 0));
-    (allowed && (10..=13).contains(&digits)).then_some(text)
 }

@@ -405,7 +405,8 @@ pub(super) async fn seed(
         };
         // The demo facility's own account confirmed its entry; the others came from the
         // town's survey, confirmed by no account.
-        let by = matches!(demo.organisation, Organisation::Existing("nursery")).then_some(confirmer);
+        let by =
+            matches!(demo.organisation, Organisation::Existing("nursery")).then_some(confirmer);
         let id = ServiceId::from_uuid(uuid::Uuid::new_v4());
         repo::insert(&mut conn, &id, &organisation, &entry, by, now).await?;
         if !demo.vacancies.is_empty() {

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod described;
+mod directory;
 mod support;
 
 mod admin;

@@ -354,15 +354,10 @@ fn fold(text: &str) -> String {
     text.nfkc().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// The short name of a care item: the label without 「の管理」, the bracketed part or 「使用」.
+/// The short name of a care item as a cell may hold it: the item's short label
+/// (`CareItem::short_label_ja`) folded, without 「使用」.
 fn short_name(item: CareItem) -> String {
-    let label = fold(item.label_ja());
-    let label = match label.find('(') {
-        Some(i) => label[..i].to_string(),
-        None => label,
-    };
-    label
-        .trim_end_matches("の管理")
+    fold(item.short_label_ja())
         .trim_end_matches("使用")
         .to_string()
 }

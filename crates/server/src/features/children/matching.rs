@@ -73,9 +73,14 @@ pub async fn page(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let gate = Gate::page(&state, &current, &parts);
-    let stored =
-        service::open_record(&gate, &state, &id, Permission::ReadChild, Use::Read("matching"))
-            .await?;
+    let stored = service::open_record(
+        &gate,
+        &state,
+        &id,
+        Permission::ReadChild,
+        Use::Read("matching"),
+    )
+    .await?;
     let next_year = q.get("year").is_some_and(|y| y == "next");
     let fy = fiscal_year(state.clock.today_jst()) + i32::from(next_year);
     let needs = needs_of(&stored.profile, fy);
@@ -85,7 +90,8 @@ pub async fn page(
         .map(|k| k.code.to_string())
         .unwrap_or_default();
     // Staff see the directory's staff fields; a family, what the public page shows.
-    let staff = tsunagu_core::access::may(&current.actor, Permission::ReadDirectory, None).allowed();
+    let staff =
+        tsunagu_core::access::may(&current.actor, Permission::ReadDirectory, None).allowed();
     let weighed = directory::weigh_for(
         &state,
         &needs,
@@ -118,7 +124,7 @@ pub async fn page(
                 needs
                     .care
                     .iter()
-                    .map(|c| directory::short_care_label(*c))
+                    .map(|c| c.short_label_ja())
                     .collect::<Vec<_>>()
                     .join("、")
             },

@@ -39,7 +39,7 @@ impl Choices {
             care: CareItem::ALL
                 .iter()
                 .filter(|c| c.parent().is_none())
-                .map(|c| (c.code(), service::short_care_label(*c)))
+                .map(|c| (c.code(), c.short_label_ja().to_string()))
                 .collect(),
             devices: DeviceKind::ALL
                 .iter()
@@ -167,8 +167,7 @@ async fn search_page(
         pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
         query_string,
         asked,
-        can_edit: current
-            .is_some_and(|c| may(&c.actor, Permission::EditDirectory, None).allowed()),
+        can_edit: current.is_some_and(|c| may(&c.actor, Permission::EditDirectory, None).allowed()),
     };
     Ok((status, Html(page.render()?)).into_response())
 }
@@ -477,7 +476,9 @@ pub async fn update(
         }
     };
     match service::update(&gate, &state, &id, expected, &entry).await? {
-        Saved::Saved => Ok(Redirect::to(&format!("/directory/services/{id}?saved=1")).into_response()),
+        Saved::Saved => {
+            Ok(Redirect::to(&format!("/directory/services/{id}?saved=1")).into_response())
+        }
         Saved::Invalid(errors) => again(&gate, &state, &current, &id, form, errors, false).await,
         Saved::Conflict => again(&gate, &state, &current, &id, form, Vec::new(), true).await,
     }

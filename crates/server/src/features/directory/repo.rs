@@ -358,7 +358,6 @@ async fn details_of(
     Ok(out)
 }
 
-
 /// What a search asks for. Empty parts ask nothing.
 #[derive(Debug, Clone, Default)]
 pub struct Search {
@@ -495,53 +494,18 @@ pub async fn in_prefecture(db: &Db, prefecture: &str) -> Result<Vec<ServiceDetai
 /// Every service a search matches (rows only).
 async fn search_all_rows(db: &Db, search: &Search) -> Result<Vec<Service>, sqlx::Error> {
     let pattern = codec::like_contains(&search.text);
-    let rows = bind_search(sqlx::query(select_service!(
-        "WHERE ",
-        search_where!(),
-        " ORDER BY s.kana, s.id"
-    )), search, &pattern)
+    let rows = bind_search(
+        sqlx::query(select_service!(
+            "WHERE ",
+            search_where!(),
+            " ORDER BY s.kana, s.id"
+        )),
+        search,
+        &pattern,
+    )
     .fetch_all(db.pool())
     .await?;
     rows.iter().map(from_row).collect()
-}
-
-/// Services not confirmed since `cutoff`, per municipality where they are (for a town's
-/// home page) or of some organisations (a facility's).
-pub async fn stale_count(
-    db: &Db,
-    municipality_code: &str,
-    organisation_ids: &[OrganisationId],
-    cutoff: DateTime<Utc>,
-) -> Result<(i64, i64), sqlx::Error> {
-    let organisations = organisation_ids
-        .iter()
-        .map(|o| o.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
-    let row = sqlx::query(
-        "SELECT count(*) AS total, \
-         COALESCE(sum(CASE WHEN s.confirmed_at < $3 THEN 1 ELSE 0 END), 0) AS stale \
-         FROM services s WHERE s.active = $4 AND ($1 = '' OR s.municipality_code = $1) \
-         AND ($2 = '' OR ',' || $2 || ',' LIKE '%,' || s.organisation_id || ',%') \
-         AND ($1 <> '' OR $2 <> '')",
-    )
-    .bind(municipality_code)
-    .bind(&organisations)
-    .bind(codec::instant_to_db(cutoff))
-    .bind(true)
-    .fetch_one(db.pool())
-    .await?;
-    let total: i64 = row.try_get("total")?;
-    // PostgreSQL sums integers as numeric: read it back as text and parse.
-    let stale: i64 = match row.try_get::<i64, _>("stale") {
-        Ok(n) => n,
-        Err(_) => row
-            .try_get::<String, _>("stale")
-            .ok()
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(0),
-    };
-    Ok((total, stale))
 }
 
 fn care_mask(entry: &Entry) -> i64 {
@@ -669,12 +633,14 @@ async fn write_lists(
     entry: &Entry,
 ) -> Result<(), sqlx::Error> {
     for (item, conditions) in &entry.care {
-        sqlx::query("INSERT INTO service_care (service_id, care_item, conditions) VALUES ($1, $2, $3)")
-            .bind(id.as_str())
-            .bind(item.code())
-            .bind(conditions)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO service_care (service_id, care_item, conditions) VALUES ($1, $2, $3)",
+        )
+        .bind(id.as_str())
+        .bind(item.code())
+        .bind(conditions)
+        .execute(&mut *conn)
+        .await?;
     }
     for (device, rule) in &entry.device_rules {
         sqlx::query(

@@ -219,8 +219,7 @@ pub async fn parse_entry(
         f.fail(
             "phone",
             "format",
-            "電話番号は 03-1234-5678 のように数字とハイフンで入力してください（10〜13桁）"
-                .into(),
+            "電話番号は 03-1234-5678 のように数字とハイフンで入力してください（10〜13桁）".into(),
         );
         phone_text.clone()
     });
@@ -233,7 +232,7 @@ pub async fn parse_entry(
         );
     }
     let url = f.text("url", "ホームページ", 300, false);
-    if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://")) {
+    if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
         f.fail(
             "url",
             "format",
@@ -241,7 +240,13 @@ pub async fn parse_entry(
         );
     }
     let weekdays: String = (0..7)
-        .map(|i| if f.checked(&format!("wd_{i}")) { '1' } else { '0' })
+        .map(|i| {
+            if f.checked(&format!("wd_{i}")) {
+                '1'
+            } else {
+                '0'
+            }
+        })
         .collect();
     let opens_at = f.time("opens_at", "開始時刻");
     let closes_at = f.time("closes_at", "終了時刻");
@@ -298,17 +303,16 @@ pub async fn parse_entry(
             format!("受け入れている医療的ケア児の数（{now}人）が定員（{cap}人）を超えています"),
         );
     }
-    // Care items: a ticked box each, with its conditions in words. A code the list does
+    // Care items: a ticked box each (`accept_…`), with its conditions in words. A code the list does
     // not have is refused (a form can be sent by hand).
     let mut care = Vec::new();
     for (key, value) in form {
-        if let Some(code) = key.strip_prefix("care_")
+        if let Some(code) = key.strip_prefix("accept_")
             && !value.is_empty()
         {
             match CareItem::parse(code) {
                 Ok(item) => {
-                    let conditions =
-                        f.text(&format!("cond_{code}"), "受け入れの条件", 100, false);
+                    let conditions = f.text(&format!("cond_{code}"), "受け入れの条件", 100, false);
                     care.push((item, conditions));
                 }
                 Err(_) => f.fail(
@@ -455,7 +459,7 @@ pub fn values_of(detail: &ServiceDetail) -> HashMap<String, String> {
     put("care_children_now", number(s.care_children_now));
     put("waiting_list", number(s.waiting_list));
     for (item, conditions) in &detail.care {
-        put(&format!("care_{}", item.code()), "1".into());
+        put(&format!("accept_{}", item.code()), "1".into());
         put(&format!("cond_{}", item.code()), conditions.clone());
     }
     for (device, rule) in &detail.device_rules {
@@ -580,7 +584,15 @@ pub async fn create(
         .resource(repo::RESOURCE_TYPE, id.as_str())
         .detail(format!("organisation={}", organisation.id));
     gate.write(event, async |tx| {
-        repo::insert(tx, &id, &organisation.id, entry, Some(&current.account.id), now).await?;
+        repo::insert(
+            tx,
+            &id,
+            &organisation.id,
+            entry,
+            Some(&current.account.id),
+            now,
+        )
+        .await?;
         Ok(Written::Changed {
             value: (),
             fields: changed_fields(None, entry),
@@ -592,12 +604,16 @@ pub async fn create(
 
 /// The names of the fields an entry sets (new) or changes.
 fn changed_fields(before: Option<&Entry>, after: &Entry) -> Vec<String> {
-    let fields: [(&str, fn(&Entry) -> String); 12] = [
+    type Described = fn(&Entry) -> String;
+    let fields: [(&str, Described); 12] = [
         ("kind", |e| e.kind.clone()),
         ("name", |e| format!("{} {}", e.name, e.kana)),
         ("description", |e| e.description.clone()),
         ("address", |e| {
-            format!("{} {} {:?} {:?}", e.address, e.municipality_code, e.latitude, e.longitude)
+            format!(
+                "{} {} {:?} {:?}",
+                e.address, e.municipality_code, e.latitude, e.longitude
+            )
         }),
         ("contacts", |e| format!("{} {} {}", e.phone, e.email, e.url)),
         ("hours", |e| {
@@ -611,9 +627,14 @@ fn changed_fields(before: Option<&Entry>, after: &Entry) -> Vec<String> {
                 e.nurse_hours
             )
         }),
-        ("ages", |e| format!("{:?} {:?} {:?}", e.age_from, e.age_to, e.max_tier)),
+        ("ages", |e| {
+            format!("{:?} {:?} {:?}", e.age_from, e.age_to, e.max_tier)
+        }),
         ("capacity", |e| {
-            format!("{:?} {:?} {:?}", e.capacity, e.care_children_now, e.waiting_list)
+            format!(
+                "{:?} {:?} {:?}",
+                e.capacity, e.care_children_now, e.waiting_list
+            )
         }),
         ("care", |e| format!("{:?}", e.care)),
         ("devices", |e| format!("{:?}", e.device_rules)),
@@ -713,7 +734,13 @@ pub async fn update(
     }
     let mut moved = opened.target.clone();
     moved.municipality_code = entry.municipality_code;
-    if !may(&gate.current().actor, Permission::EditDirectory, Some(&moved)).allowed() {
+    if !may(
+        &gate.current().actor,
+        Permission::EditDirectory,
+        Some(&moved),
+    )
+    .allowed()
+    {
         return Ok(Saved::Invalid(vec![FieldError::new(
             "municipality_code",
             "not_allowed",
@@ -821,16 +848,14 @@ pub async fn record_vacancies(
                 "negative",
                 format!("{label}の空きに負の数は入力できません"),
             )),
-            Ok(n) if service.capacity.is_some_and(|cap| n > cap) => {
-                errors.push(FieldError::new(
-                    &key,
-                    "over_capacity",
-                    format!(
-                        "{label}の空き（{n}人）が定員（{}人）を超えています",
-                        service.capacity.unwrap_or_default()
-                    ),
-                ))
-            }
+            Ok(n) if service.capacity.is_some_and(|cap| n > cap) => errors.push(FieldError::new(
+                &key,
+                "over_capacity",
+                format!(
+                    "{label}の空き（{n}人）が定員（{}人）を超えています",
+                    service.capacity.unwrap_or_default()
+                ),
+            )),
             Ok(n) if n <= MAX_COUNT => reports.push((age, n)),
             _ => errors.push(FieldError::new(
                 &key,
@@ -868,8 +893,16 @@ pub async fn record_vacancies(
     ));
     let saved = gate
         .write(event, async |tx| {
-            if !repo::record_vacancies(tx, opened.id(), expected, &reports, as_of, Some(&account), now)
-                .await?
+            if !repo::record_vacancies(
+                tx,
+                opened.id(),
+                expected,
+                &reports,
+                as_of,
+                Some(&account),
+                now,
+            )
+            .await?
             {
                 return Ok(Written::Nothing(false));
             }
@@ -957,9 +990,8 @@ impl ServiceView {
     pub fn build(detail: &ServiceDetail, public: bool, stale_before: DateTime<Utc>) -> Self {
         let s = &detail.service;
         let hidden = |field: &str| public && s.staff_only.split(',').any(|f| f == field);
-        let shown = |field: &str, value: String| {
-            (!hidden(field) && !value.is_empty()).then_some(value)
-        };
+        let shown =
+            |field: &str, value: String| (!hidden(field) && !value.is_empty()).then_some(value);
         let kind: Option<&ServiceKind> = directory::service_kind(&s.kind);
         let open_days: Vec<&str> = s
             .weekdays
@@ -1007,7 +1039,7 @@ impl ServiceView {
             detail
                 .vacancies
                 .iter()
-                .map(|v| vacancy_words(v))
+                .map(vacancy_words)
                 .collect::<Vec<_>>()
         });
         ServiceView {
@@ -1044,7 +1076,7 @@ impl ServiceView {
             care: detail
                 .care
                 .iter()
-                .map(|(item, cond)| (item.label_ja().to_string(), cond.clone()))
+                .map(|(item, cond)| (item.short_label_ja().to_string(), cond.clone()))
                 .collect(),
             devices: detail
                 .device_rules
@@ -1176,7 +1208,7 @@ impl Query {
                 "{}に対応",
                 self.care
                     .iter()
-                    .map(|c| short_care_label(*c))
+                    .map(|c| c.short_label_ja())
                     .collect::<Vec<_>>()
                     .join("・")
             ));
@@ -1204,13 +1236,6 @@ impl Query {
         }
         why
     }
-}
-
-/// 「吸引」 for 「吸引（口鼻腔・気管内）」: the label up to its brackets and 「の管理」.
-pub fn short_care_label(item: CareItem) -> String {
-    let label = item.label_ja();
-    let label = label.split(['（', '(']).next().unwrap_or(label);
-    label.trim_end_matches("の管理").to_string()
 }
 
 /// One page of a search, with why each result is shown.
