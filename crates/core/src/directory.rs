@@ -254,6 +254,31 @@ pub fn service_kind(code: &str) -> Option<&'static ServiceKind> {
     SERVICE_KINDS.iter().find(|k| k.code == code)
 }
 
+/// The kinds of service that take a child at a transition: where the transition board
+/// looks for places. 卒業 leads to adult services, which the taxonomy does not hold.
+pub fn kinds_for(transition: crate::transitions::TransitionKind) -> &'static [&'static str] {
+    use crate::transitions::TransitionKind as T;
+    match transition {
+        T::NurseryEntry => &[
+            "nursery",
+            "certified_childcare",
+            "small_nursery",
+            "kindergarten",
+            "child_development",
+            "child_development_smid",
+            "child_development_centre",
+        ],
+        T::SchoolEntry => &[
+            "special_needs_school",
+            "after_school_club",
+            "after_school_day",
+            "after_school_day_smid",
+        ],
+        T::JuniorHigh | T::UpperSecondary => &["after_school_day", "after_school_day_smid"],
+        T::Graduation => &[],
+    }
+}
+
 /// What a service does about one device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceRule {
@@ -584,6 +609,22 @@ mod tests {
                 .misfits
                 .len();
                 assert!(after <= before);
+            }
+        }
+    }
+
+    #[test]
+    fn every_kind_a_transition_names_is_in_the_taxonomy() {
+        use crate::transitions::TransitionKind as T;
+        for t in [
+            T::NurseryEntry,
+            T::SchoolEntry,
+            T::JuniorHigh,
+            T::UpperSecondary,
+            T::Graduation,
+        ] {
+            for code in kinds_for(t) {
+                assert!(service_kind(code).is_some(), "{code}");
             }
         }
     }

@@ -76,3 +76,11 @@ mod tests {
         assert_eq!(date_to_db(d), "2026-04-01");
     }
 }
+
+/// `$1, $2, …, $n`: placeholders only, never values, for an `IN (…)` of bound values.
+pub fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -547,6 +547,7 @@ async fn a_childs_record_lists_what_fits_and_why_the_rest_does_not() {
             &[
                 ("as_of", "2026-11-20"),
                 ("vac_2", "1"),
+                ("vac_3", "1"),
                 ("version", &version),
             ],
         )
@@ -589,6 +590,28 @@ async fn a_childs_record_lists_what_fits_and_why_the_rest_does_not() {
         .await,
         1
     );
+    // The transition board counts, for the child's next step (nursery entry next April, in
+    // the 3歳児クラス), the places that fit: ひだまり's 3歳児 place.
+    let board = app.get_as(&town, "/children/transitions").await;
+    let row = board
+        .body
+        .split("合致 さき")
+        .nth(1)
+        .expect("the child on the board");
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("合う受け入れ先 1件"), "{row}");
+    sqlx::query("UPDATE service_vacancies SET vacancies = 0 WHERE class_age = 3")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let board = app.get_as(&town, "/children/transitions").await;
+    let row = board
+        .body
+        .split("合致 さき")
+        .nth(1)
+        .expect("the child on the board");
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("空きのある受け入れ先がありません"), "{row}");
     // The family reads it too, with the public fields only.
     let record = app.get_as(&town, &format!("/children/{child}")).await;
     assert!(record.body.contains(&format!("/children/{child}/services")));

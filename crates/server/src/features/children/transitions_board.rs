@@ -9,7 +9,10 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Html;
 use tsunagu_core::access::{Permission, scope_filter};
-use tsunagu_core::calendar::{fiscal_year, format_wareki, life_stage};
+use tsunagu_core::calendar::{class_age, fiscal_year, format_wareki, life_stage};
+use tsunagu_core::care::{CareItem, Tier};
+use tsunagu_core::device::DeviceKind;
+use tsunagu_core::directory::Needs;
 use tsunagu_core::transitions::{
     BOARD_HORIZON_MONTHS, Transition, TransitionKind, attends_nursery, upcoming,
 };
@@ -31,6 +34,11 @@ struct BoardRow {
     prepare_from: String,
     tier: &'static str,
     preparing: bool,
+    /// Services of the kinds that take the child at this step that fit them now, with a
+    /// vacancy; `None` when the directory holds no such kind (卒業).
+    places: Option<usize>,
+    /// The step falls in a later 年度 (the matching page's 「来年度」).
+    later_year: bool,
 }
 
 /// One 年度 × kind group.
@@ -88,7 +96,11 @@ pub async fn board(
         .map(|(c, _)| &c.id)
         .collect();
     let attending = super::store::attending_of(&state.db, &nursery_next).await?;
+    let all_ids: Vec<&ChildId> = children.iter().map(|c| &c.id).collect();
+    let devices = super::store::device_masks_of(&state.db, &all_ids).await?;
     let mut shown = Vec::new();
+    // What each shown child needs at their step, to count the places that fit.
+    let mut asks = Vec::new();
     let mut groups: BTreeMap<(i32, TransitionKind), Vec<BoardRow>> = BTreeMap::new();
     for (child, steps) in children.into_iter().zip(steps) {
         let at_nursery = attending
@@ -102,6 +114,23 @@ pub async fn board(
             continue;
         };
         shown.push(child.id.clone());
+        let kinds = tsunagu_core::directory::kinds_for(next.kind);
+        asks.push((
+            Needs {
+                municipality_code: child.municipality_code.clone(),
+                class_age: class_age(child.birth_date, next.fiscal_year),
+                care: CareItem::in_mask(child.care_mask).collect(),
+                tier: Tier::parse(&child.care_tier).unwrap_or(Tier::BelowThree),
+                devices: {
+                    let mask = devices.get(child.id.as_str()).copied().unwrap_or(0);
+                    DeviceKind::ALL
+                        .into_iter()
+                        .filter(|d| mask & d.bit() != 0)
+                        .collect()
+                },
+            },
+            kinds,
+        ));
         groups
             .entry((next.fiscal_year, next.kind))
             .or_default()
@@ -115,7 +144,20 @@ pub async fn board(
                 name: child.name,
                 kana: child.kana,
                 municipality: child.municipality_name,
+                places: (!kinds.is_empty()).then_some(0),
+                later_year: next.fiscal_year > fy,
             });
+    }
+    // The counts, in the order the rows were made (groups keep each row's order of making).
+    let counts = crate::features::directory::service::fitting_places(&state, &asks).await?;
+    let mut by_child: HashMap<&ChildId, usize> = HashMap::new();
+    for (id, n) in shown.iter().zip(counts) {
+        by_child.insert(id, n);
+    }
+    for row in groups.values_mut().flatten() {
+        if row.places.is_some() {
+            row.places = by_child.get(&row.child_id).copied();
+        }
     }
     let gate = crate::gate::Gate::page(&state, &current, &parts);
     super::service::audit_shown(&gate, "transition_board", shown.iter().map(ChildId::as_str))

@@ -249,13 +249,10 @@ impl Which<'_> {
     /// only, never a value, reach the SQL text.
     fn condition(&self, column: &str) -> (String, Vec<String>) {
         match self {
-            Which::Ids(ids) => {
-                let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-                (
-                    format!("{column} IN ({})", marks.join(", ")),
-                    ids.iter().map(|i| i.as_str().to_string()).collect(),
-                )
-            }
+            Which::Ids(ids) => (
+                format!("{column} IN ({})", codec::placeholders(ids.len())),
+                ids.iter().map(|i| i.as_str().to_string()).collect(),
+            ),
             Which::Prefecture(code) => (
                 format!(
                     "{column} IN (SELECT id FROM services WHERE substr(municipality_code, 1, 2) = $1 AND active = $2)"

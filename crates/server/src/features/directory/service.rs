@@ -1404,6 +1404,34 @@ pub async fn weigh_for(
     Ok(weighed)
 }
 
+/// For each child's needs and the kinds that would take them: how many services of those
+/// kinds fit now, a vacancy included. The services are read once per prefecture.
+pub async fn fitting_places(
+    state: &AppState,
+    asks: &[(Needs, &'static [&'static str])],
+) -> Result<Vec<usize>, AppError> {
+    let mut by_prefecture: HashMap<String, Vec<ServiceDetail>> = HashMap::new();
+    let mut counts = Vec::with_capacity(asks.len());
+    for (needs, kinds) in asks {
+        let prefecture = needs.municipality_code.get(..2).unwrap_or("").to_string();
+        if !by_prefecture.contains_key(&prefecture) {
+            let services = repo::in_prefecture(&state.db, &prefecture).await?;
+            by_prefecture.insert(prefecture.clone(), services);
+        }
+        let services = by_prefecture
+            .get(&prefecture)
+            .map_or(&[][..], Vec::as_slice);
+        counts.push(
+            services
+                .iter()
+                .filter(|d| kinds.contains(&d.service.kind.as_str()))
+                .filter(|d| directory::fit(needs, &offer_of(d, needs.class_age)).fits())
+                .count(),
+        );
+    }
+    Ok(counts)
+}
+
 /// What a stored service offers, for matching a child of `class_age`.
 fn offer_of(detail: &ServiceDetail, class_age: i32) -> Offer {
     let s = &detail.service;

@@ -61,6 +61,29 @@ pub async fn load_many(
     Ok(all)
 }
 
+/// The devices of these children, by id, as a mask (`DeviceKind::mask`): the transition
+/// board weighs services for them (lists do not carry devices).
+pub async fn device_masks_of(
+    db: &Db,
+    ids: &[&ChildId],
+) -> Result<HashMap<String, i64>, sqlx::Error> {
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(LOAD_CHUNK) {
+        let sql = format!(
+            "SELECT id, device_mask FROM children WHERE id IN ({})",
+            placeholders(chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for row in query.fetch_all(db.pool()).await? {
+            found.insert(row.try_get("id")?, row.try_get("device_mask")?);
+        }
+    }
+    Ok(found)
+}
+
 /// The 在籍先 of these children, by id: the transition board asks for the few whose next
 /// step is nursery entry (lists do not carry it).
 pub async fn attending_of(
@@ -84,13 +107,7 @@ pub async fn attending_of(
     Ok(found)
 }
 
-/// `$1, $2, …, $n`: placeholders only, never values.
-fn placeholders(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+use codec::placeholders;
 
 async fn load_chunk(
     conn: &mut AnyConnection,
