@@ -328,6 +328,9 @@ pub struct Offer {
     /// Whether the kind takes children by places at all (a 訪問看護 or a coordinator has
     /// no places: vacancies are not asked of it).
     pub has_places: bool,
+    /// Whether the care a child needs decides (a consultation office or a coordinator
+    /// serves every child, whatever their care).
+    pub weighs_care: bool,
 }
 
 /// What a child needs, as matching reads it.
@@ -378,21 +381,29 @@ impl Misfit {
     }
 }
 
-/// A class-age range in words: 「0〜5歳児クラス」, 「小1〜高3」.
-pub fn age_range_ja(from: i32, to: i32) -> String {
-    fn one(age: i32) -> String {
-        match age {
-            ..=5 => format!("{}歳児", age.max(0)),
-            6..=11 => format!("小{}", age - 5),
-            12..=14 => format!("中{}", age - 11),
-            15..=17 => format!("高{}", age - 14),
-            _ => "卒後".into(),
-        }
+/// One class age (age on April 1) in words: 「3歳児」, 「小1」, 「高3」, 「卒後」.
+pub fn class_age_ja(age: i32) -> String {
+    match age {
+        ..=5 => format!("{}歳児", age.max(0)),
+        6..=11 => format!("小{}", age - 5),
+        12..=14 => format!("中{}", age - 11),
+        15..=17 => format!("高{}", age - 14),
+        _ => "卒後".into(),
     }
-    if to <= 5 {
+}
+
+/// A class-age range in words: 「0〜5歳児クラス」, 「小1〜高3」, 「3歳児クラス」.
+pub fn age_range_ja(from: i32, to: i32) -> String {
+    if from == to {
+        if to <= 5 {
+            format!("{}クラス", class_age_ja(to))
+        } else {
+            class_age_ja(to)
+        }
+    } else if to <= 5 {
         format!("{}〜{}歳児クラス", from.max(0), to)
     } else {
-        format!("{}〜{}", one(from), one(to))
+        format!("{}〜{}", class_age_ja(from), class_age_ja(to))
     }
 }
 
@@ -425,7 +436,7 @@ pub fn fit(needs: &Needs, offer: &Offer) -> Fit {
     {
         misfits.push(Misfit::Age { from, to });
     }
-    for item in &needs.care {
+    for item in needs.care.iter().filter(|_| offer.weighs_care) {
         if !offer.care.contains(item) {
             misfits.push(Misfit::Care(*item));
         }
@@ -456,6 +467,12 @@ pub fn fit(needs: &Needs, offer: &Offer) -> Fit {
         with_parent,
         vacancies,
     }
+}
+
+/// Whether the care a child needs decides for a kind: not for consultation and
+/// coordination, which serve every child.
+pub fn weighs_care(kind: &ServiceKind) -> bool {
+    !matches!(kind.code, "consultation_support" | "coordinator")
 }
 
 /// Whether a kind takes children by places (and so is asked for vacancies).
@@ -490,6 +507,7 @@ mod tests {
             device_rules: vec![(DeviceKind::Ventilator, DeviceRule::NotHandled)],
             vacancies: Some((2, date(2026, 4, 1))),
             has_places: true,
+            weighs_care: true,
         }
     }
 
@@ -571,6 +589,15 @@ mod tests {
         assert_eq!(fit(&child(), &offer).misfits, vec![Misfit::VacancyUnknown]);
         offer.has_places = false;
         assert!(fit(&child(), &offer).fits());
+        // A coordinator serves every child, whatever their care.
+        let coordinator = Offer {
+            care: Vec::new(),
+            weighs_care: false,
+            has_places: false,
+            ..nursery()
+        };
+        assert!(fit(&child(), &coordinator).fits());
+        assert!(!weighs_care(service_kind("coordinator").unwrap()));
         assert!(!has_places(service_kind("visiting_nurse").unwrap()));
         assert!(has_places(service_kind("short_stay_medical").unwrap()));
     }
@@ -634,5 +661,7 @@ mod tests {
         assert_eq!(age_range_ja(0, 5), "0〜5歳児クラス");
         assert_eq!(age_range_ja(6, 17), "小1〜高3");
         assert_eq!(age_range_ja(3, 8), "3歳児〜小3");
+        assert_eq!(age_range_ja(3, 3), "3歳児クラス");
+        assert_eq!(age_range_ja(7, 7), "小2");
     }
 }

@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod a11y;
+mod directory;
 mod harness;
 mod pages;
 mod registry;

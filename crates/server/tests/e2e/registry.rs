@@ -16,7 +16,7 @@ const PHONE: u32 = 360;
 
 /// Waits until the page's text contains `needle` (generously: the browser tests run side by
 /// side on two cores, a PDF print among them).
-async fn wait_for_text(env: &Env, what: &str, needle: &str) -> String {
+pub(crate) async fn wait_for_text(env: &Env, what: &str, needle: &str) -> String {
     poll(Duration::from_secs(20), what, || async {
         let text = body_text(env).await;
         if text.contains(needle) {
@@ -29,7 +29,7 @@ async fn wait_for_text(env: &Env, what: &str, needle: &str) -> String {
 }
 
 /// Sets a form control's value directly (date inputs and selects ignore typed text).
-async fn set_value(env: &Env, id: &str, value: &str) {
+pub(crate) async fn set_value(env: &Env, id: &str, value: &str) {
     js(
         env.client(),
         &format!(
@@ -40,7 +40,7 @@ async fn set_value(env: &Env, id: &str, value: &str) {
     .await;
 }
 
-async fn click(env: &Env, css: &str) {
+pub(crate) async fn click(env: &Env, css: &str) {
     env.client()
         .find(Locator::Css(css))
         .await
@@ -51,7 +51,7 @@ async fn click(env: &Env, css: &str) {
 }
 
 /// The href of the link with this text on the current page.
-async fn link_to(env: &Env, text: &str) -> String {
+pub(crate) async fn link_to(env: &Env, text: &str) -> String {
     env.client()
         .find(Locator::LinkText(text))
         .await
@@ -64,7 +64,7 @@ async fn link_to(env: &Env, text: &str) -> String {
 
 /// A guardian signs in with the password alone (no second factor is required of families).
 /// 板橋区's welfare staff sign in and open 山田 はると's record; its address.
-async fn open_haruto_as_staff(env: &Env, accounts: &[serde_json::Value]) -> String {
+pub(crate) async fn open_haruto_as_staff(env: &Env, accounts: &[serde_json::Value]) -> String {
     sign_in(env, accounts, "itabashi.welfare").await;
     env.goto("/children").await;
     let record = link_to(env, "山田 はると").await;

@@ -107,15 +107,7 @@ pub async fn page(
             "お住まい",
             crate::features::municipalities::repo::name_of(&needs.municipality_code).to_string(),
         ),
-        (
-            "年齢",
-            age_range_ja(needs.class_age, needs.class_age)
-                .trim_end_matches("クラス")
-                .split('〜')
-                .next()
-                .unwrap_or("")
-                .to_string(),
-        ),
+        ("年齢", age_range_ja(needs.class_age, needs.class_age)),
         (
             "医療的ケア",
             if needs.care.is_empty() {

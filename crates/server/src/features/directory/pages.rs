@@ -48,17 +48,7 @@ impl Choices {
                 .collect(),
             tiers: Tier::ALL.iter().map(|t| (t.code(), t.label_ja())).collect(),
             ages: (0..=18)
-                .map(|a| {
-                    (
-                        a,
-                        tsunagu_core::directory::age_range_ja(a as i32, a as i32)
-                            .trim_end_matches("クラス")
-                            .split('〜')
-                            .next()
-                            .unwrap_or("")
-                            .to_string(),
-                    )
-                })
+                .map(|a| (a, tsunagu_core::directory::class_age_ja(a as i32)))
                 .collect(),
         }
     }

@@ -1073,11 +1073,13 @@ impl ServiceView {
                 "waiting_list",
                 s.waiting_list.map(|n| format!("{n}人")).unwrap_or_default(),
             ),
-            care: detail
-                .care
-                .iter()
-                .map(|(item, cond)| (item.short_label_ja().to_string(), cond.clone()))
-                .collect(),
+            care: {
+                let mut care = detail.care.clone();
+                care.sort_by_key(|(item, _)| *item);
+                care.into_iter()
+                    .map(|(item, cond)| (item.short_label_ja().to_string(), cond))
+                    .collect()
+            },
             devices: detail
                 .device_rules
                 .iter()
@@ -1166,6 +1168,8 @@ impl Query {
                 _ => problems.push("年齢（クラス年齢）を一覧から選んでください".into()),
             }
         }
+        // In the sheet's order, whatever order they were ticked or sent in.
+        query.care.sort();
         query.vacancies = q.get("vacancies").is_some_and(|v| v == "1");
         let text = q.get("q").map(|t| t.trim()).unwrap_or_default();
         if let Some(c) = hidden_character(text, false) {
@@ -1460,6 +1464,7 @@ fn offer_of(detail: &ServiceDetail, class_age: i32) -> Offer {
         device_rules: detail.device_rules.clone(),
         vacancies,
         has_places: kind.is_some_and(directory::has_places),
+        weighs_care: kind.is_none_or(directory::weighs_care),
     }
 }
 
