@@ -60,6 +60,14 @@ pub fn like_contains(text: &str) -> String {
     pattern
 }
 
+/// `$1, $2, …, $n`: placeholders only, never values, for an `IN (…)` of bound values.
+pub fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,12 +83,4 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap();
         assert_eq!(date_to_db(d), "2026-04-01");
     }
-}
-
-/// `$1, $2, …, $n`: placeholders only, never values, for an `IN (…)` of bound values.
-pub fn placeholders(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
