@@ -60,6 +60,18 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/assets/{file}"),
     ("GET", "/public/directory"),
     ("GET", "/public/directory/{id}"),
+    ("GET", "/api/hsds/"),
+    ("GET", "/api/hsds/services"),
+    ("GET", "/api/hsds/services/{id}"),
+    ("GET", "/api/hsds/service_at_locations"),
+    ("GET", "/api/hsds/service_at_locations/{id}"),
+    ("GET", "/api/hsds/organizations"),
+    ("GET", "/api/hsds/organizations/{id}"),
+    ("GET", "/api/hsds/taxonomies"),
+    ("GET", "/api/hsds/taxonomies/{id}"),
+    ("GET", "/api/hsds/taxonomy_terms"),
+    ("GET", "/api/hsds/taxonomy_terms/{id}"),
+    ("GET", "/api/hsds/export.zip"),
 ];
 
 fn specs() -> Vec<tsunagu::auth::guard::RouteSpec> {

@@ -3,13 +3,11 @@
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 use tsunagu_core::access::Role;
 
 use crate::support::{
     ITABASHI_FAMILY_NAME, ITABASHI_SHARED_NAME, NERIMA_NAME, Session, TestApp, TestResponse, World,
-    request_as, signed_in,
+    get_bytes, request_as, signed_in,
 };
 
 const BOUNDARY: &str = "----tsunagu-import-test-boundary";
@@ -110,28 +108,6 @@ fn bom_csv(text: &str) -> Vec<u8> {
 const HEADER: &str = "氏名,フリガナ,生年月日,性別,市区町村コード,医療的ケア,医療機器,保護者氏名,保護者続柄,保護者電話番号,就労希望\n";
 
 /// A GET whose body is kept as bytes (Shift_JIS and .xlsx).
-async fn get_bytes(app: &TestApp, session: &Session, uri: &str) -> (StatusCode, Vec<u8>) {
-    let response = app
-        .router
-        .clone()
-        .oneshot(
-            request_as(session, Method::GET, uri)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    (status, bytes)
-}
-
 async fn staff() -> (TestApp, World, Session) {
     signed_in(Role::MunicipalStaff).await
 }
@@ -561,7 +537,7 @@ async fn unreadable_oversized_and_empty_uploads_are_refused_in_japanese() {
 #[tokio::test]
 async fn the_template_lists_every_column_and_reads_back() {
     let (app, _world, s) = staff().await;
-    let (status, bytes) = get_bytes(&app, &s, "/children/import/template.csv").await;
+    let (status, bytes) = get_bytes(&app, Some(&s), "/children/import/template.csv").await;
     assert_eq!(status, StatusCode::OK);
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
     let text = String::from_utf8(bytes.clone()).unwrap();
@@ -638,7 +614,7 @@ async fn a_shift_jis_export_refuses_a_character_it_cannot_hold() {
     // the two ways on are offered; nothing is exported yet.
     let (status, bytes) = get_bytes(
         &app,
-        &s,
+        Some(&s),
         "/children/export.csv?encoding=cp932&status=active",
     )
     .await;
@@ -667,7 +643,7 @@ async fn a_shift_jis_export_refuses_a_character_it_cannot_hold() {
     // With 〓 (げた) in place of each, the file is Shift_JIS and says so in the audit.
     let (status, bytes) = get_bytes(
         &app,
-        &s,
+        Some(&s),
         "/children/export.csv?encoding=cp932&substitute=geta",
     )
     .await;
@@ -689,7 +665,7 @@ async fn a_shift_jis_export_refuses_a_character_it_cannot_hold() {
         1
     );
     // The same list in UTF-8 keeps the characters.
-    let (status, bytes) = get_bytes(&app, &s, "/children/export.csv").await;
+    let (status, bytes) = get_bytes(&app, Some(&s), "/children/export.csv").await;
     assert_eq!(status, StatusCode::OK);
     assert!(String::from_utf8(bytes).unwrap().contains("𠮷田 はると"));
 }
@@ -698,7 +674,7 @@ async fn a_shift_jis_export_refuses_a_character_it_cannot_hold() {
 async fn a_shift_jis_export_decodes_back_and_is_audited_with_its_filter() {
     let (app, world, s) = staff().await;
     register(&app, &s, "髙橋 そら", "たかはし そら").await;
-    let (status, bytes) = get_bytes(&app, &s, "/children/export.csv?encoding=cp932").await;
+    let (status, bytes) = get_bytes(&app, Some(&s), "/children/export.csv?encoding=cp932").await;
     assert_eq!(status, StatusCode::OK);
     assert!(!bytes.starts_with(b"\xEF\xBB\xBF"));
     let text = encoding_rs::SHIFT_JIS
@@ -712,7 +688,7 @@ async fn a_shift_jis_export_decodes_back_and_is_audited_with_its_filter() {
     let staff_id = &world.person(Role::MunicipalStaff).id;
     let (status, _) = get_bytes(
         &app,
-        &s,
+        Some(&s),
         "/children/export.csv?encoding=cp932&q=%E5%B1%B1%E7%94%B0",
     )
     .await;
@@ -750,7 +726,8 @@ async fn an_xlsx_export_opens_and_reads_back_as_an_import() {
         post_guessed(&app, &s, &id, "commit", &[]).await.status,
         StatusCode::OK
     );
-    let (status, bytes) = get_bytes(&app, &s, "/children/export.xlsx?care_item=ventilator").await;
+    let (status, bytes) =
+        get_bytes(&app, Some(&s), "/children/export.xlsx?care_item=ventilator").await;
     assert_eq!(status, StatusCode::OK);
     let mut book = Xlsx::new(std::io::Cursor::new(bytes.clone())).expect("an xlsx file");
     let range = book.worksheet_range_at(0).unwrap().unwrap();
@@ -800,7 +777,7 @@ async fn an_xlsx_export_opens_and_reads_back_as_an_import() {
     // The list exported as CSV, a new child written under it and sent back: the page
     // offers to skip the rows already registered; chosen, only the new row goes in and the
     // registered record is left as it was.
-    let (_, exported) = get_bytes(&app, &s, "/children/export.csv").await;
+    let (_, exported) = get_bytes(&app, Some(&s), "/children/export.csv").await;
     let mut text = String::from_utf8(exported).expect("utf-8");
     let columns = text.lines().next().unwrap().split(',').count();
     let mut row = vec![""; columns];
@@ -1178,7 +1155,7 @@ async fn a_corrected_export_updates_only_what_it_changes_after_showing_it() {
         .execute(app.db.pool())
         .await
         .unwrap();
-    let (_, bytes) = get_bytes(&app, &s, "/children/export.csv").await;
+    let (_, bytes) = get_bytes(&app, Some(&s), "/children/export.csv").await;
     let text = String::from_utf8(bytes).unwrap();
     let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();

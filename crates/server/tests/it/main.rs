@@ -23,6 +23,7 @@ mod database;
 mod demo_data;
 mod duplicates;
 mod guardians;
+mod hsds;
 mod notices;
 mod pages;
 mod proposals;

@@ -980,3 +980,32 @@ pub async fn directory_service(
     .expect("a directory entry");
     id
 }
+
+/// A download's status and bytes as sent (a zip, a CP932 CSV), signed in or not.
+pub async fn get_bytes(
+    app: &TestApp,
+    session: Option<&Session>,
+    uri: &str,
+) -> (StatusCode, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let request = match session {
+        Some(session) => request_as(session, Method::GET, uri),
+        None => Request::builder().method(Method::GET).uri(uri),
+    };
+    let response = app
+        .router
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    (status, bytes)
+}

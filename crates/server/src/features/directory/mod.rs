@@ -3,6 +3,7 @@
 //! facility itself, a search for staff and one for the public, and the services that fit
 //! one child (called from the child's record). `routes()` is all this file holds.
 
+pub mod hsds;
 pub mod pages;
 pub mod repo;
 pub mod service;
@@ -66,4 +67,45 @@ pub fn routes() -> Routes {
             Access::Public,
             pages::public_detail,
         )
+        // Open Referral HSDS 3.1, read-only: public fields, staff fields when signed in.
+        .get("/api/hsds/", Access::Public, hsds::meta)
+        .get("/api/hsds/services", Access::Public, hsds::services)
+        .get("/api/hsds/services/{id}", Access::Public, hsds::service)
+        .get(
+            "/api/hsds/service_at_locations",
+            Access::Public,
+            hsds::service_at_locations,
+        )
+        .get(
+            "/api/hsds/service_at_locations/{id}",
+            Access::Public,
+            hsds::service_at_location,
+        )
+        .get(
+            "/api/hsds/organizations",
+            Access::Public,
+            hsds::organizations,
+        )
+        .get(
+            "/api/hsds/organizations/{id}",
+            Access::Public,
+            hsds::organization,
+        )
+        .get(
+            "/api/hsds/taxonomies",
+            Access::Public,
+            hsds::taxonomies_list,
+        )
+        .get("/api/hsds/taxonomies/{id}", Access::Public, hsds::taxonomy)
+        .get(
+            "/api/hsds/taxonomy_terms",
+            Access::Public,
+            hsds::taxonomy_terms,
+        )
+        .get(
+            "/api/hsds/taxonomy_terms/{id}",
+            Access::Public,
+            hsds::taxonomy_term,
+        )
+        .get("/api/hsds/export.zip", Access::Public, hsds::export)
 }

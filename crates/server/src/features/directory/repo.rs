@@ -1,6 +1,8 @@
 //! The directory's SQL: services, the care they accept, their device rules, the towns
 //! they serve and the vacancies they reported (a history, never overwritten).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -61,6 +63,8 @@ pub struct Service {
     pub version: i64,
     pub confirmed_at: DateTime<Utc>,
     pub confirmed_by_name: String,
+    /// Any change, a confirmation or a vacancy report included.
+    pub updated_at: DateTime<Utc>,
 }
 
 /// One vacancy report.
@@ -126,7 +130,7 @@ macro_rules! select_service {
              s.email, s.url, s.weekdays, s.opens_at, s.closes_at, s.closed_on_holidays, \
              s.closed_year_end, s.nurse_hours, s.age_from, s.age_to, s.max_tier, s.capacity, \
              s.care_children_now, s.waiting_list, s.care_mask, s.staff_only, s.active, s.version, \
-             s.confirmed_at, COALESCE(a.display_name, '') AS confirmed_by_name \
+             s.confirmed_at, s.updated_at, COALESCE(a.display_name, '') AS confirmed_by_name \
              FROM services s JOIN organisations o ON o.id = s.organisation_id \
              LEFT JOIN accounts a ON a.id = s.confirmed_by ",
             $($tail)+
@@ -168,6 +172,7 @@ fn from_row(row: &AnyRow) -> Result<Service, sqlx::Error> {
         version: row.try_get("version")?,
         confirmed_at: codec::get_instant(row, "confirmed_at")?,
         confirmed_by_name: row.try_get("confirmed_by_name")?,
+        updated_at: codec::get_instant(row, "updated_at")?,
     })
 }
 
@@ -265,11 +270,8 @@ impl Which<'_> {
 
 /// The care, device rules, areas and current vacancies of many services, in four
 /// statements whatever their number.
-async fn details_of(
-    db: &Db,
-    which: Which<'_>,
-) -> Result<std::collections::HashMap<ServiceId, Details>, sqlx::Error> {
-    let mut out: std::collections::HashMap<ServiceId, Details> = std::collections::HashMap::new();
+async fn details_of(db: &Db, which: Which<'_>) -> Result<HashMap<ServiceId, Details>, sqlx::Error> {
+    let mut out: HashMap<ServiceId, Details> = HashMap::new();
     if matches!(which, Which::Ids(ids) if ids.is_empty()) {
         return Ok(out);
     }
@@ -373,6 +375,10 @@ pub struct Search {
     /// Only these organisations' services (a facility's own list).
     pub organisation_ids: Vec<OrganisationId>,
     pub include_inactive: bool,
+    /// Only services that accept some care item (the HSDS care taxonomy).
+    pub any_care: bool,
+    /// Only services changed at or after this instant (HSDS `modified_after`).
+    pub modified_after: Option<DateTime<Utc>>,
 }
 
 macro_rules! search_where {
@@ -388,7 +394,8 @@ macro_rules! search_where {
             latest_vacancy!(),
             ")) AND ($7 = '' OR s.search_key LIKE $8 ESCAPE '\\') \
              AND ($9 = '' OR ',' || $9 || ',' LIKE '%,' || s.organisation_id || ',%') \
-             AND ($10 = 1 OR s.active = $11)"
+             AND ($10 = 1 OR s.active = $11) \
+             AND ($12 = 0 OR s.care_mask <> 0) AND s.updated_at >= $13"
         )
     };
 }
@@ -416,12 +423,11 @@ fn bind_search<'q>(
         .bind(organisations)
         .bind(i64::from(search.include_inactive))
         .bind(true)
+        .bind(i64::from(search.any_care))
+        .bind(search.modified_after.map_or(i64::MIN, codec::instant_to_db))
 }
 
-fn with_details(
-    service: Service,
-    details: &mut std::collections::HashMap<ServiceId, Details>,
-) -> ServiceDetail {
+fn with_details(service: Service, details: &mut HashMap<ServiceId, Details>) -> ServiceDetail {
     let (care, device_rules, areas, vacancies) = details.remove(&service.id).unwrap_or_default();
     ServiceDetail {
         service,
@@ -455,7 +461,7 @@ pub async fn search(
         sqlx::query(select_service!(
             "WHERE ",
             search_where!(),
-            " ORDER BY s.kana, s.id LIMIT $12 OFFSET $13"
+            " ORDER BY s.kana, s.id LIMIT $14 OFFSET $15"
         )),
         search,
         &pattern,
@@ -486,6 +492,76 @@ pub async fn in_prefecture(db: &Db, prefecture: &str) -> Result<Vec<ServiceDetai
         .into_iter()
         .map(|service| with_details(service, &mut details))
         .collect())
+}
+
+/// Every service a search matches, with its details (the tabular export).
+pub async fn search_all(db: &Db, search: &Search) -> Result<Vec<ServiceDetail>, sqlx::Error> {
+    let services = search_all_rows(db, search).await?;
+    let ids: Vec<ServiceId> = services.iter().map(|s| s.id.clone()).collect();
+    let mut details = HashMap::new();
+    // Chunks keep each statement's binds well under the databases' limits.
+    for chunk in ids.chunks(500) {
+        details.extend(details_of(db, Which::Ids(chunk)).await?);
+    }
+    Ok(services
+        .into_iter()
+        .map(|service| with_details(service, &mut details))
+        .collect())
+}
+
+/// The organisations that offer active services, by kana: one page and how many there
+/// are, or the one named.
+pub async fn providers(
+    db: &Db,
+    only: Option<&OrganisationId>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Provider>, i64), sqlx::Error> {
+    let only = only.map(OrganisationId::as_str).unwrap_or("");
+    let total: i64 = sqlx::query(
+        "SELECT count(*) FROM organisations o WHERE ($1 = '' OR o.id = $1) \
+         AND EXISTS (SELECT 1 FROM services s WHERE s.organisation_id = o.id AND s.active = $2)",
+    )
+    .bind(only)
+    .bind(true)
+    .fetch_one(db.pool())
+    .await?
+    .try_get(0)?;
+    let rows = sqlx::query(
+        "SELECT o.id, o.name, o.kana, o.kind, o.municipality_code \
+         FROM organisations o WHERE ($1 = '' OR o.id = $1) \
+         AND EXISTS (SELECT 1 FROM services s WHERE s.organisation_id = o.id AND s.active = $2) \
+         ORDER BY o.kana, o.id LIMIT $3 OFFSET $4",
+    )
+    .bind(only)
+    .bind(true)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let providers = rows
+        .iter()
+        .map(|row| {
+            Ok(Provider {
+                id: OrganisationId::from_stored(row.try_get("id")?),
+                name: row.try_get("name")?,
+                kana: row.try_get("kana")?,
+                kind: row.try_get("kind")?,
+                municipality_code: row.try_get("municipality_code")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok((providers, total))
+}
+
+/// An organisation that offers services.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub id: OrganisationId,
+    pub name: String,
+    pub kana: String,
+    pub kind: String,
+    pub municipality_code: String,
 }
 
 /// Every service a search matches (rows only).

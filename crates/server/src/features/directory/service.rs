@@ -1191,8 +1191,7 @@ impl Query {
             class_age: if self.vacancies { self.class_age } else { None },
             vacancies: self.vacancies,
             text: tsunagu_core::kana::search_key(&self.text),
-            organisation_ids: Vec::new(),
-            include_inactive: false,
+            ..Search::default()
         }
     }
 
