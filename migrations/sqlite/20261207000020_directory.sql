@@ -79,3 +79,16 @@ CREATE TABLE service_vacancies (
     recorded_by TEXT REFERENCES accounts(id)
 );
 CREATE INDEX service_vacancies_service ON service_vacancies (service_id, class_age, recorded_at);
+
+-- The public listing in kana order (HSDS pages) without sorting every service.
+CREATE INDEX services_listing ON services (active, kana, id);
+
+-- Each prefecture's directory generation, bumped in every change of a service located in
+-- it: what a derived, in-memory copy of a prefecture's directory is checked against before
+-- each use (the database stays the only truth). And how many active services it has, kept
+-- with it, so a page of all services knows its total without counting them.
+CREATE TABLE directory_generations (
+    prefecture_code TEXT PRIMARY KEY,
+    generation      BIGINT NOT NULL,
+    active_services BIGINT NOT NULL
+);

@@ -9,6 +9,7 @@ mod bulk;
 mod directory;
 mod names;
 pub mod national;
+mod national_directory;
 mod synth;
 
 use chrono::{DateTime, Utc};

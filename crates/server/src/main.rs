@@ -283,7 +283,7 @@ async fn run(command: Command) -> Result<(), StartupError> {
                 tsunagu::demo::seed_scale(&database, clock.now(), scale).await?;
             if let Some(r) = report {
                 println!(
-                    "全国規模のデータ / national set ({:.1} s): 児童 {} 人（人工呼吸器 {} 人）、{} 市区町村、同意 {} 件、組織 {}、アカウント {}、監査ログ {} 件",
+                    "全国規模のデータ / national set ({:.1} s): 児童 {} 人（人工呼吸器 {} 人）、{} 市区町村、同意 {} 件、組織 {}、アカウント {}、監査ログ {} 件、資源 {} 件（空き状況の報告 {} 件）",
                     started.elapsed().as_secs_f64(),
                     r.children,
                     r.ventilator,
@@ -291,7 +291,9 @@ async fn run(command: Command) -> Result<(), StartupError> {
                     r.consents,
                     r.organisations,
                     r.accounts,
-                    r.audit_entries
+                    r.audit_entries,
+                    r.services,
+                    r.vacancy_reports
                 );
             }
             tsunagu::demo::write_accounts_file(&accounts)?;

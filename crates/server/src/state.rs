@@ -1,5 +1,6 @@
 //! What every handler can reach. No in-memory state that a second instance would miss:
-//! everything that changes lives in the database.
+//! everything that changes lives in the database; a copy held in memory (the directory's)
+//! is derived from it and checked against it before each use.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ pub struct AppState {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
+    pub directory: Arc<crate::features::directory::cache::Cache>,
 }
 
 /// Settings fixed at start-up.

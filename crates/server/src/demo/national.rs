@@ -2,7 +2,8 @@
 //! municipalities, in proportion to population (see `crates/server/data/POPULATION.md`),
 //! about one in five on a ventilator, each with guardians, devices and consents; a
 //! 障害福祉課 per municipality and a 医療的ケア児支援センター per prefecture; and a year of
-//! hash-chained audit entries. For the benchmarks in `bench/`.
+//! hash-chained audit entries; and the resource directory ([`super::national_directory`]).
+//! For the benchmarks in `bench/`.
 //!
 //! Written with multi-row INSERTs in a few large transactions ([`super::bulk`]), so both
 //! backends finish well within two minutes. Deterministic: one seeded generator.
@@ -161,6 +162,8 @@ pub struct Report {
     pub consents: u64,
     pub audit_entries: u64,
     pub municipalities_with_children: u64,
+    pub services: u64,
+    pub vacancy_reports: u64,
 }
 
 /// One bench account of the national set (passwords and TOTP secrets go to the accounts file).
@@ -619,11 +622,15 @@ pub async fn seed(
     }
     report.children = children.rows_written;
     report.consents = consents.rows_written;
+    // The resource directory, in the same transaction.
+    let directory = super::national_directory::seed(db, &mut tx, now).await?;
+    report.services = directory.services;
+    report.vacancy_reports = directory.vacancy_reports;
     seeding_cache(&mut tx, db.backend(), false).await?;
     tx.commit().await?;
     tracing::info!(
         elapsed_ms = t0.elapsed().as_millis() as u64,
-        "national: children committed"
+        "national: children and directory committed"
     );
 
     report.audit_entries = audit_year(db, &mut rng, now, &made, &existing).await?;

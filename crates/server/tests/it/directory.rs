@@ -368,12 +368,14 @@ async fn searches_say_why_and_the_public_sees_only_public_fields() {
         .execute(app.db.pool())
         .await
         .unwrap();
+    crate::support::directory_changed(&app).await;
     sqlx::query("UPDATE services SET care_mask = $1 WHERE id = $2")
         .bind(tsunagu_core::care::CareItem::TubeFeeding.bit())
         .bind(&theirs)
         .execute(app.db.pool())
         .await
         .unwrap();
+    crate::support::directory_changed(&app).await;
     let version = version_of(&app, &ours).await;
     let res = app
         .post_form_as(
@@ -561,6 +563,7 @@ async fn a_childs_record_lists_what_fits_and_why_the_rest_does_not() {
     .execute(app.db.pool())
     .await
     .unwrap();
+    crate::support::directory_changed(&app).await;
 
     let page = app
         .get_as(&town, &format!("/children/{child}/services"))
@@ -604,6 +607,7 @@ async fn a_childs_record_lists_what_fits_and_why_the_rest_does_not() {
         .execute(app.db.pool())
         .await
         .unwrap();
+    crate::support::directory_changed(&app).await;
     let board = app.get_as(&town, "/children/transitions").await;
     let row = board
         .body

@@ -115,12 +115,14 @@ async fn directory(app: &TestApp, world: &World) -> (String, String) {
         .execute(app.db.pool())
         .await
         .unwrap();
+    crate::support::directory_changed(&app).await;
     sqlx::query("UPDATE services SET care_mask = $1 WHERE id = $2")
         .bind(tsunagu_core::care::CareItem::TubeFeeding.bit())
         .bind(&theirs)
         .execute(app.db.pool())
         .await
         .unwrap();
+    crate::support::directory_changed(&app).await;
     sqlx::query(
         "INSERT INTO service_vacancies (id, service_id, class_age, vacancies, as_of, recorded_at) \
          VALUES ('v-2', $1, 2, 1, '2026-11-20', 1763600000000)",
@@ -129,6 +131,7 @@ async fn directory(app: &TestApp, world: &World) -> (String, String) {
     .execute(app.db.pool())
     .await
     .unwrap();
+    crate::support::directory_changed(&app).await;
     (ours, theirs)
 }
 

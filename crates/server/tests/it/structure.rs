@@ -40,6 +40,7 @@ const OWNERS: &[(&str, &str)] = &[
     ("service_device_rules", "features/directory"),
     ("service_areas", "features/directory"),
     ("service_vacancies", "features/directory"),
+    ("directory_generations", "features/directory"),
 ];
 
 /// Tables any module's SQL may read (join for a name): people, organisations and places.

@@ -1009,3 +1009,12 @@ pub async fn get_bytes(
         .to_vec();
     (status, bytes)
 }
+
+/// After a test changes the directory's tables by hand: marks every prefecture changed, as
+/// the directory's own writes do, so no copy in memory is used stale.
+pub async fn directory_changed(app: &TestApp) {
+    let mut conn = app.db.pool().acquire().await.expect("a connection");
+    tsunagu::features::directory::repo::bump_all(&mut conn)
+        .await
+        .expect("bump");
+}

@@ -92,15 +92,16 @@ pub async fn page(
     // Staff see the directory's staff fields; a family, what the public page shows.
     let staff =
         tsunagu_core::access::may(&current.actor, Permission::ReadDirectory, None).allowed();
-    let weighed = directory::weigh_for(
+    let weighing = directory::weigh_for(
         &state,
         &needs,
         (!kind.is_empty()).then_some(kind.as_str()),
         !staff,
+        SHOWN,
     )
     .await?;
     let (fits, misses): (Vec<Weighed>, Vec<Weighed>) =
-        weighed.into_iter().partition(|w| w.fit.fits());
+        weighing.shown.into_iter().partition(|w| w.fit.fits());
     let child = stored.opened.record;
     let mut described = vec![
         (
@@ -146,10 +147,10 @@ pub async fn page(
         next_year,
         kinds: directory::kind_choices(),
         kind,
-        fits_total: fits.len(),
-        fits: fits.into_iter().take(SHOWN).collect(),
-        misses_total: misses.len(),
-        misses: misses.into_iter().take(SHOWN).collect(),
+        fits_total: weighing.fitting,
+        fits,
+        misses_total: weighing.total - weighing.fitting,
+        misses,
         link_base: if staff {
             "/directory/services"
         } else {

@@ -569,13 +569,21 @@ pub async fn services(
     let Some(search) = search_of(&paging) else {
         return Ok(json_response(page_json(Vec::new(), 0, &paging)));
     };
-    let (found, total) = repo::search(
-        &state.db,
-        &search,
-        paging.per_page,
-        (paging.page - 1) * paging.per_page,
-    )
-    .await?;
+    let unfiltered = paging.search.is_empty()
+        && paging.taxonomy_term_id.is_empty()
+        && paging.taxonomy_id.is_empty()
+        && paging.organization_id.is_none()
+        && paging.modified_after.is_none();
+    let offset = (paging.page - 1) * paging.per_page;
+    // Every service: a page of the kana index, and the total kept per prefecture.
+    let (found, total) = if unfiltered {
+        (
+            repo::listing(&state.db, paging.per_page, offset).await?,
+            repo::active_total(&state.db).await?,
+        )
+    } else {
+        repo::search(&state.db, &search, paging.per_page, offset).await?
+    };
     let contents = found
         .iter()
         .map(|d| {

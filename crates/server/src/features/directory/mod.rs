@@ -3,6 +3,7 @@
 //! facility itself, a search for staff and one for the public, and the services that fit
 //! one child (called from the child's record). `routes()` is all this file holds.
 
+pub mod cache;
 pub mod hsds;
 pub mod pages;
 pub mod repo;

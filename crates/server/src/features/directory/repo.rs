@@ -65,6 +65,8 @@ pub struct Service {
     pub confirmed_by_name: String,
     /// Any change, a confirmation or a vacancy report included.
     pub updated_at: DateTime<Utc>,
+    /// Folded name, kana and address (`kana::search_key`), for search.
+    pub search_key: String,
 }
 
 /// One vacancy report.
@@ -130,7 +132,7 @@ macro_rules! select_service {
              s.email, s.url, s.weekdays, s.opens_at, s.closes_at, s.closed_on_holidays, \
              s.closed_year_end, s.nurse_hours, s.age_from, s.age_to, s.max_tier, s.capacity, \
              s.care_children_now, s.waiting_list, s.care_mask, s.staff_only, s.active, s.version, \
-             s.confirmed_at, s.updated_at, COALESCE(a.display_name, '') AS confirmed_by_name \
+             s.confirmed_at, s.updated_at, s.search_key, COALESCE(a.display_name, '') AS confirmed_by_name \
              FROM services s JOIN organisations o ON o.id = s.organisation_id \
              LEFT JOIN accounts a ON a.id = s.confirmed_by ",
             $($tail)+
@@ -173,6 +175,7 @@ fn from_row(row: &AnyRow) -> Result<Service, sqlx::Error> {
         confirmed_at: codec::get_instant(row, "confirmed_at")?,
         confirmed_by_name: row.try_get("confirmed_by_name")?,
         updated_at: codec::get_instant(row, "updated_at")?,
+        search_key: row.try_get("search_key")?,
     })
 }
 
@@ -260,9 +263,10 @@ impl Which<'_> {
             ),
             Which::Prefecture(code) => (
                 format!(
-                    "{column} IN (SELECT id FROM services WHERE substr(municipality_code, 1, 2) = $1 AND active = $2)"
+                    "{column} IN (SELECT id FROM services WHERE municipality_code >= $1 \
+                     AND municipality_code < $2 AND active = $3)"
                 ),
-                vec![(*code).to_string()],
+                vec![(*code).to_string(), format!("{code}~")],
             ),
         }
     }
@@ -384,7 +388,7 @@ pub struct Search {
 macro_rules! search_where {
     () => {
         concat!(
-            "($1 = '' OR substr(s.municipality_code, 1, 2) = $1) \
+            "s.municipality_code >= $1 AND s.municipality_code < $14 \
              AND ($2 = '' OR s.municipality_code = $2 \
                   OR EXISTS (SELECT 1 FROM service_areas r WHERE r.service_id = s.id AND r.municipality_code = $2)) \
              AND ($3 = '' OR s.kind = $3) \
@@ -412,7 +416,11 @@ fn bind_search<'q>(
         .collect::<Vec<_>>()
         .join(",");
     query
-        .bind(search.prefecture.clone())
+        .bind(if search.prefecture.is_empty() {
+            String::new()
+        } else {
+            search.prefecture.clone()
+        })
         .bind(search.municipality_code.clone())
         .bind(search.kind.clone())
         .bind(search.care_mask)
@@ -425,6 +433,16 @@ fn bind_search<'q>(
         .bind(true)
         .bind(i64::from(search.any_care))
         .bind(search.modified_after.map_or(i64::MIN, codec::instant_to_db))
+        .bind(upper_of(search))
+}
+
+/// The upper end of a search's municipality range (`$14`).
+fn upper_of(search: &Search) -> String {
+    if search.prefecture.is_empty() {
+        "~".into()
+    } else {
+        format!("{}~", search.prefecture)
+    }
 }
 
 fn with_details(service: Service, details: &mut HashMap<ServiceId, Details>) -> ServiceDetail {
@@ -461,7 +479,7 @@ pub async fn search(
         sqlx::query(select_service!(
             "WHERE ",
             search_where!(),
-            " ORDER BY s.kana, s.id LIMIT $14 OFFSET $15"
+            " ORDER BY s.kana, s.id LIMIT $15 OFFSET $16"
         )),
         search,
         &pattern,
@@ -618,7 +636,8 @@ pub async fn insert(
     .bind(true)
     .execute(&mut *conn)
     .await?;
-    write_lists(conn, id, entry).await
+    write_lists(conn, id, entry).await?;
+    bump(conn, prefecture_of(&entry.municipality_code.to_string())).await
 }
 
 fn bind_entry<'q>(
@@ -660,11 +679,13 @@ pub async fn update(
     conn: &mut AnyConnection,
     id: &ServiceId,
     expected: i64,
+    previous_municipality: &str,
     entry: &Entry,
     account_id: &AccountId,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let at = codec::instant_to_db(now);
+    // The version-checked write first: on SQLite it takes the write lock before any read.
     let done = bind_entry(
         sqlx::query(
             "UPDATE services SET kind = $1, name = $2, kana = $3, search_key = $4, description = $5, \
@@ -697,6 +718,12 @@ pub async fn update(
             .await?;
     }
     write_lists(conn, id, entry).await?;
+    let now_in = entry.municipality_code.to_string();
+    bump(conn, prefecture_of(&now_in)).await?;
+    // A service that moved changed the prefecture it left too.
+    if prefecture_of(previous_municipality) != prefecture_of(&now_in) {
+        bump(conn, prefecture_of(previous_municipality)).await?;
+    }
     Ok(true)
 }
 
@@ -786,7 +813,11 @@ pub async fn confirm(
     .bind(expected)
     .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    bump_of_service(conn, id).await?;
+    Ok(true)
 }
 
 /// The vacancy history of a service, newest first (at most `limit` reports).
@@ -816,4 +847,106 @@ pub async fn vacancy_history(
             })
         })
         .collect()
+}
+
+/// The two-digit prefecture of a municipality code.
+pub fn prefecture_of(municipality_code: &str) -> &str {
+    municipality_code.get(..2).unwrap_or("")
+}
+
+/// The municipality codes of a prefecture lie in `[lower, upper)`: a range an index serves.
+fn prefecture_range(prefecture: &str) -> (String, String) {
+    (prefecture.to_string(), format!("{prefecture}~"))
+}
+
+/// Marks a prefecture's directory changed and recounts its active services; in the
+/// change's transaction, so a copy checked against the generation never misses a change.
+pub async fn bump(conn: &mut AnyConnection, prefecture: &str) -> Result<(), sqlx::Error> {
+    let (lower, upper) = prefecture_range(prefecture);
+    sqlx::query(
+        "INSERT INTO directory_generations (prefecture_code, generation, active_services) \
+         SELECT $1, 1, (SELECT count(*) FROM services WHERE municipality_code >= $2 \
+                        AND municipality_code < $3 AND active = $4) WHERE 1 = 1 \
+         ON CONFLICT (prefecture_code) DO UPDATE SET \
+         generation = directory_generations.generation + 1, \
+         active_services = excluded.active_services",
+    )
+    .bind(prefecture)
+    .bind(lower)
+    .bind(upper)
+    .bind(true)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// [`bump`] for the prefecture a stored service is in.
+async fn bump_of_service(conn: &mut AnyConnection, id: &ServiceId) -> Result<(), sqlx::Error> {
+    let code: Option<String> = sqlx::query("SELECT municipality_code FROM services WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| row.try_get(0))
+        .transpose()?;
+    match code {
+        Some(code) => bump(conn, prefecture_of(&code)).await,
+        None => Ok(()),
+    }
+}
+
+/// [`bump`] for every prefecture that has services (after a bulk load).
+pub async fn bump_all(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    let prefectures: Vec<String> =
+        sqlx::query("SELECT DISTINCT substr(municipality_code, 1, 2) FROM services ORDER BY 1")
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()?;
+    for prefecture in prefectures {
+        bump(conn, &prefecture).await?;
+    }
+    Ok(())
+}
+
+/// A prefecture's generation (0 before its first service).
+pub async fn generation(db: &Db, prefecture: &str) -> Result<i64, sqlx::Error> {
+    Ok(
+        sqlx::query("SELECT generation FROM directory_generations WHERE prefecture_code = $1")
+            .bind(prefecture)
+            .fetch_optional(db.pool())
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?
+            .unwrap_or(0),
+    )
+}
+
+/// How many active services there are in all.
+pub async fn active_total(db: &Db) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(sum(active_services), 0) AS BIGINT) FROM directory_generations",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    row.try_get(0)
+}
+
+/// One page of all active services in kana order (the listing index), without counting.
+pub async fn listing(db: &Db, limit: i64, offset: i64) -> Result<Vec<ServiceDetail>, sqlx::Error> {
+    let rows = sqlx::query(select_service!(
+        "WHERE s.active = $1 ORDER BY s.kana, s.id LIMIT $2 OFFSET $3"
+    ))
+    .bind(true)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let services = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<ServiceId> = services.iter().map(|s| s.id.clone()).collect();
+    let mut details = details_of(db, Which::Ids(&ids)).await?;
+    Ok(services
+        .into_iter()
+        .map(|service| with_details(service, &mut details))
+        .collect())
 }

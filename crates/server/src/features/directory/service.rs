@@ -755,7 +755,8 @@ pub async fn update(
     let event = gate::change_event(&opened, Action::Update);
     let saved = gate
         .write(event, async |tx| {
-            if !repo::update(tx, opened.id(), expected, entry, &account, now).await? {
+            let previous = &before.service.municipality_code;
+            if !repo::update(tx, opened.id(), expected, previous, entry, &account, now).await? {
                 return Ok(Written::Nothing(false));
             }
             Ok(Written::Changed {
@@ -1249,17 +1250,51 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<ServiceView>, i64), AppError> {
-    let (found, total) = repo::search(&state.db, &query.search(), limit, offset).await?;
     let stale = stale_before(state);
-    let views = found
-        .iter()
-        .map(|detail| {
-            let mut view = ServiceView::build(detail, public, stale);
-            view.why = query.why(detail, &view);
-            view
-        })
-        .collect();
-    Ok((views, total))
+    let view = |detail: &ServiceDetail| {
+        let mut view = ServiceView::build(detail, public, stale);
+        view.why = query.why(detail, &view);
+        view
+    };
+    let search = query.search();
+    if !search.prefecture.is_empty() {
+        // A prefecture's services are searched in its copy in memory.
+        let all = state
+            .directory
+            .prefecture(&state.db, &search.prefecture)
+            .await?;
+        let found: Vec<&ServiceDetail> = all.iter().filter(|d| matches(d, &search)).collect();
+        let views = found
+            .iter()
+            .skip(offset.max(0) as usize)
+            .take(limit.max(0) as usize)
+            .map(|d| view(d))
+            .collect();
+        return Ok((views, found.len() as i64));
+    }
+    let (found, total) = repo::search(&state.db, &search, limit, offset).await?;
+    Ok((found.iter().map(view).collect(), total))
+}
+
+/// Whether an active service meets a search, as `repo::search`'s SQL decides it.
+fn matches(d: &ServiceDetail, search: &Search) -> bool {
+    let s = &d.service;
+    let code = &search.municipality_code;
+    (code.is_empty() || s.municipality_code == *code || d.areas.contains(code))
+        && (search.kind.is_empty() || s.kind == search.kind)
+        && s.care_mask & search.care_mask == search.care_mask
+        && (!search.any_care || s.care_mask != 0)
+        && (!search.vacancies
+            || d.vacancies.iter().any(|v| {
+                v.vacancies > 0
+                    && search
+                        .class_age
+                        .is_none_or(|a| v.class_age == -1 || v.class_age == a)
+            }))
+        && (search.text.is_empty() || s.search_key.contains(&search.text))
+        && (search.organisation_ids.is_empty()
+            || search.organisation_ids.contains(&s.organisation_id))
+        && search.modified_after.is_none_or(|t| s.updated_at >= t)
 }
 
 /// A service for a page: `None` when missing or (for the public) withdrawn.
@@ -1367,21 +1402,42 @@ pub struct Weighed {
 
 /// The services of the child's prefecture weighed for them, those that fit first (most
 /// places first), then those that miss by fewest reasons. `kind` narrows to one kind;
-/// `public` shows only the public fields (a family reading their child's matches).
+/// `public` shows only the public fields (a family reading their child's matches);
+/// `shown_each` fits and as many misses are put into words.
 pub async fn weigh_for(
     state: &AppState,
     needs: &Needs,
     kind: Option<&str>,
     public: bool,
-) -> Result<Vec<Weighed>, AppError> {
-    let prefecture = needs.municipality_code.get(..2).unwrap_or("").to_string();
-    let services = repo::in_prefecture(&state.db, &prefecture).await?;
-    let stale = stale_before(state);
-    let mut weighed: Vec<Weighed> = services
+    shown_each: usize,
+) -> Result<Weighing, AppError> {
+    let prefecture = repo::prefecture_of(&needs.municipality_code);
+    let services = state.directory.prefecture(&state.db, prefecture).await?;
+    // Every service weighed; only those shown are put into words.
+    let mut fits: Vec<(Fit, &ServiceDetail)> = services
         .iter()
         .filter(|d| kind.is_none_or(|k| d.service.kind == k))
         .map(|detail| {
-            let fit = directory::fit(needs, &offer_of(detail, needs.class_age));
+            (
+                directory::fit(needs, &offer_of(detail, needs.class_age)),
+                detail,
+            )
+        })
+        .collect();
+    fits.sort_by(|(a, da), (b, db)| {
+        b.fits()
+            .cmp(&a.fits())
+            .then(a.misfits.len().cmp(&b.misfits.len()))
+            .then(b.vacancies.cmp(&a.vacancies))
+            .then(da.service.kana.cmp(&db.service.kana))
+    });
+    let fitting = fits.iter().filter(|(f, _)| f.fits()).count();
+    let stale = stale_before(state);
+    let shown = fits
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i < shown_each || (*i >= fitting && *i < fitting + shown_each))
+        .map(|(_, (fit, detail))| {
             let reasons = fit.misfits.iter().map(|m| m.message_ja()).collect();
             let conditions = fit
                 .with_parent
@@ -1396,15 +1452,19 @@ pub async fn weigh_for(
             }
         })
         .collect();
-    weighed.sort_by(|a, b| {
-        b.fit
-            .fits()
-            .cmp(&a.fit.fits())
-            .then(a.fit.misfits.len().cmp(&b.fit.misfits.len()))
-            .then(b.fit.vacancies.cmp(&a.fit.vacancies))
-            .then(a.view.kana.cmp(&b.view.kana))
-    });
-    Ok(weighed)
+    Ok(Weighing {
+        shown,
+        fitting,
+        total: services.len(),
+    })
+}
+
+/// The services weighed for a child: those shown (the first fits, then the closest
+/// misses) and how many fit of how many weighed.
+pub struct Weighing {
+    pub shown: Vec<Weighed>,
+    pub fitting: usize,
+    pub total: usize,
 }
 
 /// For each child's needs and the kinds that would take them: how many services of those
@@ -1413,17 +1473,17 @@ pub async fn fitting_places(
     state: &AppState,
     asks: &[(Needs, &'static [&'static str])],
 ) -> Result<Vec<usize>, AppError> {
-    let mut by_prefecture: HashMap<String, Vec<ServiceDetail>> = HashMap::new();
+    let mut by_prefecture: HashMap<String, std::sync::Arc<Vec<ServiceDetail>>> = HashMap::new();
     let mut counts = Vec::with_capacity(asks.len());
     for (needs, kinds) in asks {
-        let prefecture = needs.municipality_code.get(..2).unwrap_or("").to_string();
+        let prefecture = repo::prefecture_of(&needs.municipality_code).to_string();
         if !by_prefecture.contains_key(&prefecture) {
-            let services = repo::in_prefecture(&state.db, &prefecture).await?;
+            let services = state.directory.prefecture(&state.db, &prefecture).await?;
             by_prefecture.insert(prefecture.clone(), services);
         }
         let services = by_prefecture
             .get(&prefecture)
-            .map_or(&[][..], Vec::as_slice);
+            .map_or(&[][..], |s| s.as_slice());
         counts.push(
             services
                 .iter()
