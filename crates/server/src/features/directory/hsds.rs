@@ -77,7 +77,14 @@ fn taxonomies() -> Vec<Value> {
     ]
 }
 
+/// The taxonomy terms: fixed data, put into JSON once.
 fn terms() -> Vec<Value> {
+    TERMS.clone()
+}
+
+static TERMS: std::sync::LazyLock<Vec<Value>> = std::sync::LazyLock::new(make_terms);
+
+fn make_terms() -> Vec<Value> {
     let kinds = SERVICE_KINDS.iter().map(|k| {
         json!({
             "id": kind_term_id(k),
@@ -292,8 +299,8 @@ fn attribute(service_id: &str, term_id: &str, link_type: &str, label: &str, valu
     if !value.is_empty() {
         a["value"] = json!(value);
     }
-    if let Some(term) = terms().into_iter().find(|t| t["id"] == term_id) {
-        a["taxonomy_term"] = term;
+    if let Some(term) = TERMS.iter().find(|t| t["id"] == term_id) {
+        a["taxonomy_term"] = term.clone();
     }
     a
 }
@@ -578,7 +585,7 @@ pub async fn services(
     // Every service: a page of the kana index, and the total kept per prefecture.
     let (found, total) = if unfiltered {
         (
-            repo::listing(&state.db, paging.per_page, offset).await?,
+            repo::listing(&state.db, paging.per_page, offset, paging.full).await?,
             repo::active_total(&state.db).await?,
         )
     } else {

@@ -932,8 +932,14 @@ pub async fn active_total(db: &Db) -> Result<i64, sqlx::Error> {
     row.try_get(0)
 }
 
-/// One page of all active services in kana order (the listing index), without counting.
-pub async fn listing(db: &Db, limit: i64, offset: i64) -> Result<Vec<ServiceDetail>, sqlx::Error> {
+/// One page of all active services in kana order (the listing index), without counting;
+/// their care, areas and vacancies only `with_details`.
+pub async fn listing(
+    db: &Db,
+    limit: i64,
+    offset: i64,
+    with_details: bool,
+) -> Result<Vec<ServiceDetail>, sqlx::Error> {
     let rows = sqlx::query(select_service!(
         "WHERE s.active = $1 ORDER BY s.kana, s.id LIMIT $2 OFFSET $3"
     ))
@@ -943,10 +949,14 @@ pub async fn listing(db: &Db, limit: i64, offset: i64) -> Result<Vec<ServiceDeta
     .fetch_all(db.pool())
     .await?;
     let services = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-    let ids: Vec<ServiceId> = services.iter().map(|s| s.id.clone()).collect();
-    let mut details = details_of(db, Which::Ids(&ids)).await?;
+    let mut details = if with_details {
+        let ids: Vec<ServiceId> = services.iter().map(|s| s.id.clone()).collect();
+        details_of(db, Which::Ids(&ids)).await?
+    } else {
+        HashMap::new()
+    };
     Ok(services
         .into_iter()
-        .map(|service| with_details(service, &mut details))
+        .map(|service| self::with_details(service, &mut details))
         .collect())
 }
