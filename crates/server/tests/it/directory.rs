@@ -350,32 +350,7 @@ async fn searches_say_why_and_the_public_sees_only_public_fields() {
     let (app, world) = world().await;
     let facility_staff = world.login_as(&app, Role::FacilityStaff).await;
     let town = world.login_as(&app, Role::MunicipalStaff).await;
-    let ours = directory_service(
-        &app,
-        &world.organisations["nursery"],
-        "131199",
-        "ひだまり保育園",
-    )
-    .await
-    .to_string();
-    let other_org = facility(&app, "ねりま療育園", "131202").await;
-    let theirs = directory_service(&app, &other_org, "131202", "ねりま療育園")
-        .await
-        .to_string();
-    // Only 経管栄養 at 練馬区's.
-    sqlx::query("DELETE FROM service_care WHERE service_id = $1 AND care_item = 'suction'")
-        .bind(&theirs)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
-    crate::support::directory_changed(&app).await;
-    sqlx::query("UPDATE services SET care_mask = $1 WHERE id = $2")
-        .bind(tsunagu_core::care::CareItem::TubeFeeding.bit())
-        .bind(&theirs)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
-    crate::support::directory_changed(&app).await;
+    let (ours, _theirs) = crate::support::two_nurseries(&app, &world).await;
     let version = version_of(&app, &ours).await;
     let res = app
         .post_form_as(

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use serde_json::Value;
 use tsunagu_core::access::Role;
 
-use crate::support::{TestApp, World, directory_service, facility, world};
+use crate::support::{TestApp, World, world};
 
 fn schema_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/reference/hsds-3.1/schema")
@@ -95,34 +95,9 @@ async fn json(app: &TestApp, uri: &str) -> Value {
     res.json()
 }
 
-/// Two services: ひだまり (吸引・経管栄養, a vacancy for the 2歳児クラス, phone staff-only)
-/// and 練馬区's (経管栄養 only).
+/// The two nurseries (`support::two_nurseries`), ひだまり with a vacancy for the 2歳児クラス.
 async fn directory(app: &TestApp, world: &World) -> (String, String) {
-    let ours = directory_service(
-        app,
-        &world.organisations["nursery"],
-        "131199",
-        "ひだまり保育園",
-    )
-    .await
-    .to_string();
-    let other_org = facility(app, "ねりま療育園", "131202").await;
-    let theirs = directory_service(app, &other_org, "131202", "ねりま療育園")
-        .await
-        .to_string();
-    sqlx::query("DELETE FROM service_care WHERE service_id = $1 AND care_item = 'suction'")
-        .bind(&theirs)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
-    crate::support::directory_changed(&app).await;
-    sqlx::query("UPDATE services SET care_mask = $1 WHERE id = $2")
-        .bind(tsunagu_core::care::CareItem::TubeFeeding.bit())
-        .bind(&theirs)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
-    crate::support::directory_changed(&app).await;
+    let (ours, theirs) = crate::support::two_nurseries(app, world).await;
     sqlx::query(
         "INSERT INTO service_vacancies (id, service_id, class_age, vacancies, as_of, recorded_at) \
          VALUES ('v-2', $1, 2, 1, '2026-11-20', 1763600000000)",
@@ -131,7 +106,7 @@ async fn directory(app: &TestApp, world: &World) -> (String, String) {
     .execute(app.db.pool())
     .await
     .unwrap();
-    crate::support::directory_changed(&app).await;
+    crate::support::directory_changed(app).await;
     (ours, theirs)
 }
 

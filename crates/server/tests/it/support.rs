@@ -934,6 +934,24 @@ pub async fn directory_service(
     name: &str,
 ) -> tsunagu_core::ids::ServiceId {
     use tsunagu_core::care::CareItem;
+    directory_service_accepting(
+        app,
+        organisation,
+        town,
+        name,
+        &[CareItem::Suction, CareItem::TubeFeeding],
+    )
+    .await
+}
+
+/// [`directory_service`], accepting these care items.
+pub async fn directory_service_accepting(
+    app: &TestApp,
+    organisation: &OrganisationId,
+    town: &str,
+    name: &str,
+    care: &[tsunagu_core::care::CareItem],
+) -> tsunagu_core::ids::ServiceId {
     let entry = tsunagu::features::directory::repo::Entry {
         kind: "nursery".into(),
         name: name.into(),
@@ -958,10 +976,7 @@ pub async fn directory_service(
         capacity: Some(90),
         care_children_now: Some(1),
         waiting_list: None,
-        care: vec![
-            (CareItem::Suction, String::new()),
-            (CareItem::TubeFeeding, String::new()),
-        ],
+        care: care.iter().map(|c| (*c, String::new())).collect(),
         device_rules: Vec::new(),
         areas: Vec::new(),
         staff_only: vec!["phone".into(), "nurse_hours".into()],
@@ -1017,4 +1032,29 @@ pub async fn directory_changed(app: &TestApp) {
     tsunagu::features::directory::repo::bump_all(&mut conn)
         .await
         .expect("bump");
+}
+
+/// The directory most tests search: ひだまり保育園 of the world's nursery in 板橋区 (吸引・
+/// 経管栄養) and ねりま療育園, a facility of 練馬区 (経管栄養 only). Their ids.
+pub async fn two_nurseries(app: &TestApp, world: &World) -> (String, String) {
+    use tsunagu_core::care::CareItem;
+    let ours = directory_service(
+        app,
+        &world.organisations["nursery"],
+        "131199",
+        "ひだまり保育園",
+    )
+    .await
+    .to_string();
+    let other_org = facility(app, "ねりま療育園", "131202").await;
+    let theirs = directory_service_accepting(
+        app,
+        &other_org,
+        "131202",
+        "ねりま療育園",
+        &[CareItem::TubeFeeding],
+    )
+    .await
+    .to_string();
+    (ours, theirs)
 }

@@ -14,7 +14,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tsunagu_core::access::{Permission, may};
 use tsunagu_core::care::CareItem;
@@ -133,9 +133,68 @@ fn hidden(detail: &ServiceDetail, staff: bool, field: &str) -> bool {
     !staff && detail.service.staff_only.split(',').any(|f| f == field)
 }
 
-fn insert_text(object: &mut Map<String, Value>, key: &str, value: &str) {
-    if !value.is_empty() {
-        object.insert(key.into(), Value::String(value.to_string()));
+/// A service's one-to-one fields, as HSDS names them: serialised as is for a page of
+/// services (no tree of JSON values built per field), and the head of a full service.
+#[derive(serde::Serialize)]
+struct ServiceItem<'a> {
+    id: &'a str,
+    organization_id: &'a str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    alternate_name: &'a str,
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    minimum_age: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    maximum_age: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eligibility_description: Option<String>,
+    assured_date: String,
+    last_modified: String,
+}
+
+fn service_item(detail: &ServiceDetail, staff: bool) -> ServiceItem<'_> {
+    let s = &detail.service;
+    let kind = service_kind(&s.kind);
+    let ages = match (s.age_from, s.age_to) {
+        (None, None) => kind
+            .and_then(|k| k.class_ages)
+            .map(|(a, b)| (i64::from(a), i64::from(b))),
+        (from, to) => Some((from.unwrap_or(0), to.unwrap_or(18))),
+    };
+    ServiceItem {
+        id: s.id.as_str(),
+        organization_id: s.organisation_id.as_str(),
+        name: &s.name,
+        alternate_name: &s.kana,
+        description: if s.description.is_empty() {
+            kind.map(|k| k.label).unwrap_or("")
+        } else {
+            &s.description
+        },
+        url: s.url.starts_with("http").then_some(s.url.as_str()),
+        email: (!s.email.is_empty() && !hidden(detail, staff, "email")).then_some(s.email.as_str()),
+        status: if s.active { "active" } else { "inactive" },
+        // Class ages are ages on April 1: a child of class age 5 may be 6 by March.
+        minimum_age: ages.map(|(from, _)| from),
+        maximum_age: ages.map(|(_, to)| to + 1),
+        eligibility_description: ages.map(|(from, to)| {
+            format!(
+                "{}（4月1日時点の年齢によるクラス）",
+                tsunagu_core::directory::age_range_ja(from as i32, to as i32)
+            )
+        }),
+        assured_date: s
+            .confirmed_at
+            .with_timezone(&tsunagu_core::clock::JST)
+            .date_naive()
+            .to_string(),
+        last_modified: rfc3339(s.updated_at),
     }
 }
 
@@ -144,57 +203,9 @@ fn service_json(detail: &ServiceDetail, staff: bool, full: bool) -> Value {
     let s = &detail.service;
     let id = s.id.as_str();
     let kind = service_kind(&s.kind);
-    let mut o = Map::new();
-    o.insert("id".into(), json!(id));
-    o.insert("organization_id".into(), json!(s.organisation_id.as_str()));
-    o.insert("name".into(), json!(s.name));
-    insert_text(&mut o, "alternate_name", &s.kana);
-    o.insert(
-        "description".into(),
-        json!(if s.description.is_empty() {
-            kind.map(|k| k.label).unwrap_or("").to_string()
-        } else {
-            s.description.clone()
-        }),
-    );
-    if s.url.starts_with("http") {
-        o.insert("url".into(), json!(s.url));
-    }
-    if !hidden(detail, staff, "email") {
-        insert_text(&mut o, "email", &s.email);
-    }
-    o.insert(
-        "status".into(),
-        json!(if s.active { "active" } else { "inactive" }),
-    );
-    let ages = match (s.age_from, s.age_to) {
-        (None, None) => kind
-            .and_then(|k| k.class_ages)
-            .map(|(a, b)| (i64::from(a), i64::from(b))),
-        (from, to) => Some((from.unwrap_or(0), to.unwrap_or(18))),
+    let Ok(Value::Object(mut o)) = serde_json::to_value(service_item(detail, staff)) else {
+        return Value::Null;
     };
-    if let Some((from, to)) = ages {
-        // Class ages are ages on April 1: a child of class age 5 may be 6 by March.
-        o.insert("minimum_age".into(), json!(from));
-        o.insert("maximum_age".into(), json!(to + 1));
-        o.insert(
-            "eligibility_description".into(),
-            json!(format!(
-                "{}（4月1日時点の年齢によるクラス）",
-                tsunagu_core::directory::age_range_ja(from as i32, to as i32)
-            )),
-        );
-    }
-    o.insert(
-        "assured_date".into(),
-        json!(
-            s.confirmed_at
-                .with_timezone(&tsunagu_core::clock::JST)
-                .date_naive()
-                .to_string()
-        ),
-    );
-    o.insert("last_modified".into(), json!(rfc3339(s.updated_at)));
     if !full {
         return Value::Object(o);
     }
@@ -497,22 +508,36 @@ fn paging(query: Option<&str>) -> Result<Paging, AppError> {
     })
 }
 
-fn page_json(contents: Vec<Value>, total: i64, paging: &Paging) -> Value {
+/// A page as HSDS's `Page` has it, around its contents.
+#[derive(serde::Serialize)]
+struct Page<T> {
+    total_items: i64,
+    total_pages: i64,
+    page_number: i64,
+    size: usize,
+    first_page: bool,
+    last_page: bool,
+    empty: bool,
+    contents: Vec<T>,
+}
+
+fn page_json<T: serde::Serialize>(contents: Vec<T>, total: i64, paging: &Paging) -> Response {
     let total_pages = if total == 0 {
         0
     } else {
         (total + paging.per_page - 1) / paging.per_page
     };
-    json!({
-        "total_items": total,
-        "total_pages": total_pages,
-        "page_number": paging.page,
-        "size": contents.len(),
-        "first_page": paging.page == 1,
-        "last_page": paging.page >= total_pages,
-        "empty": contents.is_empty(),
-        "contents": contents,
+    Json(Page {
+        total_items: total,
+        total_pages,
+        page_number: paging.page,
+        size: contents.len(),
+        first_page: paging.page == 1,
+        last_page: paging.page >= total_pages,
+        empty: contents.is_empty(),
+        contents,
     })
+    .into_response()
 }
 
 /// The search a request's taxonomy filters ask for; `None` when a filter names nothing
@@ -574,7 +599,7 @@ pub async fn services(
     let paging = paging(query.as_deref())?;
     let staff = staff(current.as_ref());
     let Some(search) = search_of(&paging) else {
-        return Ok(json_response(page_json(Vec::new(), 0, &paging)));
+        return Ok(page_json(Vec::<Value>::new(), 0, &paging));
     };
     let unfiltered = paging.search.is_empty()
         && paging.taxonomy_term_id.is_empty()
@@ -584,14 +609,15 @@ pub async fn services(
     let offset = (paging.page - 1) * paging.per_page;
     // Every service: a page of the kana index, and the total kept per prefecture.
     let (found, total) = if unfiltered {
-        (
-            repo::listing(&state.db, paging.per_page, offset, paging.full).await?,
-            repo::active_total(&state.db).await?,
-        )
+        repo::listing(&state.db, paging.per_page, offset, paging.full).await?
     } else {
         repo::search(&state.db, &search, paging.per_page, offset).await?
     };
-    let contents = found
+    if !paging.full && !paging.minimal {
+        let items: Vec<ServiceItem> = found.iter().map(|d| service_item(d, staff)).collect();
+        return Ok(page_json(items, total, &paging));
+    }
+    let contents: Vec<Value> = found
         .iter()
         .map(|d| {
             if paging.minimal {
@@ -602,11 +628,11 @@ pub async fn services(
                     "last_modified": rfc3339(d.service.updated_at),
                 })
             } else {
-                service_json(d, staff, paging.full)
+                service_json(d, staff, true)
             }
         })
         .collect();
-    Ok(json_response(page_json(contents, total, &paging)))
+    Ok(page_json(contents, total, &paging))
 }
 
 async fn one_service(state: &AppState, id: &str) -> Result<ServiceDetail, ApiError> {
@@ -640,7 +666,7 @@ pub async fn service_at_locations(
     let paging = paging(query.as_deref())?;
     let staff = staff(current.as_ref());
     let Some(search) = search_of(&paging) else {
-        return Ok(json_response(page_json(Vec::new(), 0, &paging)));
+        return Ok(page_json(Vec::<Value>::new(), 0, &paging));
     };
     let (found, total) = repo::search(
         &state.db,
@@ -649,11 +675,11 @@ pub async fn service_at_locations(
         (paging.page - 1) * paging.per_page,
     )
     .await?;
-    let contents = found
+    let contents: Vec<Value> = found
         .iter()
         .map(|d| service_at_location_json(d, staff, true))
         .collect();
-    Ok(json_response(page_json(contents, total, &paging)))
+    Ok(page_json(contents, total, &paging))
 }
 
 pub async fn service_at_location(
@@ -679,8 +705,8 @@ pub async fn organizations(
         (paging.page - 1) * paging.per_page,
     )
     .await?;
-    let contents = found.iter().map(organization_json).collect();
-    Ok(json_response(page_json(contents, total, &paging)))
+    let contents: Vec<Value> = found.iter().map(organization_json).collect();
+    Ok(page_json(contents, total, &paging))
 }
 
 pub async fn organization(
@@ -713,11 +739,7 @@ pub async fn taxonomies_list(RawQuery(query): RawQuery) -> Result<Response, ApiE
     let paging = paging(query.as_deref())?;
     let all = taxonomies();
     let total = all.len() as i64;
-    Ok(json_response(page_json(
-        paged(all, &paging),
-        total,
-        &paging,
-    )))
+    Ok(page_json(paged(all, &paging), total, &paging))
 }
 
 pub async fn taxonomy(Path(id): Path<String>) -> Result<Response, ApiError> {
@@ -737,11 +759,7 @@ pub async fn taxonomy_terms(RawQuery(query): RawQuery) -> Result<Response, ApiEr
         })
         .collect();
     let total = all.len() as i64;
-    Ok(json_response(page_json(
-        paged(all, &paging),
-        total,
-        &paging,
-    )))
+    Ok(page_json(paged(all, &paging), total, &paging))
 }
 
 pub async fn taxonomy_term(Path(id): Path<String>) -> Result<Response, ApiError> {

@@ -932,22 +932,30 @@ pub async fn active_total(db: &Db) -> Result<i64, sqlx::Error> {
     row.try_get(0)
 }
 
-/// One page of all active services in kana order (the listing index), without counting;
-/// their care, areas and vacancies only `with_details`.
+/// One page of all active services in kana order (the listing index) and how many there
+/// are (kept per prefecture, not counted); their care, areas and vacancies only
+/// `with_details`. One statement for the page and its total.
 pub async fn listing(
     db: &Db,
     limit: i64,
     offset: i64,
     with_details: bool,
-) -> Result<Vec<ServiceDetail>, sqlx::Error> {
-    let rows = sqlx::query(select_service!(
-        "WHERE s.active = $1 ORDER BY s.kana, s.id LIMIT $2 OFFSET $3"
+) -> Result<(Vec<ServiceDetail>, i64), sqlx::Error> {
+    let rows = sqlx::query(concat!(
+        "SELECT page.*, (SELECT CAST(COALESCE(sum(active_services), 0) AS BIGINT) \
+         FROM directory_generations) AS listing_total FROM (",
+        select_service!("WHERE s.active = $1 ORDER BY s.kana, s.id LIMIT $2 OFFSET $3"),
+        ") page"
     ))
     .bind(true)
     .bind(limit)
     .bind(offset)
     .fetch_all(db.pool())
     .await?;
+    let total = match rows.first() {
+        Some(row) => row.try_get("listing_total")?,
+        None => active_total(db).await?,
+    };
     let services = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
     let mut details = if with_details {
         let ids: Vec<ServiceId> = services.iter().map(|s| s.id.clone()).collect();
@@ -955,8 +963,11 @@ pub async fn listing(
     } else {
         HashMap::new()
     };
-    Ok(services
-        .into_iter()
-        .map(|service| self::with_details(service, &mut details))
-        .collect())
+    Ok((
+        services
+            .into_iter()
+            .map(|service| self::with_details(service, &mut details))
+            .collect(),
+        total,
+    ))
 }
