@@ -121,7 +121,7 @@ pub fn app(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Router {
         db,
         clock,
         settings: Arc::new(settings),
-        directory: Arc::default(),
+        copies: Arc::default(),
     })
 }
 

@@ -13,7 +13,34 @@ pub struct AppState {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
-    pub directory: Arc<crate::features::directory::cache::Cache>,
+    /// Copies derived from the database that features keep between requests, one per type.
+    pub copies: Arc<Copies>,
+}
+
+/// Copies derived from the database, one per type, made on first use; each feature checks
+/// its own against the database before using it. Held by type so that this layer knows no
+/// feature.
+#[derive(Default)]
+pub struct Copies {
+    by_type: std::sync::Mutex<
+        std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>,
+    >,
+}
+
+impl Copies {
+    /// The copy of type `T`, made empty the first time.
+    pub fn of<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut by_type = self
+            .by_type
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let held = by_type
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()))
+            .clone();
+        // Stored under T's own TypeId, so the downcast always succeeds.
+        held.downcast::<T>().unwrap_or_default()
+    }
 }
 
 /// Settings fixed at start-up.

@@ -623,7 +623,8 @@ pub async fn seed(
     report.children = children.rows_written;
     report.consents = consents.rows_written;
     // The resource directory, in the same transaction.
-    let directory = super::national_directory::seed(db, &mut tx, now).await?;
+    let towns = self::distribution(super::national_directory::SERVICES)?;
+    let directory = super::national_directory::seed(db, &mut tx, now, towns).await?;
     report.services = directory.services;
     report.vacancy_reports = directory.vacancy_reports;
     seeding_cache(&mut tx, db.backend(), false).await?;

@@ -16,6 +16,7 @@ use tsunagu_core::kana::search_key;
 use super::bulk::{Batch, Val};
 use crate::db::{Db, codec};
 use crate::error::StartupError;
+use crate::features::municipalities::reference::MunicipalityRecord;
 
 /// Services in the national set.
 pub const SERVICES: u32 = 60_000;
@@ -115,10 +116,13 @@ pub struct Made {
     pub vacancy_reports: u64,
 }
 
+/// `municipalities` are the towns with how many services each gets (the national set's
+/// distribution for [`SERVICES`]).
 pub async fn seed(
     db: &Db,
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
+    municipalities: Vec<(MunicipalityRecord, u32)>,
 ) -> Result<Made, StartupError> {
     let mut rng = StdRng::seed_from_u64(SEED);
     let at = codec::instant_to_db(now);
@@ -155,7 +159,7 @@ pub async fn seed(
             NaiveDate::from_ymd_opt(year, month as u32, 1)
         })
         .collect();
-    for (municipality, count) in super::national::distribution(SERVICES)? {
+    for (municipality, count) in municipalities {
         for n in 0..count {
             let pick: f64 = rng.random();
             let mut acc = 0.0;

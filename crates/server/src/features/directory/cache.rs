@@ -9,10 +9,13 @@ use std::sync::Arc;
 use super::repo::{self, ServiceDetail};
 use crate::db::Db;
 
+/// One prefecture's copy and the generation it was read at.
+type Copy = (i64, Arc<Vec<ServiceDetail>>);
+
 /// The copies, by two-digit prefecture code.
 #[derive(Default)]
 pub struct Cache {
-    prefectures: tokio::sync::Mutex<HashMap<String, (i64, Arc<Vec<ServiceDetail>>)>>,
+    prefectures: tokio::sync::Mutex<HashMap<String, Copy>>,
 }
 
 impl Cache {

@@ -1259,10 +1259,7 @@ pub async fn search(
     let search = query.search();
     if !search.prefecture.is_empty() {
         // A prefecture's services are searched in its copy in memory.
-        let all = state
-            .directory
-            .prefecture(&state.db, &search.prefecture)
-            .await?;
+        let all = prefecture_copy(state, &search.prefecture).await?;
         let found: Vec<&ServiceDetail> = all.iter().filter(|d| matches(d, &search)).collect();
         let views = found
             .iter()
@@ -1274,6 +1271,18 @@ pub async fn search(
     }
     let (found, total) = repo::search(&state.db, &search, limit, offset).await?;
     Ok((found.iter().map(view).collect(), total))
+}
+
+/// The active services of a prefecture, from its copy in memory (`cache`).
+async fn prefecture_copy(
+    state: &AppState,
+    prefecture: &str,
+) -> Result<std::sync::Arc<Vec<ServiceDetail>>, sqlx::Error> {
+    state
+        .copies
+        .of::<super::cache::Cache>()
+        .prefecture(&state.db, prefecture)
+        .await
 }
 
 /// Whether an active service meets a search, as `repo::search`'s SQL decides it.
@@ -1412,7 +1421,7 @@ pub async fn weigh_for(
     shown_each: usize,
 ) -> Result<Weighing, AppError> {
     let prefecture = repo::prefecture_of(&needs.municipality_code);
-    let services = state.directory.prefecture(&state.db, prefecture).await?;
+    let services = prefecture_copy(state, prefecture).await?;
     // Every service weighed; only those shown are put into words.
     let mut fits: Vec<(Fit, &ServiceDetail)> = services
         .iter()
@@ -1478,7 +1487,7 @@ pub async fn fitting_places(
     for (needs, kinds) in asks {
         let prefecture = repo::prefecture_of(&needs.municipality_code).to_string();
         if !by_prefecture.contains_key(&prefecture) {
-            let services = state.directory.prefecture(&state.db, &prefecture).await?;
+            let services = prefecture_copy(state, &prefecture).await?;
             by_prefecture.insert(prefecture.clone(), services);
         }
         let services = by_prefecture
