@@ -1446,7 +1446,7 @@ fn check_view(
         to_register: outcomes.iter().filter(|o| o.ready.is_some()).count(),
         to_update: outcomes.iter().filter(|o| o.update.is_some()).count(),
         plan: plan_of(&outcomes),
-        plan_changed: refused && !mapping.plan.is_empty() && plan_of(&outcomes) != mapping.plan,
+        plan_changed: refused && plan_of(&outcomes) != mapping.plan,
         registered_only: outcomes
             .iter()
             .filter(|o| o.registered && o.problems.iter().all(|p| p == REGISTERED_PROBLEM))
