@@ -1324,4 +1324,40 @@ async fn a_corrected_export_updates_only_what_it_changes_after_showing_it() {
         .await,
         1
     );
+
+    // The same file again: nothing differs now, the check shows no update. A record changed
+    // before the commit is not overwritten either: refused, and the change is shown.
+    let id = uploaded(&app, &s, "corrected-again.csv", &file).await;
+    let check = post_guessed(&app, &s, &id, "check", &[("registered", "update")]).await;
+    assert!(
+        check.body.contains("ファイルの内容と同じなので"),
+        "{}",
+        check.body
+    );
+    assert_eq!(shown_plan(&check.body), "");
+    sqlx::query(
+        "UPDATE children SET address = '東京都板橋区三園', version = version + 1 WHERE id = $1",
+    )
+    .bind(&child)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let stale = post_guessed(
+        &app,
+        &s,
+        &id,
+        "commit",
+        &[("registered", "update"), ("plan", "")],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::BAD_REQUEST, "{}", stale.body);
+    assert!(stale.body.contains("試し読みの後に"), "{}", stale.body);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM children WHERE address = '東京都板橋区三園'",
+            &[]
+        )
+        .await,
+        1
+    );
 }
