@@ -403,6 +403,19 @@ async fn searches_say_why_and_the_public_sees_only_public_fields() {
         "kana-insensitive: {}",
         text.body
     );
+    // By area (圏域): 区部 holds both wards; 多摩 neither; an unknown area is refused.
+    let kubu = app.get_as(&town, "/directory?area=13-kubu").await;
+    assert!(
+        kubu.body.contains("ひだまり保育園") && kubu.body.contains("ねりま療育園"),
+        "{}",
+        kubu.body
+    );
+    assert!(kubu.body.contains("区部（圏域）の板橋区"), "{}", kubu.body);
+    let tama = app.get_as(&town, "/directory?area=13-tama").await;
+    assert!(tama.body.contains("0件"), "{}", tama.body);
+    let nowhere = app.get_as(&town, "/directory?area=99-nowhere").await;
+    assert_eq!(nowhere.status, StatusCode::BAD_REQUEST);
+    assert!(nowhere.body.contains("圏域を一覧から選んでください"));
     let bad = app
         .get_as(&town, "/directory?kind=daycare&care=levitation")
         .await;

@@ -71,6 +71,8 @@ struct SearchPage {
     /// A search was asked (the page opened with conditions).
     asked: bool,
     can_edit: bool,
+    /// The areas (圏域) of the staff's prefecture: `(id, name)`.
+    areas: Vec<(String, String)>,
 }
 
 impl SearchPage {
@@ -108,14 +110,36 @@ async fn search_page(
         .filter(|(k, _)| k != "care" && k != "page")
         .cloned()
         .collect();
-    let (mut query, problems) = Query::parse(&values, &care_chosen);
+    let (mut query, mut problems) = Query::parse(&values, &care_chosen);
     // Staff search their prefecture unless they name a town; the public, any town.
-    if let Some(current) = current
-        && query.municipality_code.is_empty()
-        && let Some(m) = current.memberships.first()
-    {
-        query.prefecture = m.municipality_code.to_string().chars().take(2).collect();
+    let prefecture: String = current
+        .and_then(|c| c.memberships.first())
+        .map(|m| m.municipality_code.to_string().chars().take(2).collect())
+        .unwrap_or_default();
+    if current.is_some() && query.municipality_code.is_empty() {
+        query.prefecture = prefecture.clone();
     }
+    // An area (圏域) of the staff's prefecture: its towns, read from the reference data.
+    let area_id = values.get("area").map(|a| a.trim()).unwrap_or_default();
+    if !area_id.is_empty() {
+        match crate::features::municipalities::repo::area_members(&state.db, area_id).await? {
+            Some((area, towns))
+                if !public && !query.prefecture.is_empty() && area_id.starts_with(&prefecture) =>
+            {
+                query.area = Some((area.name, towns));
+            }
+            _ => problems.push("圏域を一覧から選んでください".into()),
+        }
+    }
+    let areas = if public || prefecture.is_empty() {
+        Vec::new()
+    } else {
+        crate::features::municipalities::repo::areas_in(&state.db, &prefecture)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.name))
+            .collect()
+    };
     let page = pairs
         .iter()
         .find(|(k, _)| k == "page")
@@ -158,6 +182,7 @@ async fn search_page(
         query_string,
         asked,
         can_edit: current.is_some_and(|c| may(&c.actor, Permission::EditDirectory, None).allowed()),
+        areas,
     };
     Ok((status, Html(page.render()?)).into_response())
 }

@@ -1129,6 +1129,8 @@ pub fn stale_before(state: &AppState) -> DateTime<Utc> {
 pub struct Query {
     pub prefecture: String,
     pub municipality_code: String,
+    /// An area (圏域): its name and its towns; services located in or serving any of them.
+    pub area: Option<(String, Vec<String>)>,
     pub kind: String,
     pub care: Vec<CareItem>,
     pub class_age: Option<i64>,
@@ -1199,6 +1201,9 @@ impl Query {
     /// Why a result is shown, for each part of the query it meets.
     fn why(&self, detail: &ServiceDetail, view: &ServiceView) -> Vec<String> {
         let mut why = Vec::new();
+        if let Some((name, _)) = &self.area {
+            why.push(format!("{name}（圏域）の{}", view.town));
+        }
         if !self.municipality_code.is_empty() {
             let town = municipalities::repo::name_of(&self.municipality_code);
             if detail.service.municipality_code == self.municipality_code {
@@ -1260,7 +1265,16 @@ pub async fn search(
     if !search.prefecture.is_empty() {
         // A prefecture's services are searched in its copy in memory.
         let all = prefecture_copy(state, &search.prefecture).await?;
-        let found: Vec<&ServiceDetail> = all.iter().filter(|d| matches(d, &search)).collect();
+        let in_area = |d: &ServiceDetail| {
+            query.area.as_ref().is_none_or(|(_, towns)| {
+                towns.contains(&d.service.municipality_code)
+                    || d.areas.iter().any(|a| towns.contains(a))
+            })
+        };
+        let found: Vec<&ServiceDetail> = all
+            .iter()
+            .filter(|d| matches(d, &search) && in_area(d))
+            .collect();
         let views = found
             .iter()
             .skip(offset.max(0) as usize)

@@ -138,6 +138,53 @@ pub async fn areas_of(db: &Db, code: &str) -> Result<Vec<Area>, sqlx::Error> {
         .collect()
 }
 
+/// The areas (圏域) of a prefecture (two digits), by id.
+pub async fn areas_in(db: &Db, prefecture: &str) -> Result<Vec<Area>, sqlx::Error> {
+    let rows =
+        sqlx::query("SELECT id, name, kana FROM areas WHERE prefecture_code = $1 ORDER BY id")
+            .bind(prefecture)
+            .fetch_all(db.pool())
+            .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Area {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                kana: row.try_get("kana")?,
+            })
+        })
+        .collect()
+}
+
+/// The municipality codes of an area, with its name; `None` for an id no area has.
+pub async fn area_members(
+    db: &Db,
+    area_id: &str,
+) -> Result<Option<(Area, Vec<String>)>, sqlx::Error> {
+    let Some(row) = sqlx::query("SELECT id, name, kana FROM areas WHERE id = $1")
+        .bind(area_id)
+        .fetch_optional(db.pool())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let area = Area {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        kana: row.try_get("kana")?,
+    };
+    let codes = sqlx::query(
+        "SELECT municipality_code FROM area_members WHERE area_id = $1 ORDER BY municipality_code",
+    )
+    .bind(area_id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|row| row.try_get(0))
+    .collect::<Result<Vec<String>, _>>()?;
+    Ok(Some((area, codes)))
+}
+
 /// All 47 prefectures, for browsing.
 pub async fn prefectures(_db: &Db) -> Result<Vec<Municipality>, sqlx::Error> {
     Ok(super::index::prefectures())
