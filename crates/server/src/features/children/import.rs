@@ -824,16 +824,16 @@ fn laid_over(record: &Profile, row: &HashMap<String, String>) -> HashMap<String,
         k.strip_prefix('d')
             .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
     };
-    let filled = |k: &String, v: &String| !v.trim().is_empty() && !k.is_empty();
+    let filled = |v: &String| !v.trim().is_empty();
     let mut fields = record.to_fields();
-    if row.iter().any(|(k, v)| is_care(k) && filled(k, v)) {
+    if row.iter().any(|(k, v)| is_care(k) && filled(v)) {
         fields.retain(|k, _| !is_care(k));
     }
-    if row.iter().any(|(k, v)| is_device(k) && filled(k, v)) {
+    if row.iter().any(|(k, v)| is_device(k) && filled(v)) {
         fields.retain(|k, _| !is_device(k));
     }
     for (k, v) in row {
-        if filled(k, v) {
+        if filled(v) {
             fields.insert(k.clone(), v.clone());
         }
     }

@@ -480,10 +480,7 @@ pub async fn update(
 ) -> Result<Response, PageError> {
     let form = params::form(&body)?;
     let gate = Gate::page(&state, &current, &parts);
-    let expected = form
-        .get("version")
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .unwrap_or(-1);
+    let expected = service::sent_version(&form);
     let entry = match service::parse_entry(&state, &form).await? {
         Ok(entry) => entry,
         Err(errors) => {
@@ -536,10 +533,7 @@ pub async fn confirm(
 ) -> Result<Response, PageError> {
     let form = params::form(&body)?;
     let gate = Gate::page(&state, &current, &parts);
-    let expected = form
-        .get("version")
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .unwrap_or(-1);
+    let expected = service::sent_version(&form);
     match service::confirm(&gate, &state, &id, expected).await? {
         Saved::Saved => {
             Ok(Redirect::to(&format!("/directory/services/{id}?confirmed=1")).into_response())

@@ -234,8 +234,14 @@ pub async fn detail(db: &Db, id: &ServiceId) -> Result<Option<ServiceDetail>, sq
     let Some(service) = get(db, id).await? else {
         return Ok(None);
     };
+    Ok(Some(detail_of(db, service).await?))
+}
+
+/// A service already read (the gate's record) with its care, device rules, areas and
+/// current vacancies.
+pub async fn detail_of(db: &Db, service: Service) -> Result<ServiceDetail, sqlx::Error> {
     let mut details = details_of(db, Which::Ids(std::slice::from_ref(&service.id))).await?;
-    Ok(Some(with_details(service, &mut details)))
+    Ok(with_details(service, &mut details))
 }
 
 type Details = (

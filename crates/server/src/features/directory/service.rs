@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use tsunagu_core::access::{Permission, Target, may};
 use tsunagu_core::calendar::format_wareki_with_seireki;
 use tsunagu_core::care::{CareItem, Tier};
@@ -161,6 +161,13 @@ async fn known_code(
             "{label}: 団体コード {code} の市区町村は参照データにありません"
         )),
     })
+}
+
+/// The entry's version a form was made on; -1 (never current) when missing or unreadable.
+pub fn sent_version(form: &HashMap<String, String>) -> i64 {
+    form.get("version")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(-1)
 }
 
 /// Reads a service's form into an [`Entry`], with every problem beside its field.
@@ -473,7 +480,8 @@ pub fn values_of(detail: &ServiceDetail) -> HashMap<String, String> {
     v
 }
 
-/// The values of a new entry of `kind` (its usual class ages, open on weekdays).
+/// The values of a new entry: open on weekdays, closed on 祝日 and 年末年始, located in
+/// the organisation's municipality.
 pub fn new_values(organisation_municipality: &str) -> HashMap<String, String> {
     let mut v = HashMap::new();
     for i in 0..5 {
@@ -708,10 +716,8 @@ pub async fn open_for_change(
     let opened = gate
         .open::<Service>(id, Permission::EditDirectory, Use::Change)
         .await?;
-    match repo::detail(&state.db, opened.id()).await? {
-        Some(detail) => Ok(detail),
-        None => Err(gate.refused::<Service>(id).await),
-    }
+    // The gate read the row; only its lists are read here.
+    Ok(repo::detail_of(&state.db, opened.record).await?)
 }
 
 /// Saves an edit of a service if it is still at `expected`; a new location must be one
@@ -726,9 +732,7 @@ pub async fn update(
     let opened = gate
         .open::<Service>(id, Permission::EditDirectory, Use::Change)
         .await?;
-    let Some(before) = repo::detail(&state.db, opened.id()).await? else {
-        return Err(gate.refused::<Service>(id).await);
-    };
+    let before = repo::detail_of(&state.db, opened.record.clone()).await?;
     if before.service.version != expected {
         return Ok(Saved::Conflict);
     }
@@ -872,10 +876,7 @@ pub async fn record_vacancies(
             "空きの人数を1つ以上入力してください（空きがなければ 0）",
         ));
     }
-    let expected = form
-        .get("version")
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .unwrap_or(-1);
+    let expected = sent_version(form);
     let (Some(as_of), true) = (as_of, errors.is_empty()) else {
         return Ok(Saved::Invalid(errors));
     };
@@ -1553,9 +1554,4 @@ fn offer_of(detail: &ServiceDetail, class_age: i32) -> Offer {
 /// The kinds, for a choice list: `(code, label)`.
 pub fn kind_choices() -> Vec<(&'static str, &'static str)> {
     SERVICE_KINDS.iter().map(|k| (k.code, k.label)).collect()
-}
-
-/// The day a figure was given, in 和暦 with 西暦.
-pub fn date_words(date: NaiveDate) -> String {
-    format_wareki_with_seireki(date)
 }
