@@ -151,6 +151,10 @@ pub enum Permission {
     ReadDirectory,
     /// Keep a service's entry in the directory: its care, capacity and vacancies.
     EditDirectory,
+    /// Open, remind and close a survey round (資源調査) of the directory.
+    RunSurvey,
+    /// Record what a plan target needs beyond the directory (the 協議の場 held).
+    KeepPlanRecords,
 }
 
 impl Permission {
@@ -169,6 +173,8 @@ impl Permission {
             Permission::ViewAggregates => "集計の閲覧",
             Permission::ReadDirectory => "資源情報の閲覧（職員向け）",
             Permission::EditDirectory => "資源情報の更新",
+            Permission::RunSurvey => "資源調査の実施",
+            Permission::KeepPlanRecords => "計画目標の記録",
         }
     }
 }
@@ -212,6 +218,8 @@ pub const ROLE_GRANTS: &[(Role, &[(Permission, Scope)])] = &[
             (P::ViewAudit, S::Prefecture),
             (P::ViewAggregates, S::Prefecture),
             (P::ReadDirectory, S::Prefecture),
+            (P::RunSurvey, S::Prefecture),
+            (P::KeepPlanRecords, S::Prefecture),
         ],
     ),
     (
@@ -228,6 +236,8 @@ pub const ROLE_GRANTS: &[(Role, &[(Permission, Scope)])] = &[
             (P::ViewAggregates, S::Prefecture),
             (P::ReadDirectory, S::Prefecture),
             (P::EditDirectory, S::OwnOrganisation),
+            (P::RunSurvey, S::Prefecture),
+            (P::KeepPlanRecords, S::Prefecture),
         ],
     ),
     (
@@ -243,6 +253,8 @@ pub const ROLE_GRANTS: &[(Role, &[(Permission, Scope)])] = &[
             // The town keeps the entries of facilities that do not use tsunagu.
             (P::ReadDirectory, S::Prefecture),
             (P::EditDirectory, S::OwnMunicipality),
+            (P::RunSurvey, S::OwnMunicipality),
+            (P::KeepPlanRecords, S::OwnMunicipality),
         ],
     ),
     (
@@ -390,9 +402,15 @@ fn within(
         // share with that department (APPI: 要配慮個人情報 needs consent to be shared).
         Scope::OwnMunicipality => {
             shared
-                // A town keeps the directory entries of services located in it.
-                || (permission == Permission::EditDirectory
-                    && target.municipality_code == membership.municipality_code)
+                // A town keeps the directory entries of services located in it, runs its
+                // surveys, keeps its plan records and sees its own figures.
+                || (matches!(
+                    permission,
+                    Permission::EditDirectory
+                        | Permission::RunSurvey
+                        | Permission::KeepPlanRecords
+                        | Permission::ViewAggregates
+                ) && target.municipality_code == membership.municipality_code)
                 || (matches!(
                     permission,
                     Permission::ReadChild | Permission::ExportChildren
@@ -407,6 +425,22 @@ fn within(
                     == membership.municipality_code.prefecture_number()
         }
         Scope::Everything => true,
+    }
+}
+
+impl Target {
+    /// A place rather than a record (a town's figures, its survey, its plan records):
+    /// owned by no organisation, so only a scope that reaches the place fits.
+    pub fn place(resource_type: &str, municipality_code: MunicipalityCode) -> Target {
+        Target {
+            resource_type: resource_type.to_string(),
+            resource_id: municipality_code.to_string(),
+            owner_organisation_id: OrganisationId::from_stored(String::new()),
+            municipality_code,
+            shared_with: Vec::new(),
+            consented_departments: Vec::new(),
+            guardian_account_ids: Vec::new(),
+        }
     }
 }
 

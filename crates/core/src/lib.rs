@@ -2,6 +2,7 @@
 //! Time always comes in as a parameter (see [`clock`]) so tests can fix "today".
 
 pub mod access;
+pub mod aggregate;
 pub mod calendar;
 pub mod care;
 pub mod care_words;
@@ -11,5 +12,6 @@ pub mod directory;
 pub mod ids;
 pub mod kana;
 pub mod municipality;
+pub mod plan;
 pub mod text;
 pub mod transitions;

@@ -36,6 +36,7 @@ pub fn routes() -> Routes {
         .merge(features::break_glass::routes())
         .merge(features::notices::routes())
         .merge(features::directory::routes())
+        .merge(features::gaps::routes())
         .merge(features::admin::routes())
         .get("/assets/{file}", Access::Public, assets::serve)
 }

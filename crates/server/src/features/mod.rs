@@ -5,6 +5,7 @@ pub mod break_glass;
 pub mod children;
 pub mod consent;
 pub mod directory;
+pub mod gaps;
 pub mod health;
 pub mod home;
 pub mod municipalities;

@@ -258,3 +258,10 @@ mod tests {
         );
     }
 }
+
+/// A `Content-Disposition` for a download named in Japanese, with an ASCII `fallback` for
+/// older clients (RFC 6266 `filename*`).
+pub fn attachment(fallback: &str, name: &str) -> String {
+    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}

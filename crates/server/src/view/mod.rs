@@ -73,6 +73,9 @@ impl Chrome {
             } else {
                 nav.push(("/public/directory", "施設を探す"));
             }
+            if can(Permission::ViewAggregates) {
+                nav.push(("/gaps", "不足と計画"));
+            }
             if can(Permission::ReviewBreakGlass) {
                 nav.push(("/break-glass", "緊急閲覧の確認"));
             }

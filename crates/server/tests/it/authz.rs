@@ -396,6 +396,13 @@ const MATRIX: &[(&str, &str, On, bool, [u16; 10])] = &[
     ("POST",   "/directory/services/{id}/vacancies", On::ServiceNerima, false, [ D,   D, 404, 404, 404,   D,   D, 404,   D,   D]),
     ("POST",   "/directory/services/{id}/confirm", On::ServiceItabashi, false, [ D,   D, 404, 409, 404,   D,   D, 409,   D,   D]),
     ("POST",   "/directory/services/{id}/confirm", On::ServiceNerima, false, [  D,   D, 404, 404, 404,   D,   D, 404,   D,   D]),
+    // The gaps table: whoever sees aggregates; a forum is recorded for a place the person
+    // keeps plan records for (none named here: 404).
+    ("GET",    "/gaps",                          On::Nothing,        false, [  D, 200, 200, 200,   D, 200,   D,   D,   D, 200]),
+    ("GET",    "/gaps/export.xlsx",              On::Nothing,        false, [  D, 200, 200, 200,   D, 200,   D,   D,   D, 200]),
+    ("GET",    "/gaps/export.csv",               On::Nothing,        false, [  D, 200, 200, 200,   D, 200,   D,   D,   D, 200]),
+    ("POST",   "/gaps/forums",                   On::Nothing,        false, [  D, 404, 404, 404,   D,   D,   D,   D,   D,   D]),
+    ("POST",   "/gaps/forums/remove",            On::Nothing,        false, [  D, 404, 404, 404,   D,   D,   D,   D,   D,   D]),
     // Matching is a read of the child's record: whoever reads the record (the town's
     // staff by now through the break-glass grant opened above).
     ("GET",    "/children/{id}/services",        On::ItabashiFamily, false, [  D,   D, 200, 200, 200,   D,   D, 404, 200,   D]),

@@ -22,6 +22,7 @@ mod cli;
 mod database;
 mod demo_data;
 mod duplicates;
+mod gaps;
 mod guardians;
 mod hsds;
 mod notices;

@@ -41,6 +41,9 @@ const OWNERS: &[(&str, &str)] = &[
     ("service_areas", "features/directory"),
     ("service_vacancies", "features/directory"),
     ("directory_generations", "features/directory"),
+    ("survey_rounds", "features/directory"),
+    ("survey_answers", "features/directory"),
+    ("plan_forums", "features/gaps"),
 ];
 
 /// Tables any module's SQL may read (join for a name): people, organisations and places.

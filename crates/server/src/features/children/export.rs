@@ -62,13 +62,6 @@ impl Export {
     }
 }
 
-/// `Content-Disposition` for a download named in Japanese: an ASCII fallback and the
-/// UTF-8 name (RFC 6266 / RFC 5987), which every current browser uses.
-fn attachment(fallback: &str, name: &str) -> String {
-    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
-}
-
 const DATE_KEYS: [&str; 3] = ["birth_date", "status_date", "intake_date"];
 
 /// The visible list with every child's whole profile, in the order of the list (by kana).
@@ -230,7 +223,7 @@ pub async fn export_csv(
             ),
             (
                 header::CONTENT_DISPOSITION,
-                &attachment(
+                &tabular::attachment(
                     "children.csv",
                     &sheet.file_name(
                         state.clock.today_jst(),
@@ -301,7 +294,7 @@ pub async fn export_xlsx(
             ),
             (
                 header::CONTENT_DISPOSITION,
-                &attachment(
+                &tabular::attachment(
                     "children.xlsx",
                     &sheet.file_name(state.clock.today_jst(), ".xlsx"),
                 ),

@@ -1496,3 +1496,32 @@ pub(crate) async fn merge(
 
 /// The audit trail's name for what a merge changes on the record kept.
 const MERGED_RECORDS: &str = "merged_records";
+
+/// The active children of a prefecture as counts weigh them for the 年度 `fy` (their class
+/// age then). Nobody's name or id leaves here: the caller shows counts only, and audits
+/// that it read the prefecture's figures.
+pub async fn facts_in_prefecture(
+    state: &AppState,
+    prefecture: &str,
+    fy: i32,
+) -> Result<Vec<tsunagu_core::plan::ChildFacts>, AppError> {
+    use tsunagu_core::care::{CareItem, Tier};
+    use tsunagu_core::device::DeviceKind;
+    Ok(store::facts_in_prefecture(&state.db, prefecture)
+        .await?
+        .into_iter()
+        .map(|f| tsunagu_core::plan::ChildFacts {
+            needs: tsunagu_core::directory::Needs {
+                class_age: tsunagu_core::calendar::class_age(f.birth_date, fy),
+                care: CareItem::in_mask(f.care_mask).collect(),
+                tier: Tier::parse(&f.care_tier).unwrap_or(Tier::BelowThree),
+                devices: DeviceKind::ALL
+                    .into_iter()
+                    .filter(|d| f.device_mask & d.bit() != 0)
+                    .collect(),
+                municipality_code: f.municipality_code,
+            },
+            family_works: f.family_works,
+        })
+        .collect())
+}

@@ -1512,11 +1512,26 @@ pub async fn fitting_places(
             services
                 .iter()
                 .filter(|d| kinds.contains(&d.service.kind.as_str()))
-                .filter(|d| directory::fit(needs, &offer_of(d, needs.class_age)).fits())
+                .filter(|d| fits(d, needs))
                 .count(),
         );
     }
     Ok(counts)
+}
+
+/// The active services located in a prefecture (two digits), from its copy in memory:
+/// for counts weighed against many services at once (the gaps table).
+pub async fn services_of_prefecture(
+    state: &AppState,
+    prefecture: &str,
+) -> Result<std::sync::Arc<Vec<ServiceDetail>>, AppError> {
+    Ok(prefecture_copy(state, prefecture).await?)
+}
+
+/// Whether a service fits a child's needs now, as matching decides it (a vacancy included
+/// for the kinds that have places).
+pub fn fits(detail: &ServiceDetail, needs: &Needs) -> bool {
+    directory::fit(needs, &offer_of(detail, needs.class_age)).fits()
 }
 
 /// What a stored service offers, for matching a child of `class_age`.

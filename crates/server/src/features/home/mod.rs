@@ -59,6 +59,8 @@ struct HomePage {
     open_break_glass: usize,
     /// The directory entries the person keeps.
     directory: crate::features::directory::service::DirectoryWork,
+    /// The plan targets of the person's region.
+    gaps: crate::features::gaps::service::GapsWork,
 }
 
 async fn home(
@@ -72,6 +74,7 @@ async fn home(
     let own_children = crate::features::children::own_children(&state, &current).await?;
     let registry = crate::features::children::service::work_for(&state, &current).await?;
     let directory = crate::features::directory::service::work_for(&state, &current).await?;
+    let gaps = crate::features::gaps::service::work_for(&state, &current.actor).await?;
     let open_break_glass = if tsunagu_core::access::may(
         &current.actor,
         tsunagu_core::access::Permission::ReviewBreakGlass,
@@ -87,6 +90,7 @@ async fn home(
         registry,
         open_break_glass,
         directory,
+        gaps,
         chrome: Chrome::for_session("マイページ", state.settings.demo, Some(&current)),
         password_changed: q.contains_key("password_changed"),
         own_children,

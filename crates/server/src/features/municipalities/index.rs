@@ -216,6 +216,20 @@ pub fn name_of(code: &str) -> &'static str {
         .map_or("", |i| INDEX[i].shown.as_str())
 }
 
+/// The municipalities of a prefecture (two digits) in use on `day`, by code: cities,
+/// special wards, towns and villages, a designated city as one (not its wards).
+pub fn in_prefecture(prefecture: &str, day: chrono::NaiveDate) -> Vec<Municipality> {
+    INDEX
+        .iter()
+        .map(|e| &e.municipality)
+        .filter(|m| m.prefecture_code == prefecture)
+        .filter(|m| m.kind != "prefecture" && m.kind != "ward")
+        .filter(|m| m.valid_from.is_none_or(|d| d <= day))
+        .filter(|m| m.valid_until.is_none_or(|d| d >= day))
+        .cloned()
+        .collect()
+}
+
 pub fn prefectures() -> Vec<Municipality> {
     INDEX
         .iter()

@@ -468,3 +468,47 @@ pub async fn history(db: &Db, id: &ChildId, since: i64) -> Result<Vec<HistoryEnt
         })
         .collect()
 }
+
+/// One active child as the gaps table counts them: where they live, their age, care, tier
+/// and devices, and whether a guardian works or wishes to.
+pub struct Facts {
+    pub municipality_code: String,
+    pub birth_date: NaiveDate,
+    pub care_mask: i64,
+    pub care_tier: String,
+    pub device_mask: i64,
+    pub family_works: bool,
+}
+
+/// The active children living in a prefecture (two digits), for counts only.
+pub async fn facts_in_prefecture(db: &Db, prefecture: &str) -> Result<Vec<Facts>, sqlx::Error> {
+    let upper = prefecture
+        .parse::<u32>()
+        .map(|n| format!("{:02}", n + 1))
+        .unwrap_or_default();
+    let rows = sqlx::query(
+        "SELECT c.municipality_code, c.birth_date, c.care_mask, c.care_tier, c.device_mask, \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM guardians g WHERE g.child_id = c.id \
+           AND (g.wishes_to_work = 'yes' OR g.employment IN ('working', 'on_leave', 'seeking'))) \
+         THEN 1 ELSE 0 END AS BIGINT) AS family_works \
+         FROM children c WHERE c.status = 'active' \
+         AND c.municipality_code >= $1 AND c.municipality_code < $2",
+    )
+    .bind(prefecture)
+    .bind(upper)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let birth: String = row.try_get("birth_date")?;
+            Ok(Facts {
+                municipality_code: row.try_get("municipality_code")?,
+                birth_date: codec::date_from_db(&birth, "birth_date")?,
+                care_mask: row.try_get("care_mask")?,
+                care_tier: row.try_get("care_tier")?,
+                device_mask: row.try_get("device_mask")?,
+                family_works: row.try_get::<i64, _>("family_works")? != 0,
+            })
+        })
+        .collect()
+}

@@ -7,7 +7,10 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use tsunagu_core::municipality::MunicipalityCode;
 
-pub use super::index::{Municipality, Search, SearchPage, by_name};
+pub use super::index::{
+    Municipality, Search, SearchPage, by_name, get as lookup, in_prefecture,
+    prefectures as prefecture_list,
+};
 use crate::db::Db;
 
 /// 圏域（市区町村が属する地域）
@@ -188,4 +191,36 @@ pub async fn area_members(
 /// All 47 prefectures, for browsing.
 pub async fn prefectures(_db: &Db) -> Result<Vec<Municipality>, sqlx::Error> {
     Ok(super::index::prefectures())
+}
+
+/// The areas (圏域) of a prefecture with the codes of their municipalities, by id.
+pub async fn areas_with_members(
+    db: &Db,
+    prefecture: &str,
+) -> Result<Vec<(Area, Vec<String>)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.name, a.kana, am.municipality_code FROM areas a \
+         JOIN area_members am ON am.area_id = a.id \
+         WHERE a.prefecture_code = $1 ORDER BY a.id, am.municipality_code",
+    )
+    .bind(prefecture)
+    .fetch_all(db.pool())
+    .await?;
+    let mut areas: Vec<(Area, Vec<String>)> = Vec::new();
+    for row in &rows {
+        let id: String = row.try_get("id")?;
+        let code: String = row.try_get("municipality_code")?;
+        match areas.last_mut() {
+            Some((area, codes)) if area.id == id => codes.push(code),
+            _ => areas.push((
+                Area {
+                    id,
+                    name: row.try_get("name")?,
+                    kana: row.try_get("kana")?,
+                },
+                vec![code],
+            )),
+        }
+    }
+    Ok(areas)
 }
