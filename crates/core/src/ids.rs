@@ -178,6 +178,10 @@ record_id!(
     /// A service an organisation offers, in the resource directory.
     ServiceId
 );
+record_id!(
+    /// A survey round (資源調査) of the resource directory.
+    SurveyId
+);
 
 #[cfg(test)]
 mod tests {

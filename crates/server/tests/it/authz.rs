@@ -396,6 +396,18 @@ const MATRIX: &[(&str, &str, On, bool, [u16; 10])] = &[
     ("POST",   "/directory/services/{id}/vacancies", On::ServiceNerima, false, [ D,   D, 404, 404, 404,   D,   D, 404,   D,   D]),
     ("POST",   "/directory/services/{id}/confirm", On::ServiceItabashi, false, [ D,   D, 404, 409, 404,   D,   D, 409,   D,   D]),
     ("POST",   "/directory/services/{id}/confirm", On::ServiceNerima, false, [  D,   D, 404, 404, 404,   D,   D, 404,   D,   D]),
+    // Survey rounds: the prefecture, the centre and a town run them (a round out of reach
+    // is 404); an answer needs the entry and a round that asked it (here none: 404).
+    ("GET",    "/directory/surveys",             On::Nothing,        false, [  D, 200, 200, 200,   D,   D,   D,   D,   D,   D]),
+    ("GET",    "/directory/surveys/new",         On::Nothing,        false, [  D, 200, 200, 200,   D,   D,   D,   D,   D,   D]),
+    ("POST",   "/directory/surveys",             On::Nothing,        false, [  D, 400, 400, 400,   D,   D,   D,   D,   D,   D]),
+    ("GET",    "/directory/surveys/{id}",        On::Missing,        false, [  D, 404, 404, 404,   D,   D,   D,   D,   D,   D]),
+    ("POST",   "/directory/surveys/{id}/remind", On::Missing,        false, [  D, 404, 404, 404,   D,   D,   D,   D,   D,   D]),
+    ("POST",   "/directory/surveys/{id}/close",  On::Missing,        false, [  D, 404, 404, 404,   D,   D,   D,   D,   D,   D]),
+    ("GET",    "/directory/surveys/{id}/results.xlsx", On::Missing,  false, [  D, 404, 404, 404,   D,   D,   D,   D,   D,   D]),
+    ("GET",    "/directory/surveys/{id}/results.csv", On::Missing,   false, [  D, 404, 404, 404,   D,   D,   D,   D,   D,   D]),
+    ("GET",    "/directory/surveys/{round}/services/{service}", On::ServiceItabashi, false, [D, D, 404, 404, 404, D, D, 404, D, D]),
+    ("POST",   "/directory/surveys/{round}/services/{service}", On::ServiceItabashi, false, [D, D, 404, 404, 404, D, D, 404, D, D]),
     // The gaps table: whoever sees aggregates; a forum is recorded for a place the person
     // keeps plan records for (none named here: 404).
     ("GET",    "/gaps",                          On::Nothing,        false, [  D, 200, 200, 200,   D, 200,   D,   D,   D, 200]),

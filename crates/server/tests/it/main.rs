@@ -32,4 +32,5 @@ mod reach;
 mod registry;
 mod slow_clients;
 mod structure;
+mod surveys;
 mod web_shell;

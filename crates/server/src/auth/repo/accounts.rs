@@ -680,3 +680,62 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
         .as_database_error()
         .is_some_and(|e| e.is_unique_violation())
 }
+
+/// The active staff accounts of each of these organisations (families excluded), for
+/// notices to many organisations at once. An organisation without staff is absent.
+pub async fn staff_of_each(
+    conn: &mut AnyConnection,
+    organisations: &[&OrganisationId],
+) -> Result<std::collections::HashMap<OrganisationId, Vec<AccountId>>, sqlx::Error> {
+    let mut found: std::collections::HashMap<OrganisationId, Vec<AccountId>> =
+        std::collections::HashMap::new();
+    for chunk in organisations.chunks(500) {
+        let n = chunk.len();
+        let sql = format!(
+            "SELECT DISTINCT m.organisation_id, a.id FROM memberships m \
+             JOIN accounts a ON a.id = m.account_id \
+             WHERE m.organisation_id IN ({}) AND m.role <> ${} AND a.active = ${} \
+             ORDER BY m.organisation_id, a.id",
+            crate::db::codec::placeholders(n),
+            n + 1,
+            n + 2
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        let rows = query
+            .bind(Role::Guardian.as_str())
+            .bind(true)
+            .fetch_all(&mut *conn)
+            .await?;
+        for row in rows {
+            found
+                .entry(OrganisationId::from_stored(row.try_get(0)?))
+                .or_default()
+                .push(AccountId::from_stored(row.try_get(1)?));
+        }
+    }
+    Ok(found)
+}
+
+/// The active municipal staff accounts of a municipality (its departments' members): who
+/// keeps the town's entries for facilities without accounts of their own.
+pub async fn municipal_staff_in(
+    conn: &mut AnyConnection,
+    municipality_code: &str,
+) -> Result<Vec<AccountId>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT a.id FROM memberships m JOIN accounts a ON a.id = m.account_id \
+         JOIN organisations o ON o.id = m.organisation_id \
+         WHERE o.municipality_code = $1 AND m.role = $2 AND a.active = $3 ORDER BY a.id",
+    )
+    .bind(municipality_code)
+    .bind(Role::MunicipalStaff.as_str())
+    .bind(true)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| r.try_get("id").map(AccountId::from_stored))
+        .collect()
+}

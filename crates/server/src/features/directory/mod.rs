@@ -8,6 +8,8 @@ pub mod hsds;
 pub mod pages;
 pub mod repo;
 pub mod service;
+pub mod survey_pages;
+pub mod surveys;
 
 use tsunagu_core::access::Permission;
 
@@ -60,6 +62,58 @@ pub fn routes() -> Routes {
             "/directory/services/{id}/confirm",
             Access::Permission(P::EditDirectory),
             pages::confirm,
+        )
+        // Survey rounds (資源調査): a town or the prefecture runs them; whoever keeps an
+        // entry answers for it.
+        .get(
+            "/directory/surveys",
+            Access::Permission(P::RunSurvey),
+            survey_pages::list,
+        )
+        .get(
+            "/directory/surveys/new",
+            Access::Permission(P::RunSurvey),
+            survey_pages::new_form,
+        )
+        .post(
+            "/directory/surveys",
+            Access::Permission(P::RunSurvey),
+            survey_pages::create,
+        )
+        .get(
+            "/directory/surveys/{id}",
+            Access::Permission(P::RunSurvey),
+            survey_pages::detail,
+        )
+        .post(
+            "/directory/surveys/{id}/remind",
+            Access::Permission(P::RunSurvey),
+            survey_pages::remind,
+        )
+        .post(
+            "/directory/surveys/{id}/close",
+            Access::Permission(P::RunSurvey),
+            survey_pages::close,
+        )
+        .get(
+            "/directory/surveys/{id}/results.xlsx",
+            Access::Permission(P::RunSurvey),
+            survey_pages::results_xlsx,
+        )
+        .get(
+            "/directory/surveys/{id}/results.csv",
+            Access::Permission(P::RunSurvey),
+            survey_pages::results_csv,
+        )
+        .get(
+            "/directory/surveys/{round}/services/{service}",
+            Access::Permission(P::EditDirectory),
+            survey_pages::answer_form,
+        )
+        .post(
+            "/directory/surveys/{round}/services/{service}",
+            Access::Permission(P::EditDirectory),
+            survey_pages::answer,
         )
         // Families look too: public fields only, no sign-in.
         .get("/public/directory", Access::Public, pages::public_search)

@@ -33,7 +33,7 @@ pub struct Choices {
 }
 
 impl Choices {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Choices {
             kinds: service::kind_choices(),
             care: CareItem::ALL
@@ -245,6 +245,7 @@ async fn detail_page(
         Some("saved=1") => "保存しました。",
         Some("vacancies=1") => "空き状況を保存しました。",
         Some("confirmed=1") => "情報が最新であることを確認しました。",
+        Some("answered=1") => "資源調査に回答しました。回答した内容を資源情報に反映しました。",
         _ => "",
     };
     let page = DetailPage {
@@ -282,6 +283,10 @@ struct MinePage {
     chrome: Chrome,
     services: Vec<ServiceView>,
     stale_days: i64,
+    /// Survey rounds waiting for an answer on these entries.
+    questions: Vec<super::surveys::Question>,
+    /// The person runs survey rounds (a link to them).
+    runs_surveys: bool,
 }
 
 impl MinePage {
@@ -300,6 +305,8 @@ pub async fn mine(
         chrome: Chrome::for_session("事業所の資源情報", state.settings.demo, Some(&current)),
         services,
         stale_days: state.settings.directory_stale_days,
+        questions: super::surveys::questions_for(&state, &current).await?,
+        runs_surveys: may(&current.actor, Permission::RunSurvey, None).allowed(),
     };
     Ok(Html(page.render()?).into_response())
 }

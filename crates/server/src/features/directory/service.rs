@@ -795,19 +795,15 @@ pub fn class_age_label(age: i64) -> String {
     }
 }
 
-/// Records the vacancies of a service as of a date: each a new report in its history.
-pub async fn record_vacancies(
-    gate: &Gate<'_>,
-    state: &AppState,
-    id: &str,
+/// The vacancies a form reports for a service (each of its class ages, see
+/// [`vacancy_ages`]) and the date they are as of, checked against `capacity`.
+pub fn parse_vacancies(
+    service: &Service,
+    capacity: Option<i64>,
     form: &HashMap<String, String>,
-) -> Result<Saved, AppError> {
-    let opened = gate
-        .open::<Service>(id, Permission::EditDirectory, Use::Change)
-        .await?;
-    let service = &opened.record;
+    today: chrono::NaiveDate,
+) -> Result<(chrono::NaiveDate, Vec<(i64, i64)>), Vec<FieldError>> {
     let mut errors = Vec::new();
-    let today = state.clock.today_jst();
     let as_of_text = form.get("as_of").map(|t| t.trim()).unwrap_or_default();
     let as_of = match tsunagu_core::calendar::parse_date_ja(as_of_text) {
         None => {
@@ -853,12 +849,12 @@ pub async fn record_vacancies(
                 "negative",
                 format!("{label}の空きに負の数は入力できません"),
             )),
-            Ok(n) if service.capacity.is_some_and(|cap| n > cap) => errors.push(FieldError::new(
+            Ok(n) if capacity.is_some_and(|cap| n > cap) => errors.push(FieldError::new(
                 &key,
                 "over_capacity",
                 format!(
                     "{label}の空き（{n}人）が定員（{}人）を超えています",
-                    service.capacity.unwrap_or_default()
+                    capacity.unwrap_or_default()
                 ),
             )),
             Ok(n) if n <= MAX_COUNT => reports.push((age, n)),
@@ -876,10 +872,30 @@ pub async fn record_vacancies(
             "空きの人数を1つ以上入力してください（空きがなければ 0）",
         ));
     }
+    match as_of {
+        Some(as_of) if errors.is_empty() => Ok((as_of, reports)),
+        _ => Err(errors),
+    }
+}
+
+/// Records the vacancies of a service as of a date: each a new report in its history.
+pub async fn record_vacancies(
+    gate: &Gate<'_>,
+    state: &AppState,
+    id: &str,
+    form: &HashMap<String, String>,
+) -> Result<Saved, AppError> {
+    let opened = gate
+        .open::<Service>(id, Permission::EditDirectory, Use::Change)
+        .await?;
+    let service = &opened.record;
+    let (as_of, reports) =
+        match parse_vacancies(service, service.capacity, form, state.clock.today_jst()) {
+            Ok(parsed) => parsed,
+            Err(errors) => return Ok(Saved::Invalid(errors)),
+        };
     let expected = sent_version(form);
-    let (Some(as_of), true) = (as_of, errors.is_empty()) else {
-        return Ok(Saved::Invalid(errors));
-    };
+
     if expected != service.version {
         return Ok(Saved::Conflict);
     }
@@ -1392,6 +1408,11 @@ pub struct DirectoryWork {
     /// Entries the person keeps, and how many are out of date.
     pub kept: usize,
     pub kept_stale: usize,
+    /// Survey rounds waiting for the person's answer, and the soonest last day.
+    pub questions: usize,
+    pub soonest: String,
+    /// Open survey rounds the person runs: (title, answered, asked).
+    pub running: Vec<(String, i64, i64, String)>,
 }
 
 pub async fn work_for(
@@ -1402,10 +1423,25 @@ pub async fn work_for(
         return Ok(DirectoryWork::default());
     }
     let kept = kept_by(state, current).await?;
+    let questions = super::surveys::questions_for(state, current).await?;
+    let today = state.clock.today_jst();
+    let running = if may(&current.actor, Permission::RunSurvey, None).allowed() {
+        super::surveys::rounds_for(state, current)
+            .await?
+            .into_iter()
+            .filter(|r| r.is_open(today))
+            .map(|r| (r.title.clone(), r.answered, r.asked, r.id.to_string()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(DirectoryWork {
         may_keep: true,
         kept: kept.len(),
         kept_stale: kept.iter().filter(|v| v.stale).count(),
+        soonest: questions.first().map(|q| q.closes_ja()).unwrap_or_default(),
+        questions: questions.len(),
+        running,
     })
 }
 

@@ -35,6 +35,7 @@ pub enum Kind {
     ProposalDecided,
     PossibleDuplicate,
     AccessRequest,
+    Survey,
 }
 
 impl Kind {
@@ -44,6 +45,7 @@ impl Kind {
             Kind::ProposalDecided => "proposal_decided",
             Kind::PossibleDuplicate => "possible_duplicate",
             Kind::AccessRequest => "access_request",
+            Kind::Survey => "survey",
         }
     }
 
@@ -53,6 +55,7 @@ impl Kind {
             "proposal_decided" => "変更の申出",
             "possible_duplicate" => "重複の可能性",
             "access_request" => "共有の依頼",
+            "survey" => "資源調査",
             _ => "お知らせ",
         }
     }

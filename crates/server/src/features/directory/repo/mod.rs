@@ -15,6 +15,8 @@ use tsunagu_core::municipality::MunicipalityCode;
 
 use crate::db::{Db, codec};
 
+pub mod surveys;
+
 pub const RESOURCE_TYPE: &str = "service";
 
 /// The report `v` is the latest of its service and class age.
