@@ -455,7 +455,7 @@ async fn another_towns_rows_are_refused_and_uploads_stay_with_the_uploader() {
 #[tokio::test]
 async fn unreadable_oversized_and_empty_uploads_are_refused_in_japanese() {
     let (app, _world, s) = staff().await;
-    let before = app.count("SELECT count(*) FROM child_imports", &[]).await;
+    let before = app.count("SELECT count(*) FROM uploads", &[]).await;
     let res = upload(
         &app,
         &s,
@@ -498,10 +498,7 @@ async fn unreadable_oversized_and_empty_uploads_are_refused_in_japanese() {
     let res = upload(&app, &s, "header.csv", "氏名,ふりがな\n".as_bytes()).await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
     assert!(res.body.contains("取り込む行がありません"));
-    assert_eq!(
-        app.count("SELECT count(*) FROM child_imports", &[]).await,
-        before
-    );
+    assert_eq!(app.count("SELECT count(*) FROM uploads", &[]).await, before);
     // A 3 MB file is over the 2 MiB limit of other forms but within the import's own.
     let mut large = String::from("氏名,ふりがな,備考\n");
     while large.len() < 3 * 1024 * 1024 {
@@ -515,7 +512,7 @@ async fn unreadable_oversized_and_empty_uploads_are_refused_in_japanese() {
         res.body
     );
     assert_eq!(
-        app.count("SELECT count(*) FROM child_imports", &[]).await,
+        app.count("SELECT count(*) FROM uploads", &[]).await,
         before + 1
     );
     // A multipart upload without the session's token is refused by the guard.
@@ -1039,7 +1036,7 @@ async fn hostile_files_are_refused_naming_the_limit_while_the_server_answers() {
             "{name}: /healthz took {slowest:?} during the upload"
         );
         assert_eq!(
-            app.count("SELECT count(*) FROM child_imports", &[]).await,
+            app.count("SELECT count(*) FROM uploads", &[]).await,
             0,
             "{name}: stored"
         );
