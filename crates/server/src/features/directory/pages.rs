@@ -282,6 +282,8 @@ struct MinePage {
     chrome: Chrome,
     services: Vec<ServiceView>,
     stale_days: i64,
+    /// A town's staff may import its sheet of facilities.
+    may_import: bool,
 }
 
 impl MinePage {
@@ -300,6 +302,7 @@ pub async fn mine(
         chrome: Chrome::for_session("事業所の資源情報", state.settings.demo, Some(&current)),
         services,
         stale_days: state.settings.directory_stale_days,
+        may_import: super::import::may_import(&current),
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use tsunagu_core::access::{Permission, Target, may};
 use tsunagu_core::calendar::format_wareki_with_seireki;
 use tsunagu_core::care::{CareItem, Tier};
@@ -547,14 +547,23 @@ fn target(owner: &OrganisationId, municipality_code: MunicipalityCode) -> Target
 
 /// Whether the person may keep this service's entry (to offer the way to its form).
 pub fn may_edit(current: &CurrentSession, service: &Service) -> bool {
-    MunicipalityCode::parse(&service.municipality_code).is_ok_and(|code| {
-        may(
-            &current.actor,
-            Permission::EditDirectory,
-            Some(&target(&service.organisation_id, code)),
-        )
-        .allowed()
-    })
+    MunicipalityCode::parse(&service.municipality_code)
+        .is_ok_and(|code| may_keep(current, &service.organisation_id, code))
+}
+
+/// Whether the person may keep an entry of `owner` located in `municipality_code`: what
+/// [`create`] decides on, for a row of an import before anything is written.
+pub fn may_keep(
+    current: &CurrentSession,
+    owner: &OrganisationId,
+    municipality_code: MunicipalityCode,
+) -> bool {
+    may(
+        &current.actor,
+        Permission::EditDirectory,
+        Some(&target(owner, municipality_code)),
+    )
+    .allowed()
 }
 
 /// Registers a service for `organisation_id` (one the person keeps entries of), confirmed
@@ -611,7 +620,7 @@ pub async fn create(
 }
 
 /// The names of the fields an entry sets (new) or changes.
-fn changed_fields(before: Option<&Entry>, after: &Entry) -> Vec<String> {
+pub(super) fn changed_fields(before: Option<&Entry>, after: &Entry) -> Vec<String> {
     type Described = fn(&Entry) -> String;
     let fields: [(&str, Described); 12] = [
         ("kind", |e| e.kind.clone()),
@@ -795,19 +804,17 @@ pub fn class_age_label(age: i64) -> String {
     }
 }
 
-/// Records the vacancies of a service as of a date: each a new report in its history.
-pub async fn record_vacancies(
-    gate: &Gate<'_>,
-    state: &AppState,
-    id: &str,
+/// The vacancies a form reports (`as_of`, and `vac_{age}` for each of `ages`) of a service
+/// with `capacity`: the date, not in the future nor over a year ago, and each figure a
+/// whole number from 0 to the capacity, at least one given. Every report is held to these,
+/// typed on the form or read from an import's row.
+pub fn vacancy_reports(
     form: &HashMap<String, String>,
-) -> Result<Saved, AppError> {
-    let opened = gate
-        .open::<Service>(id, Permission::EditDirectory, Use::Change)
-        .await?;
-    let service = &opened.record;
+    ages: &[i64],
+    capacity: Option<i64>,
+    today: NaiveDate,
+) -> Result<(NaiveDate, Vec<(i64, i64)>), Vec<FieldError>> {
     let mut errors = Vec::new();
-    let today = state.clock.today_jst();
     let as_of_text = form.get("as_of").map(|t| t.trim()).unwrap_or_default();
     let as_of = match tsunagu_core::calendar::parse_date_ja(as_of_text) {
         None => {
@@ -837,7 +844,7 @@ pub async fn record_vacancies(
         Some(d) => Some(d),
     };
     let mut reports = Vec::new();
-    for age in vacancy_ages(service) {
+    for &age in ages {
         let key = format!("vac_{age}");
         let text = form
             .get(&key)
@@ -853,12 +860,12 @@ pub async fn record_vacancies(
                 "negative",
                 format!("{label}の空きに負の数は入力できません"),
             )),
-            Ok(n) if service.capacity.is_some_and(|cap| n > cap) => errors.push(FieldError::new(
+            Ok(n) if capacity.is_some_and(|cap| n > cap) => errors.push(FieldError::new(
                 &key,
                 "over_capacity",
                 format!(
                     "{label}の空き（{n}人）が定員（{}人）を超えています",
-                    service.capacity.unwrap_or_default()
+                    capacity.unwrap_or_default()
                 ),
             )),
             Ok(n) if n <= MAX_COUNT => reports.push((age, n)),
@@ -876,10 +883,30 @@ pub async fn record_vacancies(
             "空きの人数を1つ以上入力してください（空きがなければ 0）",
         ));
     }
+    match (as_of, errors.is_empty()) {
+        (Some(as_of), true) => Ok((as_of, reports)),
+        _ => Err(errors),
+    }
+}
+
+/// Records the vacancies of a service as of a date: each a new report in its history.
+pub async fn record_vacancies(
+    gate: &Gate<'_>,
+    state: &AppState,
+    id: &str,
+    form: &HashMap<String, String>,
+) -> Result<Saved, AppError> {
+    let opened = gate
+        .open::<Service>(id, Permission::EditDirectory, Use::Change)
+        .await?;
+    let service = &opened.record;
+    let today = state.clock.today_jst();
+    let (as_of, reports) =
+        match vacancy_reports(form, &vacancy_ages(service), service.capacity, today) {
+            Ok(reported) => reported,
+            Err(errors) => return Ok(Saved::Invalid(errors)),
+        };
     let expected = sent_version(form);
-    let (Some(as_of), true) = (as_of, errors.is_empty()) else {
-        return Ok(Saved::Invalid(errors));
-    };
     if expected != service.version {
         return Ok(Saved::Conflict);
     }
