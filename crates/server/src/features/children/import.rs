@@ -58,13 +58,8 @@ use crate::tabular::upload::{
 use crate::view::Chrome;
 use crate::web::params;
 
-/// The largest file taken: 5 MB, within the upload route's request limit of
-/// `web::security` less room for the form around the file.
-pub const MAX_FILE_BYTES: usize = {
-    let wanted = 5 * 1024 * 1024;
-    let room = crate::web::security::UPLOAD_LIMIT_BYTES - 64 * 1024;
-    if wanted < room { wanted } else { room }
-};
+/// The largest file taken: every import's.
+pub const MAX_FILE_BYTES: usize = upload::MAX_FILE_BYTES;
 /// The most data rows one file may hold.
 pub const MAX_ROWS: usize = 5_000;
 /// The most columns one file may hold.

@@ -58,8 +58,8 @@ use crate::tabular::upload::{
 use crate::view::Chrome;
 use crate::web::params;
 
-/// The largest file taken: the registry's import's, within the upload route's limit.
-pub const MAX_FILE_BYTES: usize = crate::features::children::import::MAX_FILE_BYTES;
+/// The largest file taken: every import's.
+pub const MAX_FILE_BYTES: usize = upload::MAX_FILE_BYTES;
 /// The most data rows one file may hold (a prefecture's facilities fit).
 pub const MAX_ROWS: usize = 2_000;
 const MAX_COLUMNS: usize = 100;
@@ -517,7 +517,7 @@ enum Owner {
 struct Ready {
     entry: Entry,
     owner: Owner,
-    vacancies: Option<(NaiveDate, Vec<(i64, i64)>)>,
+    vacancies: Option<service::VacancyReport>,
 }
 
 /// One row's outcome: its problems, or what the commit writes of it.
@@ -634,7 +634,7 @@ async fn check_rows(
         };
         // The row's organisation: one of the town's by its name, else a new facility.
         let code = entry.municipality_code;
-        if !towns.contains_key(&code) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = towns.entry(code) {
             let kept = organisations::in_municipality(&state.db, &code.to_string())
                 .await?
                 .into_iter()
@@ -642,7 +642,7 @@ async fn check_rows(
                     o.kind != OrganisationKind::Family && o.kind != OrganisationKind::System
                 })
                 .collect();
-            towns.insert(code, kept);
+            slot.insert(kept);
         }
         let name_key = search_key(&organisation_name);
         let existing = towns
@@ -748,7 +748,7 @@ fn vacancy_report(
     entry: Option<&Entry>,
     today: NaiveDate,
     problems: &mut Vec<String>,
-) -> Option<(NaiveDate, Vec<(i64, i64)>)> {
+) -> Option<service::VacancyReport> {
     let count = read.own("vacancies");
     let as_of = read.own("as_of");
     if count.is_empty() && as_of.is_empty() {

@@ -804,6 +804,9 @@ pub fn class_age_label(age: i64) -> String {
     }
 }
 
+/// Vacancies as of a date: `(class age, places)` each, -1 for any age.
+pub type VacancyReport = (NaiveDate, Vec<(i64, i64)>);
+
 /// The vacancies a form reports (`as_of`, and `vac_{age}` for each of `ages`) of a service
 /// with `capacity`: the date, not in the future nor over a year ago, and each figure a
 /// whole number from 0 to the capacity, at least one given. Every report is held to these,
@@ -813,7 +816,7 @@ pub fn vacancy_reports(
     ages: &[i64],
     capacity: Option<i64>,
     today: NaiveDate,
-) -> Result<(NaiveDate, Vec<(i64, i64)>), Vec<FieldError>> {
+) -> Result<VacancyReport, Vec<FieldError>> {
     let mut errors = Vec::new();
     let as_of_text = form.get("as_of").map(|t| t.trim()).unwrap_or_default();
     let as_of = match tsunagu_core::calendar::parse_date_ja(as_of_text) {

@@ -36,6 +36,13 @@ use crate::state::AppState;
 
 /// An uploaded file is kept this long for the mapping and the dry run.
 pub const KEEP_HOURS: i64 = 24;
+/// The largest file an import takes: 5 MB, within the upload routes' request limit of
+/// `web::security` less room for the form around the file.
+pub const MAX_FILE_BYTES: usize = {
+    let wanted = 5 * 1024 * 1024;
+    let room = crate::web::security::UPLOAD_LIMIT_BYTES - 64 * 1024;
+    if wanted < room { wanted } else { room }
+};
 
 // ---------------------------------------------------------------------------------------
 // The table
