@@ -534,7 +534,8 @@ pub struct RowOutcome {
     ready: Option<Ready>,
 }
 
-const REGISTERED: &str = "すでに登録されています（事業所・種別・サービス名が同じサービスがあります）。更新は、資源情報の画面から行ってください";
+/// Where a registered service is changed: the import only registers.
+const UPDATE_ELSEWHERE: &str = "更新は、資源情報の画面から行ってください";
 
 /// The template's example row, left in a file (its service or organisation name starts with
 /// 「記入例」).
@@ -718,7 +719,9 @@ async fn check_rows(
         if let Owner::Existing(id) = &ready.owner
             && registered.contains(&(id.clone(), ready.entry.kind.clone(), name_key.clone()))
         {
-            outcome.problems.push(REGISTERED.into());
+            outcome.problems.push(format!(
+                "すでに登録されています（事業所・種別・サービス名が同じサービスがあります）。{UPDATE_ELSEWHERE}"
+            ));
         }
         let key = format!(
             "{}\u{1F}{}\u{1F}{}\u{1F}{}",
@@ -802,7 +805,7 @@ async fn named_service(
             "サービスID「{text}」のサービスはありません（新しいサービスは、サービスIDを空欄にしてください）"
         ),
         Some(s) if service::may_edit(current, &s) => format!(
-            "サービスID「{text}」は登録済みの「{}」です。{REGISTERED_SHORT}",
+            "サービスID「{text}」は登録済みの「{}」です。{UPDATE_ELSEWHERE}",
             s.name
         ),
         Some(_) => format!(
@@ -810,8 +813,6 @@ async fn named_service(
         ),
     }))
 }
-
-const REGISTERED_SHORT: &str = "更新は、資源情報の画面から行ってください";
 
 // ---------------------------------------------------------------------------------------
 // Who imports
@@ -1528,10 +1529,7 @@ mod tests {
     #[test]
     fn the_template_maps_itself_and_its_example_row_is_marked() {
         let table = read_now(&template_bytes().unwrap());
-        let mapping = Mapping {
-            default_code: String::new(),
-            ..Mapping::guessed(&table)
-        };
+        let mapping = Mapping::guessed(&table);
         assert!(mapping.problems(&table.header).is_empty());
         let mut problems = Vec::new();
         let read = mapping.read(&table.rows[0], &mut problems);
