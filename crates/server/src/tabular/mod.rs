@@ -2,10 +2,13 @@
 //! or CP932, detected) and .xlsx into a grid of text with hard limits checked before
 //! anything large is allocated, off the async workers; writing CSV (UTF-8 with BOM, or
 //! strict CP932 that names the record and character it cannot hold) and .xlsx, with the
-//! formula-injection guard and text cells that keep leading zeros.
+//! formula-injection guard and text cells that keep leading zeros. [`upload`] holds what
+//! every import of an uploaded sheet shares: the upload form, column mapping and keeping the
+//! table between the dry run and the commit.
 
 mod read_text;
 mod read_xlsx;
+pub mod upload;
 mod write;
 
 use std::time::{Duration, Instant};

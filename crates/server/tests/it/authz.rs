@@ -415,6 +415,14 @@ const MATRIX: &[(&str, &str, On, bool, [u16; 10])] = &[
     ("GET",    "/gaps/export.csv",               On::Nothing,        false, [  D, 200, 200, 200,   D, 200,   D,   D,   D, 200]),
     ("POST",   "/gaps/forums",                   On::Nothing,        false, [  D, 404, 404, 404,   D,   D,   D,   D,   D,   D]),
     ("POST",   "/gaps/forums/remove",            On::Nothing,        false, [  D, 404, 404, 404,   D,   D,   D,   D,   D,   D]),
+    // A town's sheet of facilities: its staff only (an import registers organisations); a
+    // facility, the centre and the consultation office keep their own entries by the form.
+    ("GET",    "/directory/import",              On::Nothing,        false, [  D,   D,   D, 200,   D,   D,   D,   D,   D,   D]),
+    ("GET",    "/directory/import/template.csv", On::Nothing,        false, [  D,   D,   D, 200,   D,   D,   D,   D,   D,   D]),
+    ("POST",   "/directory/import",              On::Nothing,        false, [  D,   D,   D, 400,   D,   D,   D,   D,   D,   D]),
+    ("GET",    "/directory/import/{id}",         On::Missing,        false, [  D,   D,   D, 404,   D,   D,   D,   D,   D,   D]),
+    ("POST",   "/directory/import/{id}/check",   On::Missing,        false, [  D,   D,   D, 404,   D,   D,   D,   D,   D,   D]),
+    ("POST",   "/directory/import/{id}/commit",  On::Missing,        false, [  D,   D,   D, 404,   D,   D,   D,   D,   D,   D]),
     // Matching is a read of the child's record: whoever reads the record (the town's
     // staff by now through the break-glass grant opened above).
     ("GET",    "/children/{id}/services",        On::ItabashiFamily, false, [  D,   D, 200, 200, 200,   D,   D, 404, 200,   D]),

@@ -6,46 +6,13 @@ use axum::http::{Method, StatusCode};
 use tsunagu_core::access::Role;
 
 use crate::support::{
-    ITABASHI_FAMILY_NAME, ITABASHI_SHARED_NAME, NERIMA_NAME, Session, TestApp, TestResponse, World,
-    get_bytes, request_as, signed_in,
+    BOUNDARY, ITABASHI_FAMILY_NAME, ITABASHI_SHARED_NAME, NERIMA_NAME, Session, TestApp,
+    TestResponse, World, bom_csv, get_bytes, multipart_body, request_as, selected_mapping,
+    signed_in, upload_to,
 };
 
-const BOUNDARY: &str = "----tsunagu-import-test-boundary";
-
-/// A `multipart/form-data` body with the session's token and one file.
-fn multipart_body(csrf: &str, filename: &str, bytes: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(
-        format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-
 async fn upload(app: &TestApp, session: &Session, filename: &str, bytes: &[u8]) -> TestResponse {
-    let body = multipart_body(&session.csrf, filename, bytes);
-    app.request(
-        request_as(session, Method::POST, "/children/import")
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            )
-            .header("content-length", body.len().to_string())
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await
+    upload_to(app, session, "/children/import", filename, bytes).await
 }
 
 /// Uploads and returns the import's id (from the redirect to the mapping page).
@@ -56,23 +23,6 @@ async fn uploaded(app: &TestApp, session: &Session, filename: &str, bytes: &[u8]
         .strip_prefix("/children/import/")
         .expect("redirect to the mapping")
         .to_string()
-}
-
-/// The mapping the page pre-selected, as form fields.
-fn selected_mapping(html: &str) -> Vec<(String, String)> {
-    let mut fields = Vec::new();
-    for chunk in html.split("<select id=\"col_").skip(1) {
-        let index: String = chunk.chars().take_while(char::is_ascii_digit).collect();
-        let select = chunk.split("</select>").next().unwrap_or_default();
-        let value = select
-            .split("<option value=\"")
-            .skip(1)
-            .find(|o| o.contains("\" selected>"))
-            .and_then(|o| o.split('"').next())
-            .unwrap_or_default();
-        fields.push((format!("col_{index}"), value.to_string()));
-    }
-    fields
 }
 
 /// Opens the mapping page, keeps what it guessed, and posts it to `check` or `commit`.
@@ -97,12 +47,6 @@ async fn post_guessed(
 
 async fn children(app: &TestApp) -> i64 {
     app.count("SELECT count(*) FROM children", &[]).await
-}
-
-fn bom_csv(text: &str) -> Vec<u8> {
-    let mut bytes = b"\xEF\xBB\xBF".to_vec();
-    bytes.extend_from_slice(text.as_bytes());
-    bytes
 }
 
 const HEADER: &str = "氏名,フリガナ,生年月日,性別,市区町村コード,医療的ケア,医療機器,保護者氏名,保護者続柄,保護者電話番号,就労希望\n";
@@ -455,7 +399,7 @@ async fn another_towns_rows_are_refused_and_uploads_stay_with_the_uploader() {
 #[tokio::test]
 async fn unreadable_oversized_and_empty_uploads_are_refused_in_japanese() {
     let (app, _world, s) = staff().await;
-    let before = app.count("SELECT count(*) FROM child_imports", &[]).await;
+    let before = app.count("SELECT count(*) FROM uploads", &[]).await;
     let res = upload(
         &app,
         &s,
@@ -498,10 +442,7 @@ async fn unreadable_oversized_and_empty_uploads_are_refused_in_japanese() {
     let res = upload(&app, &s, "header.csv", "氏名,ふりがな\n".as_bytes()).await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
     assert!(res.body.contains("取り込む行がありません"));
-    assert_eq!(
-        app.count("SELECT count(*) FROM child_imports", &[]).await,
-        before
-    );
+    assert_eq!(app.count("SELECT count(*) FROM uploads", &[]).await, before);
     // A 3 MB file is over the 2 MiB limit of other forms but within the import's own.
     let mut large = String::from("氏名,ふりがな,備考\n");
     while large.len() < 3 * 1024 * 1024 {
@@ -515,7 +456,7 @@ async fn unreadable_oversized_and_empty_uploads_are_refused_in_japanese() {
         res.body
     );
     assert_eq!(
-        app.count("SELECT count(*) FROM child_imports", &[]).await,
+        app.count("SELECT count(*) FROM uploads", &[]).await,
         before + 1
     );
     // A multipart upload without the session's token is refused by the guard.
@@ -1039,7 +980,7 @@ async fn hostile_files_are_refused_naming_the_limit_while_the_server_answers() {
             "{name}: /healthz took {slowest:?} during the upload"
         );
         assert_eq!(
-            app.count("SELECT count(*) FROM child_imports", &[]).await,
+            app.count("SELECT count(*) FROM uploads", &[]).await,
             0,
             "{name}: stored"
         );

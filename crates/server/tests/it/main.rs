@@ -21,6 +21,7 @@ mod children_import;
 mod cli;
 mod database;
 mod demo_data;
+mod directory_import;
 mod duplicates;
 mod gaps;
 mod guardians;

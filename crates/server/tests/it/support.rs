@@ -1058,3 +1058,76 @@ pub async fn two_nurseries(app: &TestApp, world: &World) -> (String, String) {
     .to_string();
     (ours, theirs)
 }
+
+// ---------------------------------------------------------------------------------------
+// Uploading files to an import
+// ---------------------------------------------------------------------------------------
+
+pub const BOUNDARY: &str = "----tsunagu-import-test-boundary";
+
+/// A `multipart/form-data` body with the session's token and one file.
+pub fn multipart_body(csrf: &str, filename: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// Posts one file to an import's upload route (`uri`).
+pub async fn upload_to(
+    app: &TestApp,
+    session: &Session,
+    uri: &str,
+    filename: &str,
+    bytes: &[u8],
+) -> TestResponse {
+    let body = multipart_body(&session.csrf, filename, bytes);
+    app.request(
+        request_as(session, Method::POST, uri)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .header("content-length", body.len().to_string())
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+/// The mapping an import's page pre-selected, as form fields.
+pub fn selected_mapping(html: &str) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    for chunk in html.split("<select id=\"col_").skip(1) {
+        let index: String = chunk.chars().take_while(char::is_ascii_digit).collect();
+        let select = chunk.split("</select>").next().unwrap_or_default();
+        let value = select
+            .split("<option value=\"")
+            .skip(1)
+            .find(|o| o.contains("\" selected>"))
+            .and_then(|o| o.split('"').next())
+            .unwrap_or_default();
+        fields.push((format!("col_{index}"), value.to_string()));
+    }
+    fields
+}
+
+/// CSV text as Excel writes it in UTF-8: with a BOM.
+pub fn bom_csv(text: &str) -> Vec<u8> {
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(text.as_bytes());
+    bytes
+}

@@ -1,9 +1,9 @@
 //! Importing children from CSV and Excel files: upload → column mapping → dry run → commit.
 //!
 //! - The file is CSV (UTF-8 with or without BOM, or Shift_JIS/CP932, detected) or the first
-//!   sheet of an .xlsx. It is parsed once into a table of text cells, kept in
-//!   `child_imports` for the uploader (a day at most, deleted on commit), so the mapping and
-//!   the dry run survive reloads.
+//!   sheet of an .xlsx. It is parsed once into a table of text cells, kept for the uploader
+//!   (a day at most, emptied on commit) by the imports' shared machinery
+//!   ([`crate::tabular::upload`]), so the mapping and the dry run survive reloads.
 //! - Each source column is mapped to one profile field (pre-selected from its heading) or
 //!   skipped. Every row then goes through [`profile::parse`], the one validator of the form
 //!   and the API, plus the checks only an import needs: the municipality exists in the
@@ -26,7 +26,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
-use tsunagu_core::ids::{AccountId, ChildId, OrganisationId};
+use tsunagu_core::ids::{ChildId, OrganisationId};
 
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
@@ -34,18 +34,16 @@ use axum::extract::{Multipart, Path, RawForm, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::NaiveDate;
 use tsunagu_core::access::{Permission, registering_membership, scope_filter};
 use tsunagu_core::care::{CareItem, CareLine, CareVariant, Watch};
 use tsunagu_core::device::DeviceKind;
 use tsunagu_core::kana::search_key;
-use unicode_normalization::UnicodeNormalization;
 
 use super::profile::{self, Profile};
 use super::{repo, service, store};
-use crate::audit::{self, Action, Event, Outcome};
-use crate::auth::guard::{Access, Routes, audit_context};
+use crate::audit::{Action, Event, Outcome};
+use crate::auth::guard::{Access, Routes};
 use crate::auth::session::CurrentSession;
 use crate::db::Db;
 use crate::error::{AppError, PageError};
@@ -53,23 +51,21 @@ use crate::features::municipalities;
 use crate::gate::{Gate, Use};
 use crate::state::AppState;
 use crate::tabular;
+use crate::tabular::upload::{
+    self, Purpose, Stored, Table, TableRow, Target, care_named, care_short_name, fold, peel_group,
+    split_list,
+};
 use crate::view::Chrome;
 use crate::web::params;
 
-/// The largest file taken: 5 MB, within the upload route's request limit of
-/// `web::security` less room for the form around the file.
-pub const MAX_FILE_BYTES: usize = {
-    let wanted = 5 * 1024 * 1024;
-    let room = crate::web::security::UPLOAD_LIMIT_BYTES - 64 * 1024;
-    if wanted < room { wanted } else { room }
-};
+/// The largest file taken: every import's.
+pub const MAX_FILE_BYTES: usize = upload::MAX_FILE_BYTES;
 /// The most data rows one file may hold.
 pub const MAX_ROWS: usize = 5_000;
 /// The most columns one file may hold.
 const MAX_COLUMNS: usize = 200;
-/// An uploaded file is kept this long for the mapping and the dry run.
-const KEEP_HOURS: i64 = 24;
-pub const RESOURCE_TYPE: &str = "child_import";
+/// Where this import's uploads are kept, and their audit resource type.
+const PURPOSE: Purpose = Purpose::Children;
 
 pub fn routes() -> Routes {
     let write = || Access::Permission(Permission::WriteChild);
@@ -86,32 +82,16 @@ pub fn routes() -> Routes {
 // The fields a column can go to
 // ---------------------------------------------------------------------------------------
 
-/// One field a column can be mapped to: the key `profile::parse` reads (or `care_items` /
-/// `devices` for the list cells), the heading used in the template and exports, and other
-/// headings that mean the same (compared after [`search_key`] folding).
-pub struct Target {
-    pub key: String,
-    pub label: String,
-    aliases: Vec<String>,
-}
-
-fn target(key: &str, label: &str, aliases: &[&str]) -> Target {
-    Target {
-        key: key.into(),
-        label: label.into(),
-        aliases: aliases.iter().map(|a| a.to_string()).collect(),
-    }
-}
-
-/// Every mappable field, in the order of the template and the exports.
+/// Every mappable field, in the order of the template and the exports: the key
+/// `profile::parse` reads, or `care_items` / `devices` for the list cells.
 pub static TARGETS: LazyLock<Vec<Target>> = LazyLock::new(|| {
     let mut t = vec![
-        target(
+        Target::new(
             "name",
             "氏名",
             &["児童氏名", "児童名", "名前", "氏名(漢字)", "本人氏名"],
         ),
-        target(
+        Target::new(
             "kana",
             "ふりがな",
             &[
@@ -124,9 +104,9 @@ pub static TARGETS: LazyLock<Vec<Target>> = LazyLock::new(|| {
                 "カナ氏名",
             ],
         ),
-        target("birth_date", "生年月日", &["誕生日", "生年月日(西暦)"]),
-        target("sex", "性別", &[]),
-        target(
+        Target::new("birth_date", "生年月日", &["誕生日", "生年月日(西暦)"]),
+        Target::new("sex", "性別", &[]),
+        Target::new(
             "municipality_code",
             "団体コード",
             &[
@@ -137,36 +117,36 @@ pub static TARGETS: LazyLock<Vec<Target>> = LazyLock::new(|| {
                 "自治体コード",
             ],
         ),
-        target("address", "住所", &["現住所"]),
-        target("status", "状態", &[]),
-        target("status_date", "状態の日付", &[]),
-        target("intake_source", "把握の経路", &["把握経路"]),
-        target("intake_date", "把握日", &["把握した日"]),
-        target("diagnoses", "診断名", &["病名", "疾患名"]),
-        target(
+        Target::new("address", "住所", &["現住所"]),
+        Target::new("status", "状態", &[]),
+        Target::new("status_date", "状態の日付", &[]),
+        Target::new("intake_source", "把握の経路", &["把握経路"]),
+        Target::new("intake_date", "把握日", &["把握した日"]),
+        Target::new("diagnoses", "診断名", &["病名", "疾患名"]),
+        Target::new(
             "hospital",
             "医療機関",
             &["主な医療機関", "病院", "かかりつけ医療機関"],
         ),
-        target("doctor", "主治医", &["主治医名"]),
-        target(
+        Target::new("doctor", "主治医", &["主治医名"]),
+        Target::new(
             "physical_disability_grade",
             "身体障害者手帳",
             &["身体障害者手帳の等級", "身障手帳", "身体障害者手帳等級"],
         ),
-        target("ryoiku_techo", "療育手帳", &["療育手帳の区分"]),
-        target("recipient_certificate", "受給者証", &["受給者証の有無"]),
-        target(
+        Target::new("ryoiku_techo", "療育手帳", &["療育手帳の区分"]),
+        Target::new("recipient_certificate", "受給者証", &["受給者証の有無"]),
+        Target::new(
             "care_category",
             "医療的ケア区分",
             &["受給者証の医療的ケア区分"],
         ),
-        target(
+        Target::new(
             "attending",
             "在籍先",
             &["在籍先(保育所・学校など)", "所属", "通園・通学先"],
         ),
-        target(
+        Target::new(
             "care_items",
             "医療的ケア",
             &[
@@ -176,7 +156,7 @@ pub static TARGETS: LazyLock<Vec<Target>> = LazyLock::new(|| {
                 "医療的ケアの種類",
             ],
         ),
-        target("devices", "医療機器", &["使用している医療機器", "使用機器"]),
+        Target::new("devices", "医療機器", &["使用している医療機器", "使用機器"]),
     ];
     for i in 0..profile::GUARDIAN_ROWS {
         let n = i + 1;
@@ -236,146 +216,27 @@ pub static TARGETS: LazyLock<Vec<Target>> = LazyLock::new(|| {
     t
 });
 
-fn target_of(key: &str) -> Option<&'static Target> {
-    TARGETS.iter().find(|t| t.key == key)
-}
-
-/// The field a heading most likely means, if any.
-fn guess_target(heading: &str) -> Option<&'static Target> {
-    let key = search_key(heading);
-    if key.is_empty() {
-        return None;
-    }
-    TARGETS
-        .iter()
-        .find(|t| search_key(&t.label) == key || t.aliases.iter().any(|a| search_key(a) == key))
-}
-
 // ---------------------------------------------------------------------------------------
 // Reading the file
 // ---------------------------------------------------------------------------------------
-
-/// A file as a table of text: the heading row and the data rows with their row numbers in
-/// the file (the heading is row 1).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Table {
-    pub header: Vec<String>,
-    pub rows: Vec<TableRow>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TableRow {
-    pub line: usize,
-    pub cells: Vec<String>,
-}
 
 /// The limits of an uploaded list of children (the file, rows, columns; the rest are the
 /// spreadsheet reader's defaults).
 pub const LIMITS: tabular::Limits =
     tabular::Limits::for_rows(MAX_FILE_BYTES, MAX_ROWS, MAX_COLUMNS);
 
+/// What a file without a heading row should hold.
+const EMPTY_FILE: &str = "ファイルが空です。1行目に見出し、2行目から児童を1人1行で入れてください";
+
 /// Reads an uploaded file into a table, off the async workers, within [`LIMITS`]. Errors
 /// are in Japanese and name the limit.
 pub async fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
-    let grid = tabular::read_off_workers(bytes, LIMITS)
-        .await
-        .map_err(|e| e.to_string())?;
-    into_table(grid)
-}
-
-/// The heading row and the data rows of a grid the reader has already held to [`LIMITS`]
-/// (rows, columns) and cleared of empty rows.
-fn into_table(grid: tabular::Grid) -> Result<Table, String> {
-    let mut rows = grid.into_iter();
-    let Some((_, header)) = rows.next() else {
-        return Err(
-            "ファイルが空です。1行目に見出し、2行目から児童を1人1行で入れてください".into(),
-        );
-    };
-    let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
-    let rows: Vec<TableRow> = rows.map(|(line, cells)| TableRow { line, cells }).collect();
-    if rows.is_empty() {
-        return Err("見出しの行のほかに、取り込む行がありません".into());
-    }
-    Ok(Table { header, rows })
+    upload::read_table(bytes, LIMITS, EMPTY_FILE).await
 }
 
 // ---------------------------------------------------------------------------------------
 // The list cells
 // ---------------------------------------------------------------------------------------
-
-/// Splits a list cell on 、 , ; / and line breaks outside brackets (after NFKC, so the
-/// full-width forms ，；／（） count too).
-fn split_list(cell: &str) -> Vec<String> {
-    let text: String = cell.nfkc().collect();
-    let mut items = Vec::new();
-    let mut current = String::new();
-    let mut depth = 0usize;
-    for c in text.chars() {
-        match c {
-            '(' | '[' | '「' => {
-                depth += 1;
-                current.push(c);
-            }
-            ')' | ']' | '」' => {
-                depth = depth.saturating_sub(1);
-                current.push(c);
-            }
-            '、' | ',' | ';' | '/' | '\n' | '\r' if depth == 0 => {
-                items.push(std::mem::take(&mut current));
-            }
-            _ => current.push(c),
-        }
-    }
-    items.push(current);
-    items
-        .into_iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
-/// The last bracketed group of `text` and what comes before it: `吸引(高)` → (`吸引`, `高`).
-fn peel_group(text: &str) -> Option<(&str, &str)> {
-    let body = text.trim_end().strip_suffix(')')?;
-    let mut depth = 0usize;
-    for (i, c) in body.char_indices().rev() {
-        match c {
-            ')' => depth += 1,
-            '(' if depth == 0 => return Some((text[..i].trim_end(), &body[i + 1..])),
-            '(' => depth -= 1,
-            _ => {}
-        }
-    }
-    None
-}
-
-fn fold(text: &str) -> String {
-    text.nfkc().filter(|c| !c.is_whitespace()).collect()
-}
-
-/// The short name of a care item as a cell may hold it: the item's short label
-/// (`CareItem::short_label_ja`) folded, without 「使用」.
-fn short_name(item: CareItem) -> String {
-    fold(item.short_label_ja())
-        .trim_end_matches("使用")
-        .to_string()
-}
-
-fn care_name(text: &str) -> Option<(CareItem, Option<CareVariant>)> {
-    if let Ok(item) = CareItem::parse(text).or_else(|_| CareItem::parse_label(text)) {
-        return Some((item, None));
-    }
-    let key = fold(text);
-    if let Some(item) = CareItem::ALL.into_iter().find(|i| short_name(*i) == key) {
-        return Some((item, None));
-    }
-    if let Ok(v) = CareVariant::parse(text) {
-        return Some((v.item(), Some(v)));
-    }
-    // The words people write for a line (胃瘻, 膀胱瘻, ハイフローセラピー), kept as data.
-    tsunagu_core::care_words::find(text).map(|w| (w.item, w.variant))
-}
 
 fn watch_of(token: &str) -> Option<Watch> {
     let token = fold(token);
@@ -394,7 +255,7 @@ pub fn care_cell(cell: &str, fields: &mut HashMap<String, String>, problems: &mu
         let mut name = item_text.as_str();
         let mut groups = Vec::new();
         let found = loop {
-            if let Some(found) = care_name(name) {
+            if let Some(found) = care_named(name) {
                 break Some(found);
             }
             match peel_group(name) {
@@ -455,7 +316,7 @@ pub fn care_cell(cell: &str, fields: &mut HashMap<String, String>, problems: &mu
                         .map(|v| v.label_ja())
                         .collect::<Vec<_>>()
                         .join("・"),
-                    short_name(item),
+                    care_short_name(item),
                     item.variants()[0].label_ja()
                 ));
                 continue;
@@ -554,9 +415,9 @@ pub fn care_text(p: &Profile) -> String {
                 mods.push(w.label_ja().to_string());
             }
             if mods.is_empty() {
-                short_name(e.item)
+                care_short_name(e.item)
             } else {
-                format!("{}({})", short_name(e.item), mods.join("・"))
+                format!("{}({})", care_short_name(e.item), mods.join("・"))
             }
         })
         .collect::<Vec<_>>()
@@ -684,9 +545,7 @@ pub struct Mapping {
 impl Mapping {
     fn from_form(form: &HashMap<String, String>, width: usize) -> Mapping {
         Mapping {
-            columns: (0..width)
-                .map(|i| form.get(&format!("col_{i}")).cloned().unwrap_or_default())
-                .collect(),
+            columns: upload::columns_from_form(form, width),
             default_code: form
                 .get("default_municipality_code")
                 .map(|c| c.trim().to_string())
@@ -699,16 +558,8 @@ impl Mapping {
     }
 
     fn guessed(table: &Table) -> Mapping {
-        let mut used = HashSet::new();
         Mapping {
-            columns: table
-                .header
-                .iter()
-                .map(|h| match guess_target(h) {
-                    Some(t) if used.insert(t.key.clone()) => t.key.clone(),
-                    _ => String::new(),
-                })
-                .collect(),
+            columns: upload::guessed_columns(&TARGETS, &table.header),
             default_code: String::new(),
             registered: RegisteredRows::Stop,
             plan: String::new(),
@@ -717,33 +568,13 @@ impl Mapping {
 
     /// Problems of the mapping itself (they concern every row).
     fn problems(&self, header: &[String]) -> Vec<String> {
-        let mut problems = Vec::new();
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for (i, key) in self.columns.iter().enumerate() {
-            if key.is_empty() {
-                continue;
-            }
-            let Some(t) = target_of(key) else {
-                problems.push(format!("列{}の取り込み先が選択肢にありません", i + 1));
-                continue;
-            };
-            if let Some(first) = seen.insert(key.as_str(), i) {
-                problems.push(format!(
-                    "「{}」に2つの列（「{}」と「{}」）が割り当てられています。どちらか一方にしてください",
-                    t.label,
-                    header.get(first).map(String::as_str).unwrap_or(""),
-                    header.get(i).map(String::as_str).unwrap_or("")
-                ));
-            }
-        }
-        for required in ["name", "kana", "birth_date", "sex"] {
-            if !seen.contains_key(required)
-                && let Some(t) = target_of(required)
-            {
-                problems.push(format!("「{}」の列を選んでください", t.label));
-            }
-        }
-        if !seen.contains_key("municipality_code") && self.default_code.is_empty() {
+        let mut problems = upload::mapping_problems(
+            &TARGETS,
+            &self.columns,
+            header,
+            &["name", "kana", "birth_date", "sex"],
+        );
+        if !self.columns.iter().any(|c| c == "municipality_code") && self.default_code.is_empty() {
             problems
                 .push("「団体コード」の列を選ぶか、全行に使う団体コードを入力してください".into());
         }
@@ -902,7 +733,7 @@ async fn check_rows(
         }
         let town = match municipalities::repo::get(&state.db, p.municipality_code).await? {
             None => None,
-            Some(m) => Some((m.name, sql::children_in(&state.db, &code).await?)),
+            Some(m) => Some((m.name, children_in(&state.db, &code).await?)),
         };
         towns.insert(code, town);
     }
@@ -1070,68 +901,13 @@ async fn plan_update(
     Ok(())
 }
 
-// ---------------------------------------------------------------------------------------
-// Storage of uploaded tables (this feature's own table)
-// ---------------------------------------------------------------------------------------
-
-mod sql {
-    use super::*;
-    use crate::features::children::repo::import as uploads;
-
-    pub struct Stored {
-        pub id: String,
-        pub filename: String,
-        pub table: Table,
-    }
-
-    /// Drops uploads older than a day, then stores this one; returns its id.
-    pub async fn save(
-        db: &Db,
-        account_id: &AccountId,
-        filename: &str,
-        table: &Table,
-        now: DateTime<Utc>,
-    ) -> Result<String, AppError> {
-        let upload = uploads::Upload {
-            id: uuid::Uuid::new_v4().to_string(),
-            filename: filename.to_string(),
-            data: serde_json::to_string(table).map_err(|e| AppError::Internal(e.to_string()))?,
-        };
-        let cutoff = now - chrono::Duration::hours(KEEP_HOURS);
-        uploads::save(db, &upload, account_id, table.rows.len(), now, cutoff).await?;
-        Ok(upload.id)
-    }
-
-    /// The upload if it is this account's and not older than a day.
-    pub async fn load(
-        db: &Db,
-        id: &str,
-        account_id: &AccountId,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Stored>, AppError> {
-        let cutoff = now - chrono::Duration::hours(KEEP_HOURS);
-        let Some(upload) = uploads::load(db, id, account_id, cutoff).await? else {
-            return Ok(None);
-        };
-        let table: Table =
-            serde_json::from_str(&upload.data).map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(Some(Stored {
-            id: upload.id,
-            filename: upload.filename,
-            table,
-        }))
-    }
-
-    pub use uploads::{committed, set_result, take};
-
-    /// Name keys and birth dates of every child registered in a municipality.
-    pub async fn children_in(db: &Db, code: &str) -> Result<Registered, sqlx::Error> {
-        Ok(repo::names_and_births_in(db, code)
-            .await?
-            .into_iter()
-            .map(|(name, birth)| (search_key(&name), birth))
-            .collect())
-    }
+/// Name keys and birth dates of every child registered in a municipality.
+async fn children_in(db: &Db, code: &str) -> Result<Registered, sqlx::Error> {
+    Ok(repo::names_and_births_in(db, code)
+        .await?
+        .into_iter()
+        .map(|(name, birth)| (search_key(&name), birth))
+        .collect())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1166,7 +942,7 @@ fn upload_page(state: &AppState, current: &CurrentSession, errors: Vec<String>) 
             .collect(),
         care_examples: CareItem::ALL
             .iter()
-            .map(|i| (short_name(*i), i.label_ja()))
+            .map(|i| (care_short_name(*i), i.label_ja()))
             .collect(),
         care_words: tsunagu_core::care_words::CARE_WORDS
             .iter()
@@ -1180,7 +956,7 @@ fn upload_page(state: &AppState, current: &CurrentSession, errors: Vec<String>) 
             .collect(),
         care_words_revised: tsunagu_core::care_words::CARE_WORDS_REVISED,
         max_rows: MAX_ROWS,
-        max_megabytes: format!("{:.1}", MAX_FILE_BYTES as f64 / (1024.0 * 1024.0)),
+        max_megabytes: upload::megabytes(MAX_FILE_BYTES),
     }
 }
 
@@ -1189,67 +965,6 @@ async fn upload_form(
     current: CurrentSession,
 ) -> Result<Html<String>, PageError> {
     Ok(Html(upload_page(&state, &current, Vec::new()).render()?))
-}
-
-/// The file name as sent, without folders, control or invisible characters (a
-/// right-to-left override would show `gpj.csv` as `vsc.jpg`), at most 200 characters.
-fn clean_filename(raw: &str) -> String {
-    let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    base.chars()
-        .filter(|&c| !tsunagu_core::text::is_hidden(c, false))
-        .take(200)
-        .collect()
-}
-
-/// Reads the one file of the form (at most [`MAX_FILE_BYTES`]).
-async fn read_upload(
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Result<(String, Vec<u8>), (StatusCode, String)> {
-    let bad = |m: &str| (StatusCode::BAD_REQUEST, m.to_string());
-    let too_large = || {
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "ファイルが大きすぎます。{:.1} MBまでのファイルにしてください（多い場合はファイルを分けてください）",
-                MAX_FILE_BYTES as f64 / (1024.0 * 1024.0)
-            ),
-        )
-    };
-    let no_file = "取り込むファイルを選んでください";
-    let mut form = multipart.map_err(|_| bad(no_file))?;
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => return Err(bad(no_file)),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(_) => return Err(bad(&tabular::ReadError::Unreadable.to_string())),
-        };
-        if field.name() != Some("file") {
-            continue;
-        }
-        let filename = clean_filename(field.file_name().unwrap_or(""));
-        let mut field = field;
-        let mut bytes = Vec::new();
-        loop {
-            match field.chunk().await {
-                Ok(Some(chunk)) => {
-                    if bytes.len() + chunk.len() > MAX_FILE_BYTES {
-                        return Err(too_large());
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    return Err(too_large());
-                }
-                Err(_) => return Err(bad(&tabular::ReadError::Unreadable.to_string())),
-            }
-        }
-        if bytes.is_empty() {
-            return Err(bad(no_file));
-        }
-        return Ok((filename, bytes));
-    }
 }
 
 /// Takes the file, parses it, stores the table and goes on to the mapping.
@@ -1263,7 +978,7 @@ async fn upload(
         let page = upload_page(&state, &current, vec![message]);
         Ok((status, Html(page.render()?)).into_response())
     };
-    let (filename, bytes) = match read_upload(multipart).await {
+    let (filename, bytes) = match upload::read_upload(multipart, MAX_FILE_BYTES).await {
         Ok(file) => file,
         Err((status, message)) => return refused(status, message),
     };
@@ -1271,31 +986,8 @@ async fn upload(
         Ok(table) => table,
         Err(message) => return refused(StatusCode::BAD_REQUEST, message),
     };
-    let now = state.clock.now();
-    let id = sql::save(&state.db, &current.account.id, &filename, &table, now).await?;
-    let ctx = audit_context(&parts, Some(&current));
-    let event = Event::new(Action::Import, Outcome::Allowed)
-        .resource(RESOURCE_TYPE, &id)
-        .detail(format!(
-            "upload; file={filename}; rows={}",
-            table.rows.len()
-        ));
-    audit::record_standalone(&state.db, &ctx, &event, now)
-        .await
-        .map_err(AppError::from)?;
+    let id = upload::keep(&state, &current, &parts, PURPOSE, &filename, &table).await?;
     Ok(Redirect::to(&format!("/children/import/{id}")).into_response())
-}
-
-/// Someone else's upload, an expired one and a made-up id look the same: 404, audited.
-async fn missing(state: &AppState, current: &CurrentSession, parts: &Parts, id: &str) -> PageError {
-    let ctx = audit_context(parts, Some(current));
-    let event = Event::new(Action::Denied, Outcome::Denied)
-        .resource(RESOURCE_TYPE, id)
-        .detail("import");
-    match audit::record_standalone(&state.db, &ctx, &event, state.clock.now()).await {
-        Ok(_) => PageError(AppError::NotFound),
-        Err(e) => PageError(e.into()),
-    }
 }
 
 struct MappingColumn {
@@ -1322,7 +1014,7 @@ struct MappingPage {
 fn mapping_view(
     state: &AppState,
     current: &CurrentSession,
-    stored: &sql::Stored,
+    stored: &Stored,
     mapping: &Mapping,
     errors: Vec<String>,
 ) -> MappingPage {
@@ -1334,16 +1026,7 @@ fn mapping_view(
         .map(|(index, heading)| MappingColumn {
             index,
             heading: heading.clone(),
-            samples: stored
-                .table
-                .rows
-                .iter()
-                .filter_map(|r| r.cells.get(index))
-                .filter(|c| !c.trim().is_empty())
-                .take(2)
-                .map(|c| c.chars().take(30).collect::<String>())
-                .collect::<Vec<_>>()
-                .join(" ／ "),
+            samples: upload::samples(&stored.table, index),
             selected: mapping.columns.get(index).cloned().unwrap_or_default(),
         })
         .collect();
@@ -1369,12 +1052,19 @@ async fn mapping_page(
     parts: Parts,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some(stored) = sql::load(&state.db, &id, &current.account.id, state.clock.now()).await?
+    let Some(stored) = upload::load(
+        &state.db,
+        PURPOSE,
+        &id,
+        &current.account.id,
+        state.clock.now(),
+    )
+    .await?
     else {
         if let Some(answer) = already_imported(&state, &current, &id).await? {
             return Ok(answer);
         }
-        return Err(missing(&state, &current, &parts, &id).await);
+        return Err(upload::missing(&state, &current, &parts, PURPOSE, &id).await);
     };
     let mut mapping = Mapping::guessed(&stored.table);
     if !mapping.columns.iter().any(|k| k == "municipality_code") {
@@ -1424,7 +1114,7 @@ struct CheckPage {
 fn check_view(
     state: &AppState,
     current: &CurrentSession,
-    stored: &sql::Stored,
+    stored: &Stored,
     mapping: &Mapping,
     outcomes: Vec<RowOutcome>,
     refused: bool,
@@ -1467,14 +1157,21 @@ async fn prepare(
     parts: &Parts,
     id: &str,
     body: &[u8],
-) -> Result<Result<(sql::Stored, Mapping), Response>, PageError> {
+) -> Result<Result<(Stored, Mapping), Response>, PageError> {
     let form = params::form(body)?;
-    let Some(stored) = sql::load(&state.db, id, &current.account.id, state.clock.now()).await?
+    let Some(stored) = upload::load(
+        &state.db,
+        PURPOSE,
+        id,
+        &current.account.id,
+        state.clock.now(),
+    )
+    .await?
     else {
         if let Some(answer) = already_imported(state, current, id).await? {
             return Ok(Err(answer));
         }
-        return Err(missing(state, current, parts, id).await);
+        return Err(upload::missing(state, current, parts, PURPOSE, id).await);
     };
     let mapping = Mapping::from_form(&form, stored.table.header.len());
     let problems = mapping.problems(&stored.table.header);
@@ -1577,7 +1274,7 @@ async fn commit(
     let now = state.clock.now();
     let written = gate
         .write_all(async |tx| {
-            if !sql::take(tx, &stored.id, &current.account.id, now).await? {
+            if !upload::take(tx, PURPOSE, &stored.id, &current.account.id, now).await? {
                 return Err(AppError::Conflict(
                     "このファイルはすでに取り込まれています。児童の一覧を確認してください".into(),
                 ));
@@ -1635,10 +1332,10 @@ async fn commit(
             }
             let result =
                 serde_json::to_string(&created).map_err(|e| AppError::Internal(e.to_string()))?;
-            sql::set_result(tx, &stored.id, &result).await?;
+            upload::set_result(tx, &stored.id, &result).await?;
             events.push(
                 Event::new(Action::Import, Outcome::Allowed)
-                    .resource(RESOURCE_TYPE, &stored.id)
+                    .resource(PURPOSE.resource_type(), &stored.id)
                     .detail({
                         let updated = created.iter().filter(|c| !c.updated.is_empty()).count();
                         let mut detail = format!(
@@ -1682,7 +1379,7 @@ async fn already_imported(
     current: &CurrentSession,
     id: &str,
 ) -> Result<Option<Response>, PageError> {
-    let Some(done) = sql::committed(&state.db, id, &current.account.id).await? else {
+    let Some(done) = upload::committed(&state.db, PURPOSE, id, &current.account.id).await? else {
         return Ok(None);
     };
     let created: Vec<Created> = serde_json::from_str(&done.result).unwrap_or_default();
@@ -1788,21 +1485,15 @@ mod tests {
     }
 
     fn read_now(bytes: &[u8]) -> Result<Table, String> {
-        into_table(tabular::read(bytes, &LIMITS).map_err(|e| e.to_string())?)
-    }
-
-    #[test]
-    fn a_file_name_keeps_no_folder_and_nothing_invisible() {
-        assert_eq!(clean_filename("C:\\共有\\児童.csv"), "児童.csv");
-        // U+202E would show 「名簿\u{202E}vsc.exe」 as 「名簿exe.csv」.
-        assert_eq!(clean_filename("名簿\u{202E}vsc.exe"), "名簿vsc.exe");
-        assert_eq!(clean_filename("a\u{200B}b\u{0}c.csv"), "abc.csv");
-        assert_eq!(clean_filename(&"あ".repeat(300)).chars().count(), 200);
+        upload::into_table(
+            tabular::read(bytes, &LIMITS).map_err(|e| e.to_string())?,
+            EMPTY_FILE,
+        )
     }
 
     #[test]
     fn headings_are_recognised_in_their_usual_spellings() {
-        let key = |h: &str| guess_target(h).map(|t| t.key.as_str());
+        let key = |h: &str| upload::guess_target(&TARGETS, h).map(|t| t.key.as_str());
         assert_eq!(key("氏名"), Some("name"));
         assert_eq!(key("フリガナ"), Some("kana"));
         assert_eq!(key("氏名（カナ）"), Some("kana"));

@@ -1,10 +1,12 @@
 //! The resource directory (資源調査): which organisations offer which services, the care
 //! each accepts and on what conditions, its places and vacancies kept fresh by the
 //! facility itself, a search for staff and one for the public, and the services that fit
-//! one child (called from the child's record). `routes()` is all this file holds.
+//! one child (called from the child's record), and a town's import of the facilities it
+//! lists ([`import`]). `routes()` is all this file holds.
 
 pub mod cache;
 pub mod hsds;
+pub mod import;
 pub mod pages;
 pub mod repo;
 pub mod service;
@@ -114,6 +116,37 @@ pub fn routes() -> Routes {
             "/directory/surveys/{round}/services/{service}",
             Access::Permission(P::EditDirectory),
             survey_pages::answer,
+        )
+        // A town's sheet of its facilities: upload, mapping, dry run, commit (its staff only).
+        .get(
+            "/directory/import",
+            Access::Permission(P::EditDirectory),
+            import::upload_form,
+        )
+        .post_upload(
+            "/directory/import",
+            Access::Permission(P::EditDirectory),
+            import::upload,
+        )
+        .get(
+            "/directory/import/template.csv",
+            Access::Permission(P::EditDirectory),
+            import::template_csv,
+        )
+        .get(
+            "/directory/import/{id}",
+            Access::Permission(P::EditDirectory),
+            import::mapping_page,
+        )
+        .post(
+            "/directory/import/{id}/check",
+            Access::Permission(P::EditDirectory),
+            import::check,
+        )
+        .post(
+            "/directory/import/{id}/commit",
+            Access::Permission(P::EditDirectory),
+            import::commit,
         )
         // Families look too: public fields only, no sign-in.
         .get("/public/directory", Access::Public, pages::public_search)

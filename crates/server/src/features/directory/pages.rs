@@ -287,6 +287,8 @@ struct MinePage {
     questions: Vec<super::surveys::Question>,
     /// The person runs survey rounds (a link to them).
     runs_surveys: bool,
+    /// A town's staff may import its sheet of facilities.
+    may_import: bool,
 }
 
 impl MinePage {
@@ -307,6 +309,7 @@ pub async fn mine(
         stale_days: state.settings.directory_stale_days,
         questions: super::surveys::questions_for(&state, &current).await?,
         runs_surveys: may(&current.actor, Permission::RunSurvey, None).allowed(),
+        may_import: super::import::may_import(&current),
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use tsunagu_core::access::{Permission, Target, may};
 use tsunagu_core::calendar::format_wareki_with_seireki;
 use tsunagu_core::care::{CareItem, Tier};
@@ -547,14 +547,23 @@ fn target(owner: &OrganisationId, municipality_code: MunicipalityCode) -> Target
 
 /// Whether the person may keep this service's entry (to offer the way to its form).
 pub fn may_edit(current: &CurrentSession, service: &Service) -> bool {
-    MunicipalityCode::parse(&service.municipality_code).is_ok_and(|code| {
-        may(
-            &current.actor,
-            Permission::EditDirectory,
-            Some(&target(&service.organisation_id, code)),
-        )
-        .allowed()
-    })
+    MunicipalityCode::parse(&service.municipality_code)
+        .is_ok_and(|code| may_keep(current, &service.organisation_id, code))
+}
+
+/// Whether the person may keep an entry of `owner` located in `municipality_code`: what
+/// [`create`] decides on, for a row of an import before anything is written.
+pub fn may_keep(
+    current: &CurrentSession,
+    owner: &OrganisationId,
+    municipality_code: MunicipalityCode,
+) -> bool {
+    may(
+        &current.actor,
+        Permission::EditDirectory,
+        Some(&target(owner, municipality_code)),
+    )
+    .allowed()
 }
 
 /// Registers a service for `organisation_id` (one the person keeps entries of), confirmed
@@ -611,7 +620,7 @@ pub async fn create(
 }
 
 /// The names of the fields an entry sets (new) or changes.
-fn changed_fields(before: Option<&Entry>, after: &Entry) -> Vec<String> {
+pub(super) fn changed_fields(before: Option<&Entry>, after: &Entry) -> Vec<String> {
     type Described = fn(&Entry) -> String;
     let fields: [(&str, Described); 12] = [
         ("kind", |e| e.kind.clone()),
@@ -795,14 +804,19 @@ pub fn class_age_label(age: i64) -> String {
     }
 }
 
-/// The vacancies a form reports for a service (each of its class ages, see
-/// [`vacancy_ages`]) and the date they are as of, checked against `capacity`.
-pub fn parse_vacancies(
-    service: &Service,
-    capacity: Option<i64>,
+/// Vacancies as of a date: `(class age, places)` each, -1 for any age.
+pub type VacancyReport = (NaiveDate, Vec<(i64, i64)>);
+
+/// The vacancies a form reports (`as_of`, and `vac_{age}` for each of `ages`) of a service
+/// with `capacity`: the date, not in the future nor over a year ago, and each figure a
+/// whole number from 0 to the capacity, at least one given. Every report is held to these,
+/// typed on the form or read from an import's row.
+pub fn vacancy_reports(
     form: &HashMap<String, String>,
-    today: chrono::NaiveDate,
-) -> Result<(chrono::NaiveDate, Vec<(i64, i64)>), Vec<FieldError>> {
+    ages: &[i64],
+    capacity: Option<i64>,
+    today: NaiveDate,
+) -> Result<VacancyReport, Vec<FieldError>> {
     let mut errors = Vec::new();
     let as_of_text = form.get("as_of").map(|t| t.trim()).unwrap_or_default();
     let as_of = match tsunagu_core::calendar::parse_date_ja(as_of_text) {
@@ -833,7 +847,7 @@ pub fn parse_vacancies(
         Some(d) => Some(d),
     };
     let mut reports = Vec::new();
-    for age in vacancy_ages(service) {
+    for &age in ages {
         let key = format!("vac_{age}");
         let text = form
             .get(&key)
@@ -872,8 +886,8 @@ pub fn parse_vacancies(
             "空きの人数を1つ以上入力してください（空きがなければ 0）",
         ));
     }
-    match as_of {
-        Some(as_of) if errors.is_empty() => Ok((as_of, reports)),
+    match (as_of, errors.is_empty()) {
+        (Some(as_of), true) => Ok((as_of, reports)),
         _ => Err(errors),
     }
 }
@@ -889,13 +903,13 @@ pub async fn record_vacancies(
         .open::<Service>(id, Permission::EditDirectory, Use::Change)
         .await?;
     let service = &opened.record;
+    let today = state.clock.today_jst();
     let (as_of, reports) =
-        match parse_vacancies(service, service.capacity, form, state.clock.today_jst()) {
-            Ok(parsed) => parsed,
+        match vacancy_reports(form, &vacancy_ages(service), service.capacity, today) {
+            Ok(reported) => reported,
             Err(errors) => return Ok(Saved::Invalid(errors)),
         };
     let expected = sent_version(form);
-
     if expected != service.version {
         return Ok(Saved::Conflict);
     }

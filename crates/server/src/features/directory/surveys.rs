@@ -695,7 +695,8 @@ pub async fn answer(
     let service = &answering.detail.service;
     let takes_places = service_kind(&service.kind).is_some_and(has_places);
     let vacancies = if takes_places {
-        match entries::parse_vacancies(service, entry.capacity, form, today) {
+        match entries::vacancy_reports(form, &entries::vacancy_ages(service), entry.capacity, today)
+        {
             Ok(parsed) => Some(parsed),
             Err(errors) => return Ok(Saved::Invalid(errors)),
         }

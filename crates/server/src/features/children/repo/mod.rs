@@ -1,7 +1,6 @@
 //! The children table and what it is shared with. Reads that return a child always come
 //! with the [`Target`] the policy needs to decide on it.
 
-pub mod import;
 pub mod merges;
 pub mod proposals;
 pub mod store;

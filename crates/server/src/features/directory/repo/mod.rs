@@ -464,6 +464,38 @@ fn with_details(service: Service, details: &mut HashMap<ServiceId, Details>) -> 
     }
 }
 
+/// The organisation, kind and name of every service (active or not) of these organisations:
+/// what an import compares its rows with. Generated placeholders only reach the SQL text.
+pub async fn names_of(
+    db: &Db,
+    organisations: &[OrganisationId],
+) -> Result<Vec<(OrganisationId, String, String)>, sqlx::Error> {
+    if organisations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT organisation_id, kind, name FROM services WHERE organisation_id IN ({}) \
+         ORDER BY organisation_id, kind, name",
+        codec::placeholders(organisations.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for o in organisations {
+        query = query.bind(o.as_str().to_string());
+    }
+    query
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                OrganisationId::from_stored(row.try_get("organisation_id")?),
+                row.try_get("kind")?,
+                row.try_get("name")?,
+            ))
+        })
+        .collect()
+}
+
 /// One page of services, by kana, and how many match.
 pub async fn search(
     db: &Db,

@@ -1,5 +1,6 @@
-//! The `child_imports` table: uploaded tables kept for a day between the upload, the
-//! column mapping and the commit. The table itself is stored as JSON text.
+//! The `uploads` table: uploaded tables kept for a day between the upload, the column
+//! mapping and the commit of an import, each for one purpose. The table itself is stored
+//! as JSON text.
 
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
@@ -17,6 +18,7 @@ pub struct Upload {
 /// Drops uploads created before `cutoff`, then stores this one, in one transaction.
 pub async fn save(
     db: &Db,
+    purpose: &str,
     upload: &Upload,
     account_id: &AccountId,
     row_count: usize,
@@ -25,15 +27,16 @@ pub async fn save(
 ) -> Result<(), sqlx::Error> {
     let _turn = db.sqlite_writer_turn().await;
     let mut tx = db.pool().begin().await?;
-    sqlx::query("DELETE FROM child_imports WHERE created_at < $1")
+    sqlx::query("DELETE FROM uploads WHERE created_at < $1")
         .bind(codec::instant_to_db(cutoff))
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "INSERT INTO child_imports (id, account_id, created_at, filename, row_count, data) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO uploads (id, purpose, account_id, created_at, filename, row_count, data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&upload.id)
+    .bind(purpose)
     .bind(account_id.as_str())
     .bind(codec::instant_to_db(now))
     .bind(&upload.filename)
@@ -44,18 +47,22 @@ pub async fn save(
     tx.commit().await
 }
 
-/// The upload if it is this account's, not committed, and was created at `cutoff` or later.
+/// The upload if it is this account's, for this purpose, not committed, and was created at
+/// `cutoff` or later.
 pub async fn load(
     db: &Db,
+    purpose: &str,
     id: &str,
     account_id: &AccountId,
     cutoff: DateTime<Utc>,
 ) -> Result<Option<Upload>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT id, filename, data FROM child_imports \
-         WHERE id = $1 AND account_id = $2 AND created_at >= $3 AND committed_at IS NULL",
+        "SELECT id, filename, data FROM uploads \
+         WHERE id = $1 AND purpose = $2 AND account_id = $3 AND created_at >= $4 \
+         AND committed_at IS NULL",
     )
     .bind(id)
+    .bind(purpose)
     .bind(account_id.as_str())
     .bind(codec::instant_to_db(cutoff))
     .fetch_optional(db.pool())
@@ -75,16 +82,18 @@ pub async fn load(
 /// request) or is gone. Concurrent commits wait on the row: exactly one marks it.
 pub async fn take(
     conn: &mut AnyConnection,
+    purpose: &str,
     id: &str,
     account_id: &AccountId,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE child_imports SET committed_at = $1, data = '' \
-         WHERE id = $2 AND account_id = $3 AND committed_at IS NULL",
+        "UPDATE uploads SET committed_at = $1, data = '' \
+         WHERE id = $2 AND purpose = $3 AND account_id = $4 AND committed_at IS NULL",
     )
     .bind(codec::instant_to_db(now))
     .bind(id)
+    .bind(purpose)
     .bind(account_id.as_str())
     .execute(conn)
     .await?;
@@ -97,7 +106,7 @@ pub async fn set_result(
     id: &str,
     result: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE child_imports SET result = $1 WHERE id = $2")
+    sqlx::query("UPDATE uploads SET result = $1 WHERE id = $2")
         .bind(result)
         .bind(id)
         .execute(conn)
@@ -114,14 +123,16 @@ pub struct Committed {
 
 pub async fn committed(
     db: &Db,
+    purpose: &str,
     id: &str,
     account_id: &AccountId,
 ) -> Result<Option<Committed>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT filename, committed_at, result FROM child_imports \
-         WHERE id = $1 AND account_id = $2 AND committed_at IS NOT NULL",
+        "SELECT filename, committed_at, result FROM uploads \
+         WHERE id = $1 AND purpose = $2 AND account_id = $3 AND committed_at IS NOT NULL",
     )
     .bind(id)
+    .bind(purpose)
     .bind(account_id.as_str())
     .fetch_optional(db.pool())
     .await?;
