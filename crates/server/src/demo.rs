@@ -516,7 +516,11 @@ async fn seed_demo(
         .get("nursery.staff")
         .cloned()
         .ok_or_else(|| StartupError::Io("demo account nursery.staff".into()))?;
-    directory::seed(db, &ids, &confirmer, now).await?;
+    let town_staff = account_ids
+        .get("itabashi.welfare")
+        .cloned()
+        .ok_or_else(|| StartupError::Io("demo account itabashi.welfare".into()))?;
+    directory::seed(db, &ids, &confirmer, &town_staff, now).await?;
     Ok((
         accounts,
         Seeded {

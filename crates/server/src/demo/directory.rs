@@ -337,12 +337,15 @@ pub(super) async fn seed(
     db: &Db,
     orgs: &super::OrgIds,
     confirmer: &AccountId,
+    town_staff: &AccountId,
     now: DateTime<Utc>,
 ) -> Result<(), StartupError> {
     let as_of = NaiveDate::from_ymd_opt(2026, 12, 1)
         .ok_or_else(|| StartupError::Io("demo date".into()))?
         .min(now.with_timezone(&tsunagu_core::clock::JST).date_naive());
     let mut conn = db.pool().acquire().await?;
+    // 板橋区's nurseries, asked in the demo's survey round.
+    let mut surveyed: Vec<(ServiceId, OrganisationId, String)> = Vec::new();
     for demo in demos() {
         let organisation: OrganisationId = match demo.organisation {
             Organisation::Existing(key) => orgs
@@ -412,6 +415,67 @@ pub(super) async fn seed(
         if !demo.vacancies.is_empty() {
             repo::record_vacancies(&mut conn, &id, 1, demo.vacancies, as_of, by, now).await?;
         }
+        if demo.town == "131199" && demo.kind == "nursery" {
+            surveyed.push((id, organisation, demo.town.to_string()));
+        }
     }
+    let nursery = orgs.get("nursery").map(|o| &o.0);
+    survey(&mut conn, &surveyed, nursery, town_staff, confirmer, now).await
+}
+
+/// The demo's survey round: 板橋区 asked its nurseries a week ago, due in three weeks. The
+/// town answered for two ward nurseries; ひだまり保育園 has not answered yet, so its staff
+/// find the question on their home page. 板橋区 also recorded its 協議の場.
+async fn survey(
+    conn: &mut sqlx::AnyConnection,
+    surveyed: &[(ServiceId, OrganisationId, String)],
+    nursery: Option<&OrganisationId>,
+    town_staff: &AccountId,
+    nursery_staff: &AccountId,
+    now: DateTime<Utc>,
+) -> Result<(), StartupError> {
+    use crate::features::directory::repo::surveys;
+    let today = now.with_timezone(&tsunagu_core::clock::JST).date_naive();
+    let opened_at = now - chrono::Duration::days(7);
+    let id = tsunagu_core::ids::SurveyId::from_uuid(uuid::Uuid::new_v4());
+    let kinds = vec!["nursery".to_string()];
+    let round = surveys::NewRound {
+        id: &id,
+        title: "令和8年度 医療的ケア児の受け入れ状況調査（保育所）",
+        prefecture_code: "13",
+        municipality_code: Some("131199"),
+        kinds: &kinds,
+        closes_on: today + chrono::Duration::days(21),
+        asked: surveyed,
+    };
+    surveys::insert(conn, &round, town_staff, opened_at).await?;
+    for (service, _, _) in surveyed
+        .iter()
+        .filter(|(_, o, _)| Some(o) != nursery)
+        .take(2)
+    {
+        let answer = r#"{"capacity":null,"care_children_now":null,"waiting_list":null,"care":["suction","tube_feeding"],"vacancies":[],"as_of":null}"#;
+        surveys::mark_answered(conn, &id, service, answer, town_staff, now, today).await?;
+    }
+    crate::features::notices::notify(
+        conn,
+        std::slice::from_ref(nursery_staff),
+        crate::features::notices::Kind::Survey,
+        "資源調査「令和8年度 医療的ケア児の受け入れ状況調査（保育所）」への回答をお願いします。受け入れている医療的ケアと空き状況を確認して回答してください。",
+        "/directory/mine",
+        opened_at,
+    )
+    .await?;
+    let established = NaiveDate::from_ymd_opt(2024, 4, 1)
+        .ok_or_else(|| StartupError::Io("demo date".into()))?;
+    crate::features::gaps::repo::record(
+        conn,
+        "131199",
+        established,
+        "板橋区医療的ケア児等支援協議会（架空）",
+        town_staff,
+        now,
+    )
+    .await?;
     Ok(())
 }

@@ -114,3 +114,53 @@ async fn a_facility_updates_its_vacancies_and_staff_families_and_the_board_find_
     assert!(detail.contains("3歳児クラス 空き1人"), "{detail}");
     look(&env, "directory-public-detail").await;
 }
+
+#[tokio::test]
+async fn a_town_runs_its_survey_the_nursery_answers_and_the_gaps_show() {
+    let env = Env::start_demo().await;
+    let accounts = env.app.demo_accounts();
+    let c = env.client();
+
+    // The nursery is asked: its home page says so, the question leads to the answer form.
+    sign_in(&env, &accounts, "nursery.staff").await;
+    let home = wait_for_text(&env, "the home page", "資源調査への回答").await;
+    assert!(home.contains("締切"), "{home}");
+    env.goto("/directory/mine").await;
+    wait_for_text(&env, "the questions", "資源調査への回答をお願いします").await;
+    click(&env, "#questions a").await;
+    wait_for_text(&env, "the answer form", "この内容で回答する").await;
+    look(&env, "directory-survey-answer").await;
+    // More places than the capacity: refused beside the field, nothing saved.
+    set_value(&env, "capacity", "2").await;
+    set_value(&env, "vac_3", "5").await;
+    click(&env, "#answer-form button[type=submit]").await;
+    let refused = wait_for_text(&env, "the refusal", "定員（2人）を超えています").await;
+    assert!(refused.contains("回答は保存していません"), "{refused}");
+    set_value(&env, "capacity", "90").await;
+    set_value(&env, "vac_3", "1").await;
+    click(&env, "#answer-form button[type=submit]").await;
+    wait_for_text(&env, "the answered entry", "資源調査に回答しました").await;
+    c.delete_all_cookies().await.expect("sign out");
+
+    // The town follows its round and sees the gaps of its prefecture.
+    sign_in(&env, &accounts, "itabashi.welfare").await;
+    let home = wait_for_text(&env, "the home page", "資源調査「").await;
+    assert!(home.contains("資源の不足と計画目標"), "{home}");
+    env.goto("/directory/surveys").await;
+    wait_for_text(&env, "the rounds", "受付中").await;
+    look(&env, "directory-surveys").await;
+    click(&env, "#rounds a").await;
+    let round = wait_for_text(&env, "the round", "市区町村ごとの回答状況").await;
+    assert!(round.contains("回答済み"), "{round}");
+    look(&env, "directory-survey").await;
+    env.goto("/directory/surveys/new").await;
+    wait_for_text(&env, "the new round's form", "調査を始めて回答を依頼する").await;
+    look(&env, "directory-survey-new").await;
+    env.goto("/gaps").await;
+    let gaps = wait_for_text(&env, "the gaps", "市区町村ごとの需要と受け皿").await;
+    assert!(gaps.contains("板橋区") && gaps.contains("協議の場"), "{gaps}");
+    look(&env, "gaps").await;
+    env.goto("/directory/import").await;
+    wait_for_text(&env, "the import", "一括登録").await;
+    look(&env, "directory-import").await;
+}

@@ -1584,6 +1584,12 @@ pub fn fits(detail: &ServiceDetail, needs: &Needs) -> bool {
     directory::fit(needs, &offer_of(detail, needs.class_age)).fits()
 }
 
+/// What a stored service offers a child of `class_age`, for those weighing many children
+/// at once (made once, fitted many times).
+pub fn offer_for(detail: &ServiceDetail, class_age: i32) -> Offer {
+    offer_of(detail, class_age)
+}
+
 /// What a stored service offers, for matching a child of `class_age`.
 fn offer_of(detail: &ServiceDetail, class_age: i32) -> Offer {
     let s = &detail.service;

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use tsunagu_core::access::{Actor, Permission, Scope, Target, may, scope_of};
 use tsunagu_core::aggregate::Cell;
 use tsunagu_core::calendar::{fiscal_year, format_fiscal_year};
-use tsunagu_core::directory::{has_places, service_kind, weighs_care};
+use tsunagu_core::directory::{Needs, Offer, has_places, service_kind, weighs_care};
 use tsunagu_core::municipality::MunicipalityCode;
 use tsunagu_core::plan::{ChildFacts, Evidence, GAP_NEEDS, GapNeed, PLAN_TARGETS, TargetLevel};
 
@@ -120,10 +120,7 @@ pub struct GapTable {
 
 /// The municipality a code is counted under: a designated city's ward under its city.
 fn place_of(code: &str) -> String {
-    match municipalities::lookup(code).and_then(|m| m.parent_code) {
-        Some(parent) => parent,
-        None => code.to_string(),
-    }
+    municipalities::parent_of(code).unwrap_or(code).to_string()
 }
 
 /// Whether the viewer's aggregates reach a municipality.
@@ -176,11 +173,6 @@ fn served_by(detail: &ServiceDetail) -> Vec<String> {
     served
 }
 
-/// Whether a service serving `served` serves any of `places`.
-fn serves(served: &[String], places: &HashSet<String>) -> bool {
-    served.iter().any(|p| places.contains(p))
-}
-
 /// Whether a service takes 医療的ケア児 at all (any care accepted, or a kind not weighed
 /// by care such as 相談支援).
 fn takes_care_children(detail: &ServiceDetail) -> bool {
@@ -197,57 +189,115 @@ fn vacancies_now(detail: &ServiceDetail) -> i64 {
     }
 }
 
-/// The cells of one place: `places` the municipalities it covers.
-fn cells_of(
-    actor: &Actor,
-    places: &HashSet<String>,
+/// One town's raw figures for one need, before the small-cell rule.
+#[derive(Debug, Default, Clone)]
+struct Counted {
+    needing: i64,
+    /// Needing children no service fits.
+    uncovered: i64,
+    /// The services (indexes into the copy) serving the town that take 医療的ケア児.
+    taking: Vec<usize>,
+}
+
+/// What each service offers a child of each class age, made once per request: matching
+/// thousands of children against thousands of services reuses them.
+struct Offers<'a> {
+    services: &'a [ServiceDetail],
+    made: HashMap<(usize, i32), Offer>,
+}
+
+impl Offers<'_> {
+    fn fits(&mut self, service: usize, needs: &Needs) -> bool {
+        let services = self.services;
+        let offer = self
+            .made
+            .entry((service, needs.class_age))
+            .or_insert_with(|| directory::offer_for(&services[service], needs.class_age));
+        tsunagu_core::directory::fit(needs, offer).fits()
+    }
+}
+
+/// A town's figures for every need: its children against the services serving it. A
+/// child is only ever fitted by a service serving their own town, so a 圏域's figures are
+/// the sums of its towns' (services counted once).
+fn count_town(
+    town: &str,
     children: &[&ChildFacts],
-    services: &[ServiceDetail],
     served: &[Vec<String>],
     by_need: &[Vec<usize>],
-) -> Vec<NeedCell> {
-    let reach = places.iter().all(|p| reaches(actor, p));
-    let see = places.iter().all(|p| sees_records(actor, p));
+    offers: &mut Offers<'_>,
+) -> Vec<Counted> {
+    let services = offers.services;
     GAP_NEEDS
         .iter()
         .zip(by_need)
         .map(|(need, of_kinds)| {
-            let candidates: Vec<&ServiceDetail> = of_kinds
+            let candidates: Vec<usize> = of_kinds
                 .iter()
-                .filter(|&&i| serves(&served[i], places))
-                .map(|&i| &services[i])
+                .copied()
+                .filter(|&i| served[i].iter().any(|p| p == town))
                 .collect();
-            let needing: Vec<&&ChildFacts> =
-                children.iter().filter(|c| need.who.counts(c)).collect();
-            let uncovered = needing
-                .iter()
-                .filter(|c| !candidates.iter().any(|d| directory::fits(d, &c.needs)))
-                .count();
-            let taking: Vec<&&ServiceDetail> = candidates
-                .iter()
-                .filter(|d| takes_care_children(d))
+            let mut counted = Counted::default();
+            for child in children.iter().filter(|c| need.who.counts(c)) {
+                counted.needing += 1;
+                if !candidates.iter().any(|&i| offers.fits(i, &child.needs)) {
+                    counted.uncovered += 1;
+                }
+            }
+            counted.taking = candidates
+                .into_iter()
+                .filter(|&i| takes_care_children(&services[i]))
                 .collect();
+            counted
+        })
+        .collect()
+}
+
+/// The cells of a place made of `towns` (one, or a 圏域's), from their counts.
+fn cells_of(
+    actor: &Actor,
+    towns: &[&str],
+    counted: &HashMap<String, Vec<Counted>>,
+    services: &[ServiceDetail],
+) -> Vec<NeedCell> {
+    let reach = towns.iter().all(|p| reaches(actor, p));
+    let see = towns.iter().all(|p| sees_records(actor, p));
+    (0..GAP_NEEDS.len())
+        .map(|n| {
+            let mut needing = 0;
+            let mut uncovered = 0;
+            let mut taking: Vec<usize> = Vec::new();
+            for town in towns {
+                if let Some(c) = counted.get(*town).and_then(|c| c.get(n)) {
+                    needing += c.needing;
+                    uncovered += c.uncovered;
+                    taking.extend(&c.taking);
+                }
+            }
+            taking.sort_unstable();
+            taking.dedup();
             NeedCell {
-                children: Cell::of(needing.len() as i64, reach, see),
-                uncovered: Cell::of(uncovered as i64, reach, see),
+                children: Cell::of(needing, reach, see),
+                uncovered: Cell::of(uncovered, reach, see),
                 services: taking.len(),
-                vacancies: taking.iter().map(|d| vacancies_now(d)).sum(),
+                vacancies: taking.iter().map(|&i| vacancies_now(&services[i])).sum(),
             }
         })
         .collect()
 }
 
-/// Whether a service of `kinds` serves any of `places`.
-fn offered(
+/// The towns served by at least one service of `kinds`.
+fn towns_offered<'a>(
     services: &[ServiceDetail],
-    served: &[Vec<String>],
+    served: &'a [Vec<String>],
     kinds: &[&str],
-    places: &HashSet<String>,
-) -> bool {
+) -> HashSet<&'a str> {
     services
         .iter()
         .zip(served)
-        .any(|(d, s)| kinds.contains(&d.service.kind.as_str()) && serves(s, places))
+        .filter(|(d, _)| kinds.contains(&d.service.kind.as_str()))
+        .flat_map(|(_, s)| s.iter().map(String::as_str))
+        .collect()
 }
 
 /// The table of a prefecture (two digits) for the 年度 of `today`, as `actor` may see it.
@@ -289,32 +339,39 @@ pub async fn table(
             .or_default()
             .push(child);
     }
-    let rows: Vec<PlaceRow> = towns
+    let mut offers = Offers {
+        services: &services,
+        made: HashMap::new(),
+    };
+    let counted: HashMap<String, Vec<Counted>> = towns
         .iter()
         .map(|m| {
-            let places = HashSet::from([m.code.clone()]);
             let children = by_town.get(&m.code).map_or(&[][..], Vec::as_slice);
-            PlaceRow {
-                code: m.code.clone(),
-                name: m.name.clone(),
-                cells: cells_of(actor, &places, children, &services, &served, &by_need),
-            }
+            (
+                m.code.clone(),
+                count_town(&m.code, children, &served, &by_need, &mut offers),
+            )
+        })
+        .collect();
+    let rows: Vec<PlaceRow> = towns
+        .iter()
+        .map(|m| PlaceRow {
+            code: m.code.clone(),
+            name: m.name.clone(),
+            cells: cells_of(actor, &[m.code.as_str()], &counted, &services),
         })
         .collect();
     let area_rows: Vec<PlaceRow> = areas
         .iter()
         .map(|(area, members)| {
-            let places: HashSet<String> = members.iter().map(|c| place_of(c)).collect();
-            let children: Vec<&ChildFacts> = places
-                .iter()
-                .filter_map(|p| by_town.get(p))
-                .flatten()
-                .copied()
-                .collect();
+            let mut places: Vec<String> = members.iter().map(|c| place_of(c)).collect();
+            places.sort();
+            places.dedup();
+            let places: Vec<&str> = places.iter().map(String::as_str).collect();
             PlaceRow {
                 code: area.id.clone(),
                 name: area.name.clone(),
-                cells: cells_of(actor, &places, &children, &services, &served, &by_need),
+                cells: cells_of(actor, &places, &counted, &services),
             }
         })
         .collect();
@@ -378,37 +435,50 @@ async fn plan_status(
         .into_iter()
         .map(|f| (f.place.clone(), f))
         .collect();
+    // For each target met by services, the towns some service of its kinds serves.
+    let offered: Vec<Option<HashSet<&str>>> = PLAN_TARGETS
+        .iter()
+        .map(|t| match t.evidence {
+            Evidence::Services(kinds) => Some(towns_offered(services, served, kinds)),
+            _ => None,
+        })
+        .collect();
+    let members_of: Vec<Vec<String>> = areas
+        .iter()
+        .map(|(_, members)| members.iter().map(|c| place_of(c)).collect())
+        .collect();
     let targets = towns
         .iter()
         .map(|m| {
-            let alone = HashSet::from([m.code.clone()]);
-            let own_areas: Vec<&(municipalities::Area, Vec<String>)> = areas
+            let own_areas: Vec<(&municipalities::Area, &Vec<String>)> = areas
                 .iter()
-                .filter(|(_, members)| members.iter().any(|c| place_of(c) == m.code))
+                .zip(&members_of)
+                .filter(|(_, members)| members.contains(&m.code))
+                .map(|((area, _), members)| (area, members))
                 .collect();
             let mut statuses = Vec::new();
             let mut missing = Vec::new();
-            for target in PLAN_TARGETS
-                .iter()
-                .filter(|t| t.level == TargetLevel::Municipality)
-            {
-                let met_in = |places: &HashSet<String>, area_id: Option<&str>| match target.evidence
-                {
-                    Evidence::Services(kinds) => offered(services, served, kinds, places),
-                    Evidence::Forum => match area_id {
+            for (target, offered) in PLAN_TARGETS.iter().zip(&offered) {
+                if target.level != TargetLevel::Municipality {
+                    continue;
+                }
+                let met_in = |places: &[String], area_id: Option<&str>| match (
+                    target.evidence,
+                    offered,
+                ) {
+                    (Evidence::Services(_), Some(towns)) => {
+                        places.iter().any(|p| towns.contains(p.as_str()))
+                    }
+                    (Evidence::Forum, _) => match area_id {
                         Some(id) => forums.contains_key(id),
                         None => places.iter().any(|p| forums.contains_key(p)),
                     },
-                    Evidence::SupportCentre => false,
+                    _ => false,
                 };
-                let status = if met_in(&alone, None) {
+                let status = if met_in(std::slice::from_ref(&m.code), None) {
                     Met::Alone
                 } else if let Some((area, _)) = own_areas.iter().find(|(area, members)| {
-                    target.through_area
-                        && met_in(
-                            &members.iter().map(|c| place_of(c)).collect(),
-                            Some(area.id.as_str()),
-                        )
+                    target.through_area && met_in(members, Some(area.id.as_str()))
                 }) {
                     Met::ThroughArea(area.name.clone())
                 } else {
@@ -446,10 +516,7 @@ async fn plan_status(
         .map(|t| {
             let met = match t.evidence {
                 Evidence::SupportCentre => centre,
-                Evidence::Services(kinds) => {
-                    let all: HashSet<String> = towns.iter().map(|m| m.code.clone()).collect();
-                    offered(services, served, kinds, &all)
-                }
+                Evidence::Services(kinds) => !towns_offered(services, served, kinds).is_empty(),
                 Evidence::Forum => forums.contains_key(prefecture),
             };
             (t.label, met, t.missing_ja)

@@ -230,6 +230,14 @@ pub fn in_prefecture(prefecture: &str, day: chrono::NaiveDate) -> Vec<Municipali
         .collect()
 }
 
+/// The city a designated city's ward belongs to, without copying the entry.
+pub fn parent_of(code: &str) -> Option<&'static str> {
+    INDEX
+        .binary_search_by(|e| e.municipality.code.as_str().cmp(code))
+        .ok()
+        .and_then(|i| INDEX[i].municipality.parent_code.as_deref())
+}
+
 pub fn prefectures() -> Vec<Municipality> {
     INDEX
         .iter()

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use tsunagu_core::municipality::MunicipalityCode;
 
 pub use super::index::{
-    Municipality, Search, SearchPage, by_name, get as lookup, in_prefecture,
+    Municipality, Search, SearchPage, by_name, get as lookup, in_prefecture, parent_of,
     prefectures as prefecture_list,
 };
 use crate::db::Db;
