@@ -155,6 +155,12 @@ pub enum Permission {
     RunSurvey,
     /// Record what a plan target needs beyond the directory (the 協議の場 held).
     KeepPlanRecords,
+    /// Run the parent-mentor programme: its mentors, the applications, the consultations.
+    ManageMentoring,
+    /// Keep one's own mentor profile and availability, and see one's consultations.
+    MentorConsult,
+    /// Apply for a parent-mentor consultation as a family (signed in).
+    ApplyMentoring,
 }
 
 impl Permission {
@@ -175,6 +181,9 @@ impl Permission {
             Permission::EditDirectory => "資源情報の更新",
             Permission::RunSurvey => "資源調査の実施",
             Permission::KeepPlanRecords => "計画目標の記録",
+            Permission::ManageMentoring => "ペアレントメンター事業の運営",
+            Permission::MentorConsult => "メンターとしての相談対応",
+            Permission::ApplyMentoring => "ペアレントメンターへの相談の申込",
         }
     }
 }
@@ -274,9 +283,10 @@ pub const ROLE_GRANTS: &[(Role, &[(Permission, Scope)])] = &[
         &[
             (P::ViewAggregates, S::Prefecture),
             (P::ReadDirectory, S::Prefecture),
+            (P::ManageMentoring, S::Prefecture),
         ],
     ),
-    (Role::Mentor, &[]),
+    (Role::Mentor, &[(P::MentorConsult, S::OwnOrganisation)]),
     (
         Role::FacilityStaff,
         &[
@@ -292,6 +302,7 @@ pub const ROLE_GRANTS: &[(Role, &[(Permission, Scope)])] = &[
             (P::ReadChild, S::OwnRecords),
             (P::RecordConsent, S::OwnRecords),
             (P::ProposeChange, S::OwnRecords),
+            (P::ApplyMentoring, S::OwnRecords),
         ],
     ),
     (

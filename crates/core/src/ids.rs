@@ -182,6 +182,14 @@ record_id!(
     /// A survey round (資源調査) of the resource directory.
     SurveyId
 );
+record_id!(
+    /// A family's application for a parent-mentor consultation.
+    ApplicationId
+);
+record_id!(
+    /// A parent mentor of a programme's office.
+    MentorId
+);
 
 #[cfg(test)]
 mod tests {

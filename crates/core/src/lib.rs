@@ -11,6 +11,7 @@ pub mod device;
 pub mod directory;
 pub mod ids;
 pub mod kana;
+pub mod mentoring;
 pub mod municipality;
 pub mod plan;
 pub mod text;

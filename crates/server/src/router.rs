@@ -37,6 +37,7 @@ pub fn routes() -> Routes {
         .merge(features::notices::routes())
         .merge(features::directory::routes())
         .merge(features::gaps::routes())
+        .merge(features::mentoring::routes())
         .merge(features::admin::routes())
         .get("/assets/{file}", Access::Public, assets::serve)
 }

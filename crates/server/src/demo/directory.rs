@@ -466,8 +466,8 @@ async fn survey(
         opened_at,
     )
     .await?;
-    let established = NaiveDate::from_ymd_opt(2024, 4, 1)
-        .ok_or_else(|| StartupError::Io("demo date".into()))?;
+    let established =
+        NaiveDate::from_ymd_opt(2024, 4, 1).ok_or_else(|| StartupError::Io("demo date".into()))?;
     crate::features::gaps::repo::record(
         conn,
         "131199",

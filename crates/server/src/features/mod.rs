@@ -8,5 +8,6 @@ pub mod directory;
 pub mod gaps;
 pub mod health;
 pub mod home;
+pub mod mentoring;
 pub mod municipalities;
 pub mod notices;

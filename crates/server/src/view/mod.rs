@@ -73,6 +73,12 @@ impl Chrome {
             } else {
                 nav.push(("/public/directory", "施設を探す"));
             }
+            if can(Permission::ManageMentoring) {
+                nav.push(("/mentoring", "メンター相談"));
+            }
+            if can(Permission::MentorConsult) {
+                nav.push(("/mentoring/me", "相談の予定"));
+            }
             if can(Permission::ViewAggregates) {
                 nav.push(("/gaps", "不足と計画"));
             }

@@ -158,7 +158,10 @@ async fn a_town_runs_its_survey_the_nursery_answers_and_the_gaps_show() {
     look(&env, "directory-survey-new").await;
     env.goto("/gaps").await;
     let gaps = wait_for_text(&env, "the gaps", "市区町村ごとの需要と受け皿").await;
-    assert!(gaps.contains("板橋区") && gaps.contains("協議の場"), "{gaps}");
+    assert!(
+        gaps.contains("板橋区") && gaps.contains("協議の場"),
+        "{gaps}"
+    );
     look(&env, "gaps").await;
     env.goto("/directory/import").await;
     wait_for_text(&env, "the import", "一括登録").await;

@@ -60,6 +60,8 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/assets/{file}"),
     ("GET", "/public/directory"),
     ("GET", "/public/directory/{id}"),
+    ("GET", "/public/mentoring"),
+    ("POST", "/public/mentoring"),
     ("GET", "/api/hsds/"),
     ("GET", "/api/hsds/services"),
     ("GET", "/api/hsds/services/{id}"),
@@ -408,6 +410,21 @@ const MATRIX: &[(&str, &str, On, bool, [u16; 10])] = &[
     ("GET",    "/directory/surveys/{id}/results.csv", On::Missing,   false, [  D, 404, 404, 404,   D,   D,   D,   D,   D,   D]),
     ("GET",    "/directory/surveys/{round}/services/{service}", On::ServiceItabashi, false, [D, D, 404, 404, 404, D, D, 404, D, D]),
     ("POST",   "/directory/surveys/{round}/services/{service}", On::ServiceItabashi, false, [D, D, 404, 404, 404, D, D, 404, D, D]),
+    // The parent-mentor programme: the office runs it, a mentor sees their own, a family
+    // applies (its own child's town decides the programme).
+    ("GET",    "/mentoring",                     On::Nothing,        false, [  D,   D,   D,   D,   D, 200,   D,   D,   D,   D]),
+    ("GET",    "/mentoring/applications/{id}",   On::Missing,        false, [  D,   D,   D,   D,   D, 404,   D,   D,   D,   D]),
+    ("POST",   "/mentoring/applications/{id}/confirm", On::Missing,  false, [  D,   D,   D,   D,   D, 404,   D,   D,   D,   D]),
+    ("POST",   "/mentoring/applications/{id}/decline", On::Missing,  false, [  D,   D,   D,   D,   D, 404,   D,   D,   D,   D]),
+    ("GET",    "/mentoring/mentors",             On::Nothing,        false, [  D,   D,   D,   D,   D, 200,   D,   D,   D,   D]),
+    ("GET",    "/mentoring/mentors/new",         On::Nothing,        false, [  D,   D,   D,   D,   D, 200,   D,   D,   D,   D]),
+    ("POST",   "/mentoring/mentors",             On::Nothing,        false, [  D,   D,   D,   D,   D, 400,   D,   D,   D,   D]),
+    ("GET",    "/mentoring/mentors/{id}",        On::Missing,        false, [  D,   D,   D,   D,   D, 404,   D,   D,   D,   D]),
+    ("POST",   "/mentoring/mentors/{id}",        On::Missing,        false, [  D,   D,   D,   D,   D, 404,   D,   D,   D,   D]),
+    ("GET",    "/mentoring/me",                  On::Nothing,        false, [  D,   D,   D,   D,   D,   D, 200,   D,   D,   D]),
+    ("GET",    "/mentoring/apply",               On::Nothing,        false, [  D,   D,   D,   D,   D,   D,   D,   D, 200,   D]),
+    ("POST",   "/mentoring/apply",               On::Nothing,        false, [  D,   D,   D,   D,   D,   D,   D,   D, 400,   D]),
+    ("GET",    "/mentoring/applications/mine",   On::Nothing,        false, [  D,   D,   D,   D,   D,   D,   D,   D, 200,   D]),
     // The gaps table: whoever sees aggregates; a forum is recorded for a place the person
     // keeps plan records for (none named here: 404).
     ("GET",    "/gaps",                          On::Nothing,        false, [  D, 200, 200, 200,   D, 200,   D,   D,   D, 200]),

@@ -26,6 +26,7 @@ mod duplicates;
 mod gaps;
 mod guardians;
 mod hsds;
+mod mentoring;
 mod notices;
 mod pages;
 mod proposals;

@@ -43,6 +43,11 @@ const OWNERS: &[(&str, &str)] = &[
     ("survey_rounds", "features/directory"),
     ("survey_answers", "features/directory"),
     ("plan_forums", "features/gaps"),
+    ("mentors", "features/mentoring"),
+    ("mentor_weekly", "features/mentoring"),
+    ("mentor_days_off", "features/mentoring"),
+    ("mentor_applications", "features/mentoring"),
+    ("mentor_consultations", "features/mentoring"),
     // Uploaded sheets between an import's mapping, dry run and commit, for every import.
     ("uploads", "tabular"),
 ];

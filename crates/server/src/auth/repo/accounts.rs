@@ -739,3 +739,24 @@ pub async fn municipal_staff_in(
         .map(|r| r.try_get("id").map(AccountId::from_stored))
         .collect()
 }
+
+/// The active accounts holding `role` in an organisation: `(account, login id)` (a mentor
+/// office's staff, or its mentors).
+pub async fn with_role(
+    conn: &mut AnyConnection,
+    office: &OrganisationId,
+    role: Role,
+) -> Result<Vec<(AccountId, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT a.id, a.login_id FROM memberships m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.organisation_id = $1 AND m.role = $2 AND a.active = $3 ORDER BY a.login_id",
+    )
+    .bind(office.as_str())
+    .bind(role.as_str())
+    .bind(true)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((AccountId::from_stored(r.try_get(0)?), r.try_get(1)?)))
+        .collect()
+}

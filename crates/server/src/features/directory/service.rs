@@ -1585,9 +1585,20 @@ pub fn fits(detail: &ServiceDetail, needs: &Needs) -> bool {
 }
 
 /// What a stored service offers a child of `class_age`, for those weighing many children
-/// at once (made once, fitted many times).
+/// at once: made once per service, then only [`vacancies_for`] changes with the age.
 pub fn offer_for(detail: &ServiceDetail, class_age: i32) -> Offer {
     offer_of(detail, class_age)
+}
+
+/// The places a service reports free for a child of `class_age`: the class's own figure,
+/// else the one for any age.
+pub fn vacancies_for(detail: &ServiceDetail, class_age: i32) -> Option<(i64, chrono::NaiveDate)> {
+    detail
+        .vacancies
+        .iter()
+        .find(|v| v.class_age == i64::from(class_age))
+        .or_else(|| detail.vacancies.iter().find(|v| v.class_age == -1))
+        .map(|v| (v.vacancies, v.as_of))
 }
 
 /// What a stored service offers, for matching a child of `class_age`.
@@ -1603,13 +1614,7 @@ fn offer_of(detail: &ServiceDetail, class_age: i32) -> Offer {
             to.map(|a| a as i32).unwrap_or(i32::MAX),
         )),
     };
-    // The child's own class age if reported, else the figure for any age.
-    let vacancies = detail
-        .vacancies
-        .iter()
-        .find(|v| v.class_age == i64::from(class_age))
-        .or_else(|| detail.vacancies.iter().find(|v| v.class_age == -1))
-        .map(|v| (v.vacancies, v.as_of));
+    let vacancies = vacancies_for(detail, class_age);
     Offer {
         areas,
         class_ages,

@@ -199,20 +199,21 @@ struct Counted {
     taking: Vec<usize>,
 }
 
-/// What each service offers a child of each class age, made once per request: matching
-/// thousands of children against thousands of services reuses them.
+/// What each service offers, made once per request (matching thousands of children
+/// against thousands of services reuses them); only the vacancy changes with the age.
 struct Offers<'a> {
     services: &'a [ServiceDetail],
-    made: HashMap<(usize, i32), Offer>,
+    made: HashMap<usize, Offer>,
 }
 
 impl Offers<'_> {
     fn fits(&mut self, service: usize, needs: &Needs) -> bool {
-        let services = self.services;
+        let detail = &self.services[service];
         let offer = self
             .made
-            .entry((service, needs.class_age))
-            .or_insert_with(|| directory::offer_for(&services[service], needs.class_age));
+            .entry(service)
+            .or_insert_with(|| directory::offer_for(detail, needs.class_age));
+        offer.vacancies = directory::vacancies_for(detail, needs.class_age);
         tsunagu_core::directory::fit(needs, offer).fits()
     }
 }
@@ -462,19 +463,17 @@ async fn plan_status(
                 if target.level != TargetLevel::Municipality {
                     continue;
                 }
-                let met_in = |places: &[String], area_id: Option<&str>| match (
-                    target.evidence,
-                    offered,
-                ) {
-                    (Evidence::Services(_), Some(towns)) => {
-                        places.iter().any(|p| towns.contains(p.as_str()))
-                    }
-                    (Evidence::Forum, _) => match area_id {
-                        Some(id) => forums.contains_key(id),
-                        None => places.iter().any(|p| forums.contains_key(p)),
-                    },
-                    _ => false,
-                };
+                let met_in =
+                    |places: &[String], area_id: Option<&str>| match (target.evidence, offered) {
+                        (Evidence::Services(_), Some(towns)) => {
+                            places.iter().any(|p| towns.contains(p.as_str()))
+                        }
+                        (Evidence::Forum, _) => match area_id {
+                            Some(id) => forums.contains_key(id),
+                            None => places.iter().any(|p| forums.contains_key(p)),
+                        },
+                        _ => false,
+                    };
                 let status = if met_in(std::slice::from_ref(&m.code), None) {
                     Met::Alone
                 } else if let Some((area, _)) = own_areas.iter().find(|(area, members)| {

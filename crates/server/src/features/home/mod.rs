@@ -61,6 +61,9 @@ struct HomePage {
     directory: crate::features::directory::service::DirectoryWork,
     /// The plan targets of the person's region.
     gaps: crate::features::gaps::service::GapsWork,
+    /// The parent-mentor programme: the office's inbox, a mentor's consultations, a
+    /// family's applications.
+    mentoring: crate::features::mentoring::service::MentoringWork,
 }
 
 async fn home(
@@ -75,6 +78,7 @@ async fn home(
     let registry = crate::features::children::service::work_for(&state, &current).await?;
     let directory = crate::features::directory::service::work_for(&state, &current).await?;
     let gaps = crate::features::gaps::service::work_for(&state, &current.actor).await?;
+    let mentoring = crate::features::mentoring::service::work_for(&state, &current).await?;
     let open_break_glass = if tsunagu_core::access::may(
         &current.actor,
         tsunagu_core::access::Permission::ReviewBreakGlass,
@@ -91,6 +95,7 @@ async fn home(
         open_break_glass,
         directory,
         gaps,
+        mentoring,
         chrome: Chrome::for_session("マイページ", state.settings.demo, Some(&current)),
         password_changed: q.contains_key("password_changed"),
         own_children,

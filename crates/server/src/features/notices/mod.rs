@@ -36,6 +36,7 @@ pub enum Kind {
     PossibleDuplicate,
     AccessRequest,
     Survey,
+    Mentoring,
 }
 
 impl Kind {
@@ -46,6 +47,7 @@ impl Kind {
             Kind::PossibleDuplicate => "possible_duplicate",
             Kind::AccessRequest => "access_request",
             Kind::Survey => "survey",
+            Kind::Mentoring => "mentoring",
         }
     }
 
@@ -56,6 +58,7 @@ impl Kind {
             "possible_duplicate" => "重複の可能性",
             "access_request" => "共有の依頼",
             "survey" => "資源調査",
+            "mentoring" => "ペアレントメンター",
             _ => "お知らせ",
         }
     }
