@@ -7,6 +7,7 @@
 
 mod bulk;
 mod directory;
+mod mentoring;
 mod names;
 pub mod national;
 mod national_directory;
@@ -521,6 +522,14 @@ async fn seed_demo(
         .cloned()
         .ok_or_else(|| StartupError::Io("demo account itabashi.welfare".into()))?;
     directory::seed(db, &ids, &confirmer, &town_staff, now).await?;
+    if let (Some((office, _, _)), Some(mentor), Some(office_staff)) = (
+        ids.get("mentor-office"),
+        account_ids.get("mentor"),
+        account_ids.get("mentor.office"),
+    ) {
+        let mut conn = db.pool().acquire().await?;
+        mentoring::seed(&mut conn, office, mentor, office_staff, now).await?;
+    }
     Ok((
         accounts,
         Seeded {

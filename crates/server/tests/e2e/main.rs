@@ -11,6 +11,7 @@
 mod a11y;
 mod directory;
 mod harness;
+mod mentoring;
 mod pages;
 mod registry;
 mod selfcheck;
