@@ -155,6 +155,13 @@ pub async fn read_off_workers(bytes: Vec<u8>, limits: Limits) -> Result<Grid, Re
     }
 }
 
+/// A `Content-Disposition` for a download named in Japanese, with an ASCII `fallback` for
+/// older clients (RFC 6266 `filename*`).
+pub fn attachment(fallback: &str, name: &str) -> String {
+    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,11 +267,4 @@ mod tests {
             Err(ReadError::Unreadable)
         );
     }
-}
-
-/// A `Content-Disposition` for a download named in Japanese, with an ASCII `fallback` for
-/// older clients (RFC 6266 `filename*`).
-pub fn attachment(fallback: &str, name: &str) -> String {
-    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }

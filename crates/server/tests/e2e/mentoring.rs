@@ -40,9 +40,7 @@ async fn a_parent_applies_the_office_confirms_and_the_mentor_sees_it() {
     click(&env, "input[name=care_ventilator]").await;
     // The first Monday morning the programme takes: ひまわり (the demo mentor with an
     // account, and a child on a ventilator like this family's) is free then.
-    let today = chrono::Utc::now()
-        .with_timezone(&tsunagu_core::clock::JST)
-        .date_naive();
+    let today = tsunagu_core::clock::Clock::today_jst(&tsunagu_core::clock::SystemClock);
     let from = tsunagu_core::mentoring::earliest_day(&tsunagu_core::mentoring::TOKYO, today);
     let monday = tsunagu_core::mentoring::slots_between(
         &tsunagu_core::mentoring::TOKYO,

@@ -265,7 +265,7 @@ async fn a_town_asks_its_facilities_each_answers_its_own_and_the_results_follow(
     let version = app
         .count(
             "SELECT version FROM services WHERE id = $1",
-            &[&quiet.to_string()],
+            &[quiet.as_str()],
         )
         .await
         .to_string();
@@ -287,7 +287,7 @@ async fn a_town_asks_its_facilities_each_answers_its_own_and_the_results_follow(
     assert_eq!(
         app.count(
             "SELECT capacity FROM services WHERE id = $1",
-            &[&quiet.to_string()]
+            &[quiet.as_str()]
         )
         .await,
         90

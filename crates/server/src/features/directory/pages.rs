@@ -32,6 +32,12 @@ pub struct Choices {
     pub ages: Vec<(i64, String)>,
 }
 
+impl Default for Choices {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Choices {
     pub fn new() -> Self {
         Choices {

@@ -1422,11 +1422,6 @@ pub struct DirectoryWork {
     /// Entries the person keeps, and how many are out of date.
     pub kept: usize,
     pub kept_stale: usize,
-    /// Survey rounds waiting for the person's answer, and the soonest last day.
-    pub questions: usize,
-    pub soonest: String,
-    /// Open survey rounds the person runs: (title, answered, asked).
-    pub running: Vec<(String, i64, i64, String)>,
 }
 
 pub async fn work_for(
@@ -1437,25 +1432,10 @@ pub async fn work_for(
         return Ok(DirectoryWork::default());
     }
     let kept = kept_by(state, current).await?;
-    let questions = super::surveys::questions_for(state, current).await?;
-    let today = state.clock.today_jst();
-    let running = if may(&current.actor, Permission::RunSurvey, None).allowed() {
-        super::surveys::rounds_for(state, current)
-            .await?
-            .into_iter()
-            .filter(|r| r.is_open(today))
-            .map(|r| (r.title.clone(), r.answered, r.asked, r.id.to_string()))
-            .collect()
-    } else {
-        Vec::new()
-    };
     Ok(DirectoryWork {
         may_keep: true,
         kept: kept.len(),
         kept_stale: kept.iter().filter(|v| v.stale).count(),
-        soonest: questions.first().map(|q| q.closes_ja()).unwrap_or_default(),
-        questions: questions.len(),
-        running,
     })
 }
 

@@ -366,7 +366,7 @@ pub async fn rounds_for(
             }
         }
     }
-    out.sort_by(|a, b| b.opened_at.cmp(&a.opened_at));
+    out.sort_by_key(|r| std::cmp::Reverse(r.opened_at));
     Ok(out)
 }
 
@@ -775,4 +775,38 @@ fn closed_error(round: &Round) -> FieldError {
             tsunagu_core::calendar::format_wareki(round.closes_on)
         ),
     )
+}
+
+/// What survey rounds ask of a person today, for their home page.
+#[derive(Debug, Default)]
+pub struct SurveyWork {
+    /// Rounds waiting for the person's answer, and the soonest last day.
+    pub questions: usize,
+    pub soonest: String,
+    /// Open rounds the person runs: (title, answered, asked, id).
+    pub running: Vec<(String, i64, i64, String)>,
+}
+
+pub async fn work_for(state: &AppState, current: &CurrentSession) -> Result<SurveyWork, AppError> {
+    let questions = if may(&current.actor, Permission::EditDirectory, None).allowed() {
+        questions_for(state, current).await?
+    } else {
+        Vec::new()
+    };
+    let today = state.clock.today_jst();
+    let running = if may(&current.actor, Permission::RunSurvey, None).allowed() {
+        rounds_for(state, current)
+            .await?
+            .into_iter()
+            .filter(|r| r.is_open(today))
+            .map(|r| (r.title.clone(), r.answered, r.asked, r.id.to_string()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(SurveyWork {
+        soonest: questions.first().map(|q| q.closes_ja()).unwrap_or_default(),
+        questions: questions.len(),
+        running,
+    })
 }

@@ -59,6 +59,8 @@ struct HomePage {
     open_break_glass: usize,
     /// The directory entries the person keeps.
     directory: crate::features::directory::service::DirectoryWork,
+    /// Survey rounds to answer or to follow.
+    surveys: crate::features::directory::surveys::SurveyWork,
     /// The plan targets of the person's region.
     gaps: crate::features::gaps::service::GapsWork,
     /// The parent-mentor programme: the office's inbox, a mentor's consultations, a
@@ -77,6 +79,7 @@ async fn home(
     let own_children = crate::features::children::own_children(&state, &current).await?;
     let registry = crate::features::children::service::work_for(&state, &current).await?;
     let directory = crate::features::directory::service::work_for(&state, &current).await?;
+    let surveys = crate::features::directory::surveys::work_for(&state, &current).await?;
     let gaps = crate::features::gaps::service::work_for(&state, &current.actor).await?;
     let mentoring = crate::features::mentoring::service::work_for(&state, &current).await?;
     let open_break_glass = if tsunagu_core::access::may(
@@ -94,6 +97,7 @@ async fn home(
         registry,
         open_break_glass,
         directory,
+        surveys,
         gaps,
         mentoring,
         chrome: Chrome::for_session("マイページ", state.settings.demo, Some(&current)),

@@ -284,7 +284,7 @@ pub async fn public_apply(
         .await?
     {
         Applied::Stored(application) => {
-            return applied(&state, current.as_ref(), programme, application).await;
+            return applied(&state, current.as_ref(), programme, *application).await;
         }
         Applied::Invalid(errors) => (errors, StatusCode::BAD_REQUEST),
         Applied::Limited => (
@@ -392,7 +392,7 @@ pub async fn apply(
     .await?
     {
         Applied::Stored(application) => {
-            applied(&state, Some(&current), programme, application).await
+            applied(&state, Some(&current), programme, *application).await
         }
         Applied::Invalid(errors) => {
             let chrome = Chrome::for_session(

@@ -170,7 +170,7 @@ pub enum Applicant<'a> {
 /// What an application came to.
 pub enum Applied {
     /// Stored (or stored before, for a form sent twice): the application.
-    Stored(Application),
+    Stored(Box<Application>),
     Invalid(Vec<FieldError>),
     /// Too many from one address: try later.
     Limited,
@@ -248,7 +248,6 @@ pub async fn apply(
     let name = text("name", "お名前（ニックネーム可）", 50, true);
     let email = text("email", "メールアドレス", 254, true);
     let message = text("message", "相談したいこと", 1000, false);
-    let mut errors = errors;
     if !email.is_empty() && !looks_like_email(&email) {
         errors.push(FieldError::new(
             "email",
@@ -430,7 +429,7 @@ pub async fn apply(
         )])),
         Inserted::Stored | Inserted::Again => {
             match repo::application_by_key(&state.db, &key).await? {
-                Some(stored) => Ok(Applied::Stored(stored)),
+                Some(stored) => Ok(Applied::Stored(Box::new(stored))),
                 None => Err(AppError::Internal(
                     "application not found after insert".into(),
                 )),
@@ -801,7 +800,6 @@ pub fn parse_mentor(
     let industry = text("industry", "仕事の業種", 50, false);
     let work_style = text("work_style", "働き方", 50, false);
     let story = text("story", "体験談", 2000, false);
-    let mut errors = errors;
     let work_path = match get("work_path").as_str() {
         p @ ("return_to_work" | "new_job" | "") => p.to_string(),
         _ => {
