@@ -155,6 +155,43 @@ pub async fn read_off_workers(bytes: Vec<u8>, limits: Limits) -> Result<Grid, Re
     }
 }
 
+/// A sheet as a download: .xlsx, or CSV in UTF-8 with a BOM, named `{name}.xlsx|csv` in
+/// Japanese with `{fallback}.xlsx|csv` for older clients.
+pub fn download(
+    sheet: &Sheet,
+    xlsx: bool,
+    fallback: &str,
+    name: &str,
+) -> Result<axum::response::Response, crate::error::AppError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let failed = |e: WriteError| crate::error::AppError::Internal(e.to_string());
+    let (bytes, kind, suffix) = if xlsx {
+        (
+            self::xlsx(sheet).map_err(failed)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        )
+    } else {
+        (
+            csv_utf8_bom(sheet).map_err(failed)?,
+            "text/csv; charset=utf-8",
+            "csv",
+        )
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(&format!("{fallback}.{suffix}"), &format!("{name}.{suffix}")),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// A `Content-Disposition` for a download named in Japanese, with an ASCII `fallback` for
 /// older clients (RFC 6266 `filename*`).
 pub fn attachment(fallback: &str, name: &str) -> String {

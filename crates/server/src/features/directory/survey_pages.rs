@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, RawForm, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use tsunagu_core::directory::{SERVICE_KINDS, has_places, service_kind};
 
@@ -14,7 +14,7 @@ use super::repo::surveys::Round;
 use super::service::{self as entries, Saved};
 use super::surveys::{self, Answering, RoundView};
 use crate::auth::session::CurrentSession;
-use crate::error::{AppError, FieldError, PageError};
+use crate::error::{FieldError, PageError};
 use crate::gate::Gate;
 use crate::state::AppState;
 use crate::tabular;
@@ -213,38 +213,12 @@ async fn results(
     let gate = Gate::page(state, current, parts);
     let view = surveys::view(&gate, state, id).await?;
     let sheet = surveys::results_sheet(&view);
-    let write_error = |e: tabular::WriteError| AppError::Internal(e.to_string());
     let name = format!(
         "資源調査_{}_{}",
         view.round.title,
         state.clock.today_jst().format("%Y%m%d")
     );
-    let (bytes, kind, fallback, name) = if xlsx {
-        (
-            tabular::xlsx(&sheet).map_err(write_error)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "survey.xlsx",
-            format!("{name}.xlsx"),
-        )
-    } else {
-        (
-            tabular::csv_utf8_bom(&sheet).map_err(write_error)?,
-            "text/csv; charset=utf-8",
-            "survey.csv",
-            format!("{name}.csv"),
-        )
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, kind.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                tabular::attachment(fallback, &name),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(tabular::download(&sheet, xlsx, "survey", &name)?)
 }
 
 pub async fn results_xlsx(

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Query, RawForm, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use tsunagu_core::aggregate::{Cell as Count, SMALL_CELL_MAX};
 use tsunagu_core::plan::{
@@ -236,38 +236,12 @@ async fn export(
     let gate = Gate::page(state, current, parts);
     let table = service::table(&gate, state, &prefecture).await?;
     let sheet = sheet_of(&table);
-    let write_error = |e: tabular::WriteError| AppError::Internal(e.to_string());
     let name = format!(
         "資源の不足_{}_{}",
         table.prefecture_name,
         table.as_of.format("%Y%m%d")
     );
-    let (bytes, kind, fallback, name) = if xlsx {
-        (
-            tabular::xlsx(&sheet).map_err(write_error)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "gaps.xlsx",
-            format!("{name}.xlsx"),
-        )
-    } else {
-        (
-            tabular::csv_utf8_bom(&sheet).map_err(write_error)?,
-            "text/csv; charset=utf-8",
-            "gaps.csv",
-            format!("{name}.csv"),
-        )
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, kind.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                tabular::attachment(fallback, &name),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(tabular::download(&sheet, xlsx, "gaps", &name)?)
 }
 
 pub async fn export_xlsx(

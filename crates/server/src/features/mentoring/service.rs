@@ -199,6 +199,43 @@ fn new_reference() -> String {
     format!("PM-{code}")
 }
 
+/// One text field of a form, typed width folded and trimmed, checked: no hidden
+/// characters (line breaks only where `multiline`), present if `required`, at most `max`
+/// characters. A problem is added beside its field.
+fn text_field(
+    form: &HashMap<String, String>,
+    errors: &mut Vec<FieldError>,
+    (key, label): (&str, &str),
+    max: usize,
+    required: bool,
+    multiline: bool,
+) -> String {
+    let value = form
+        .get(key)
+        .map(|v| normalise_typed(v).trim().to_string())
+        .unwrap_or_default();
+    if let Some(c) = hidden_character(&value, multiline) {
+        errors.push(FieldError::new(
+            key,
+            "format",
+            hidden_character_message(label, c),
+        ));
+    } else if required && value.is_empty() {
+        errors.push(FieldError::new(
+            key,
+            "required",
+            format!("{label}を入力してください"),
+        ));
+    } else if value.chars().count() > max {
+        errors.push(FieldError::new(
+            key,
+            "too_long",
+            format!("{label}は{max}文字以内で入力してください"),
+        ));
+    }
+    value
+}
+
 /// Checks and stores an application from the form. Every problem is said beside its
 /// field; nothing is written then.
 pub async fn apply(
@@ -222,32 +259,30 @@ pub async fn apply(
             .unwrap_or_default()
     };
     let mut errors = Vec::new();
-    let mut text = |key: &str, label: &str, max: usize, required: bool| {
-        let value = get(key);
-        if let Some(c) = hidden_character(&value, key == "message") {
-            errors.push(FieldError::new(
-                key,
-                "format",
-                hidden_character_message(label, c),
-            ));
-        } else if required && value.is_empty() {
-            errors.push(FieldError::new(
-                key,
-                "required",
-                format!("{label}を入力してください"),
-            ));
-        } else if value.chars().count() > max {
-            errors.push(FieldError::new(
-                key,
-                "too_long",
-                format!("{label}は{max}文字以内で入力してください"),
-            ));
-        }
-        value
-    };
-    let name = text("name", "お名前（ニックネーム可）", 50, true);
-    let email = text("email", "メールアドレス", 254, true);
-    let message = text("message", "相談したいこと", 1000, false);
+    let name = text_field(
+        form,
+        &mut errors,
+        ("name", "お名前（ニックネーム可）"),
+        50,
+        true,
+        false,
+    );
+    let email = text_field(
+        form,
+        &mut errors,
+        ("email", "メールアドレス"),
+        254,
+        true,
+        false,
+    );
+    let message = text_field(
+        form,
+        &mut errors,
+        ("message", "相談したいこと"),
+        1000,
+        false,
+        true,
+    );
     if !email.is_empty() && !looks_like_email(&email) {
         errors.push(FieldError::new(
             "email",
@@ -773,33 +808,31 @@ pub fn parse_mentor(
     };
     let checked = |k: &str| form.get(k).is_some_and(|v| !v.is_empty());
     let mut errors = Vec::new();
-    let mut text = |key: &str, label: &str, max: usize, required: bool| {
-        let value = get(key);
-        if let Some(c) = hidden_character(&value, key == "story") {
-            errors.push(FieldError::new(
-                key,
-                "format",
-                hidden_character_message(label, c),
-            ));
-        } else if required && value.is_empty() {
-            errors.push(FieldError::new(
-                key,
-                "required",
-                format!("{label}を入力してください"),
-            ));
-        } else if value.chars().count() > max {
-            errors.push(FieldError::new(
-                key,
-                "too_long",
-                format!("{label}は{max}文字以内で入力してください"),
-            ));
-        }
-        value
-    };
-    let nickname = text("nickname", "ニックネーム", 30, true);
-    let industry = text("industry", "仕事の業種", 50, false);
-    let work_style = text("work_style", "働き方", 50, false);
-    let story = text("story", "体験談", 2000, false);
+    let nickname = text_field(
+        form,
+        &mut errors,
+        ("nickname", "ニックネーム"),
+        30,
+        true,
+        false,
+    );
+    let industry = text_field(
+        form,
+        &mut errors,
+        ("industry", "仕事の業種"),
+        50,
+        false,
+        false,
+    );
+    let work_style = text_field(
+        form,
+        &mut errors,
+        ("work_style", "働き方"),
+        50,
+        false,
+        false,
+    );
+    let story = text_field(form, &mut errors, ("story", "体験談"), 2000, false, true);
     let work_path = match get("work_path").as_str() {
         p @ ("return_to_work" | "new_job" | "") => p.to_string(),
         _ => {
