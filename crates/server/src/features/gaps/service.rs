@@ -354,7 +354,7 @@ pub async fn table(
             )
         })
         .collect();
-    let rows: Vec<PlaceRow> = towns
+    let mut rows: Vec<PlaceRow> = towns
         .iter()
         .map(|m| PlaceRow {
             code: m.code.clone(),
@@ -362,6 +362,12 @@ pub async fn table(
             cells: cells_of(actor, &[m.code.as_str()], &counted, &services),
         })
         .collect();
+    // The towns whose figures the viewer sees come first (a town's staff: their own).
+    rows.sort_by_key(|r| {
+        r.cells
+            .first()
+            .is_some_and(|c| c.children == Cell::OutOfReach)
+    });
     let area_rows: Vec<PlaceRow> = areas
         .iter()
         .map(|(area, members)| {

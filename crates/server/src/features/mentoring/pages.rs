@@ -88,7 +88,6 @@ struct ApplyPage {
     public: bool,
     action: &'static str,
     csrf_token: String,
-    office: Organisation,
     rules: Vec<String>,
     days: Vec<OpenDay>,
     /// Every slot a wish may name: (key, label).
@@ -99,6 +98,7 @@ struct ApplyPage {
     values: HashMap<String, String>,
     errors: Vec<FieldError>,
     source: &'static str,
+    prefecture_name: String,
 }
 
 impl ApplyPage {
@@ -209,7 +209,11 @@ async fn apply_page(
         values,
         errors,
         source: programme.source,
-        office,
+        prefecture_name: crate::features::municipalities::repo::prefecture_list()
+            .into_iter()
+            .find(|p| p.prefecture_code == programme.prefecture)
+            .map(|p| p.name)
+            .unwrap_or_default(),
     })
 }
 
