@@ -22,7 +22,7 @@ pub use chain::{
     ChainProblem, Checkpoint, ProblemKind, VerifyReport, check_checkpoints, parse_checkpoints,
     verify, verify_command, write_checkpoint,
 };
-pub use search::{AuditEntry, AuditQuery, search, to_csv};
+pub use search::{AuditEntry, AuditQuery, search};
 
 /// What was done (or attempted). Stored as the snake_case name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

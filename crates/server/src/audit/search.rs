@@ -4,11 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use tsunagu_core::clock::JST;
 
 use super::{Action, Outcome};
 use crate::db::{Db, codec};
-use crate::tabular::{self, Cell, Sheet};
 
 /// Rows per page when the query asks for none (limit ≤ 0), and the most it may ask for.
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -193,62 +191,4 @@ pub async fn search(db: &Db, q: &AuditQuery) -> Result<(Vec<AuditEntry>, i64), s
         .map(AuditEntry::from_row)
         .collect::<Result<_, _>>()?;
     Ok((entries, total))
-}
-
-const CSV_HEADER: [&str; 13] = [
-    "連番",
-    "日時(JST)",
-    "操作者",
-    "組織",
-    "操作",
-    "結果",
-    "対象種別",
-    "対象ID",
-    "児童ID",
-    "項目",
-    "詳細",
-    "接続元",
-    "ブラウザ",
-];
-
-/// UTF-8 with a BOM (so Excel reads the Japanese), CRLF rows (RFC 4180), header in
-/// Japanese, times in JST, every cell through the formula guard.
-pub fn to_csv(entries: &[AuditEntry]) -> Vec<u8> {
-    let text = |v: &str| Cell::Text(v.to_string());
-    let opt = |v: &Option<String>| Cell::Text(v.clone().unwrap_or_default());
-    let sheet = Sheet {
-        name: "監査ログ".into(),
-        header: CSV_HEADER.iter().map(|h| (*h).to_string()).collect(),
-        rows: entries
-            .iter()
-            .map(|e| tabular::Row {
-                about: format!("監査ログ {}", e.seq),
-                cells: vec![
-                    Cell::Number(e.seq),
-                    text(
-                        &e.at
-                            .with_timezone(&JST)
-                            .format("%Y-%m-%d %H:%M:%S")
-                            .to_string(),
-                    ),
-                    opt(&e.actor_account_id),
-                    opt(&e.actor_organisation_id),
-                    text(e.action_label()),
-                    text(e.outcome_label()),
-                    opt(&e.resource_type),
-                    opt(&e.resource_id),
-                    opt(&e.child_id),
-                    text(&e.fields.join(", ")),
-                    text(&e.detail),
-                    text(&e.client_addr),
-                    text(&e.user_agent),
-                ],
-            })
-            .collect(),
-    };
-    // Writing into memory cannot fail; log rather than panic should that ever change.
-    tabular::csv_utf8_bom(&sheet).unwrap_or_else(|err| {
-        tracing::error!(%err, "audit CSV could not be written");
-        b"\xEF\xBB\xBF".to_vec()
-    })
 }

@@ -518,33 +518,3 @@ async fn search_filters_and_pages_newest_first() -> TestResult {
     assert!(first.fields.is_empty());
     Ok(())
 }
-
-#[tokio::test]
-async fn csv_has_a_bom_japanese_header_and_no_formulas() -> TestResult {
-    let (_dir, db) = database().await?;
-    let event = Event::new(Action::Update, Outcome::Allowed)
-        .resource("child", "c-1")
-        .fields(["name", "birth_date"])
-        .detail("=HYPERLINK(\"http://evil\")");
-    let mut context = ctx("@admin");
-    context.user_agent = "-1+2".into();
-    record_standalone(&db, &context, &event, t0()).await?;
-    let (entries, _) = search(&db, &AuditQuery::default()).await?;
-    let bytes = to_csv(&entries);
-    assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
-    let text = String::from_utf8(bytes[3..].to_vec())?;
-    let mut lines = text.split("\r\n");
-    assert_eq!(
-        lines.next(),
-        Some(
-            "連番,日時(JST),操作者,組織,操作,結果,対象種別,対象ID,児童ID,項目,詳細,接続元,ブラウザ"
-        )
-    );
-    assert_eq!(
-        lines.next(),
-        Some(
-            "1,2026-11-21 12:00:00,'@admin,org-1,更新,許可,child,c-1,,\"name, birth_date\",\"'=HYPERLINK(\"\"http://evil\"\")\",192.0.2.1,'-1+2"
-        )
-    );
-    Ok(())
-}

@@ -395,7 +395,7 @@ async fn entries_come_back_with_every_column_and_as_csv() {
     assert_eq!(e.prev_hash, "0".repeat(64));
     assert_eq!(e.hash.len(), 64);
 
-    let bytes = audit::to_csv(&entries);
+    let bytes = tsunagu::features::admin::audit::to_csv(&entries);
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
     let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
     let lines: Vec<&str> = text.split("\r\n").collect();
@@ -465,5 +465,36 @@ async fn a_chain_rewritten_with_recomputed_hashes_fails_against_its_checkpoints(
     assert_eq!(
         audit::parse_checkpoints("# 紙の記録と照合済み\n\n").unwrap(),
         vec![]
+    );
+}
+
+#[tokio::test]
+async fn csv_has_a_bom_japanese_header_and_no_formulas() {
+    let (_database, db) = database().await;
+    let event = Event::new(Action::Update, Outcome::Allowed)
+        .resource("child", "c-1")
+        .fields(["name", "birth_date"])
+        .detail("=HYPERLINK(\"http://evil\")");
+    let mut context = ctx("@admin");
+    context.user_agent = "-1+2".into();
+    audit::record_standalone(&db, &context, &event, t0())
+        .await
+        .unwrap();
+    let (entries, _) = audit::search(&db, &AuditQuery::default()).await.unwrap();
+    let bytes = tsunagu::features::admin::audit::to_csv(&entries);
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let mut lines = text.split("\r\n");
+    assert_eq!(
+        lines.next(),
+        Some(
+            "連番,日時(JST),操作者,組織,操作,結果,対象種別,対象ID,児童ID,項目,詳細,接続元,ブラウザ"
+        )
+    );
+    assert_eq!(
+        lines.next(),
+        Some(
+            "1,2026-11-21 12:00:00,'@admin,org-1,更新,許可,child,c-1,,\"name, birth_date\",\"'=HYPERLINK(\"\"http://evil\"\")\",192.0.2.1,'-1+2"
+        )
     );
 }
