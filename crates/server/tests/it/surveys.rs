@@ -248,6 +248,14 @@ async fn a_town_asks_its_facilities_each_answers_its_own_and_the_results_follow(
     );
     assert!(line.contains("1歳児クラス0人、2歳児クラス1人"), "{line}");
     assert!(text.contains("未回答"));
+    let (status, xlsx) = get_bytes(
+        &app,
+        Some(&town),
+        &format!("/directory/surveys/{round}/results.xlsx"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(xlsx.starts_with(b"PK"));
     // Another town's staff do not see the round.
     let nerima = world.sign_in(&app, &world.nerima_staff).await;
     assert_eq!(

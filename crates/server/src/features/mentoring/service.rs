@@ -92,6 +92,18 @@ pub async fn open_slots(
     to: NaiveDate,
 ) -> Result<Vec<(Slot, Vec<Mentor>)>, AppError> {
     let mentors = repo::mentors_of(&state.db, office).await?;
+    free_in(state, office, programme, &mentors, from, to).await
+}
+
+/// [`open_slots`] for mentors the caller has read already.
+async fn free_in(
+    state: &AppState,
+    office: &OrganisationId,
+    programme: &Programme,
+    mentors: &[Mentor],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(Slot, Vec<Mentor>)>, AppError> {
     let taken: HashSet<(String, String)> = repo::taken(
         &state.db,
         office,
@@ -513,8 +525,16 @@ pub async fn suggestions(
     ) else {
         return Ok(Vec::new());
     };
-    let open = open_slots(state, &application.office_id, programme, first, last).await?;
     let mentors = repo::mentors_of(&state.db, &application.office_id).await?;
+    let open = free_in(
+        state,
+        &application.office_id,
+        programme,
+        &mentors,
+        first,
+        last,
+    )
+    .await?;
     let mut out: Vec<Suggestion> = mentors
         .into_iter()
         .filter(|m| m.active)
